@@ -1,3 +1,30 @@
 #!/usr/bin/env node
-// The stateless-operator command line: render, crd, audit, run.
-console.log("stateless-operator");
+// The stateless-operator command line: dispatches to one module per command.
+import { type Command, processIo } from "./io.ts";
+
+const commands: Record<string, { summary: string; load: () => Promise<Command> }> = {};
+
+const usage = () =>
+  [
+    "usage: stateless-operator <command> [options]",
+    "",
+    "commands:",
+    ...Object.entries(commands).map(([name, c]) => `  ${name.padEnd(8)} ${c.summary}`),
+    "",
+  ].join("\n");
+
+async function main(argv: readonly string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === "-h" || name === "--help" || name === "help") {
+    processIo.stdout(usage());
+    return name === undefined ? 2 : 0;
+  }
+  const command = commands[name];
+  if (command === undefined) {
+    processIo.stderr(`stateless-operator: unknown command "${name}"\n${usage()}`);
+    return 2;
+  }
+  return (await command.load())(rest, processIo);
+}
+
+process.exitCode = await main(process.argv.slice(2));
