@@ -1,0 +1,250 @@
+// Locates the control-plane binaries (KUBEBUILDER_ASSETS or the version cache) and builds missing ones.
+
+import { spawn } from "node:child_process";
+import { createHash } from "node:crypto";
+import { accessSync, constants, mkdirSync, renameSync, rmSync } from "node:fs";
+import { homedir } from "node:os";
+import { join } from "node:path";
+import { readGoModText, wrapperDir } from "./gomod.ts";
+import {
+  type BinaryName,
+  binaryNames,
+  etcdVersion,
+  type GoModuleName,
+  goModules,
+  kubernetesVersion,
+  kwokVersion,
+} from "./versions.ts";
+
+/** Where each binary comes from, by name. */
+export type BinaryPaths = Record<BinaryName, string>;
+
+/** Flags shared by every build: static, reproducible paths, stripped (as upstream's release builds). */
+const goBuildFlags = ["-trimpath"];
+const baseLdflags = ["-s", "-w"];
+
+/** Which wrapper module builds which binary. */
+function moduleOf(name: BinaryName): GoModuleName {
+  for (const [mod, spec] of Object.entries(goModules)) {
+    if (name in spec.tools) return mod as GoModuleName;
+  }
+  throw new Error(`no Go module builds ${name}`);
+}
+
+/** Import path of a binary's main package. */
+function packageOf(name: BinaryName): string {
+  const tools: Record<string, string> = goModules[moduleOf(name)].tools;
+  const pkg = tools[name];
+  if (!pkg) throw new Error(`no package for ${name}`);
+  return pkg;
+}
+
+/**
+ * Version stamps, as hack/lib/version.sh sets them, so `/version` and `kubectl version` report
+ * the pinned release (and the emulated version is right). The module zip has no git commit.
+ */
+function versionLdflags(name: BinaryName, buildDate: string): string[] {
+  const mod = moduleOf(name);
+  if (mod === "kubernetes") {
+    const m = /^v(\d+)\.(\d+)\./.exec(kubernetesVersion);
+    const [major, minor] = [m?.[1] ?? "", m?.[2] ?? ""];
+    return ["k8s.io/component-base/version", "k8s.io/client-go/pkg/version"].flatMap((pkg) => [
+      `-X ${pkg}.gitVersion=${kubernetesVersion}`,
+      `-X ${pkg}.gitMajor=${major}`,
+      `-X ${pkg}.gitMinor=${minor}`,
+      `-X ${pkg}.gitTreeState=archive`,
+      `-X ${pkg}.buildDate=${buildDate}`,
+    ]);
+  }
+  if (mod === "kwok") {
+    return [
+      `-X sigs.k8s.io/kwok/pkg/consts.Version=${kwokVersion}`,
+      `-X sigs.k8s.io/kwok/pkg/consts.KubeVersion=${kubernetesVersion}`,
+    ];
+  }
+  return []; // etcd's version is a constant in go.etcd.io/etcd/api/v3/version.
+}
+
+/** `${XDG_CACHE_HOME:-~/.cache}/stateless-operator`. */
+export function cacheRoot(): string {
+  return join(process.env.XDG_CACHE_HOME || join(homedir(), ".cache"), "stateless-operator");
+}
+
+/**
+ * The cache directory for the pinned versions. Readable versions first; the hash covers the
+ * wrapper go.mod/go.sum files and build flags, so a dependency bump never reuses old binaries.
+ */
+export function cacheBinDir(): string {
+  const hash = createHash("sha256");
+  for (const mod of Object.keys(goModules) as GoModuleName[]) hash.update(readGoModText(mod));
+  hash.update(JSON.stringify([goBuildFlags, baseLdflags]));
+  for (const name of binaryNames) hash.update(versionLdflags(name, "").join(" "));
+  const key = `k8s-${kubernetesVersion}_etcd-${etcdVersion}_kwok-${kwokVersion}_${hash.digest("hex").slice(0, 10)}`;
+  return join(cacheRoot(), key, "bin");
+}
+
+function isExecutable(path: string): boolean {
+  try {
+    accessSync(path, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Where a binary is (KUBEBUILDER_ASSETS first, then the cache), or undefined when missing. */
+export function locateBinary(name: BinaryName): string | undefined {
+  const assets = process.env.KUBEBUILDER_ASSETS;
+  if (assets && isExecutable(join(assets, name))) return join(assets, name);
+  const cached = join(cacheBinDir(), name);
+  return isExecutable(cached) ? cached : undefined;
+}
+
+/** Paths of the named binaries; throws, naming the fix, when any is missing. */
+export function requireBinaries(names: readonly BinaryName[]): Partial<BinaryPaths> {
+  const found: Partial<BinaryPaths> = {};
+  const missing: string[] = [];
+  for (const name of names) {
+    const path = locateBinary(name);
+    if (path) found[name] = path;
+    else missing.push(name);
+  }
+  if (missing.length > 0) {
+    throw new Error(
+      `control-plane binaries missing: ${missing.join(", ")} (looked in ${
+        process.env.KUBEBUILDER_ASSETS
+          ? `KUBEBUILDER_ASSETS=${process.env.KUBEBUILDER_ASSETS} and `
+          : ""
+      }${cacheBinDir()}); build them with \`npm run cluster:build\``,
+    );
+  }
+  return found;
+}
+
+/** Formats a duration as `4m05s`. */
+export function formatDuration(ms: number): string {
+  const s = Math.round(ms / 1000);
+  return s < 60 ? `${s}s` : `${Math.floor(s / 60)}m${String(s % 60).padStart(2, "0")}s`;
+}
+
+/** Runs a command, resolving with its stdout; rejects with its stderr on failure. */
+function run(cmd: string, args: string[], cwd: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { cwd, stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    let err = "";
+    child.stdout.on("data", (d: Buffer) => {
+      out += d;
+    });
+    child.stderr.on("data", (d: Buffer) => {
+      err += d;
+    });
+    child.on("error", reject);
+    child.on("close", (code) =>
+      code === 0 ? resolve(out) : reject(new Error(`${cmd} ${args.join(" ")}: ${err.trim()}`)),
+    );
+  });
+}
+
+/** The pinned Kubernetes release's publication time, used as its buildDate (reproducible). */
+async function kubernetesBuildDate(): Promise<string> {
+  const json = await run(
+    "go",
+    ["list", "-m", "-json", goModules.kubernetes.module],
+    wrapperDir("kubernetes"),
+  );
+  return (JSON.parse(json) as { Time?: string }).Time ?? "1970-01-01T00:00:00Z";
+}
+
+/** Options for building. */
+export type BuildOptions = {
+  /** Progress lines. @default console.log */
+  log?: (line: string) => void;
+  /** Seconds between "still building" lines. @default 30 */
+  progressEverySeconds?: number;
+};
+
+/** Builds one binary into the cache, printing elapsed time and compiled package count. */
+async function buildOne(name: BinaryName, buildDate: string, opts: BuildOptions): Promise<string> {
+  const log = opts.log ?? console.log;
+  const dir = cacheBinDir();
+  mkdirSync(dir, { recursive: true });
+  const out = join(dir, name);
+  const partial = `${out}.partial-${process.pid}`;
+  const ldflags = [...baseLdflags, ...versionLdflags(name, buildDate)].join(" ");
+  const args = [
+    "build",
+    "-v",
+    ...goBuildFlags,
+    "-ldflags",
+    ldflags,
+    "-o",
+    partial,
+    packageOf(name),
+  ];
+  const started = Date.now();
+  log(`cluster: building ${name} (${packageOf(name)}) ...`);
+  let packages = 0;
+  let tail = "";
+  const child = spawn("go", args, {
+    cwd: wrapperDir(moduleOf(name)),
+    env: { ...process.env, CGO_ENABLED: "0", GOFLAGS: "-buildvcs=false -mod=readonly" },
+    stdio: ["ignore", "inherit", "pipe"],
+  });
+  // `go build -v` names each package it compiles on stderr: a cheap progress counter.
+  child.stderr.on("data", (d: Buffer) => {
+    const text = d.toString();
+    packages += text.split("\n").filter((l) => /^[\w.-]+(\/[\w.~-]+)*$/.test(l.trim())).length;
+    tail = (tail + text).slice(-8000);
+  });
+  const timer = setInterval(
+    () =>
+      log(
+        `cluster:   ${name}: ${formatDuration(Date.now() - started)}, ${packages} packages compiled`,
+      ),
+    (opts.progressEverySeconds ?? 30) * 1000,
+  );
+  try {
+    const code = await new Promise<number | null>((resolve, reject) => {
+      child.on("error", reject);
+      child.on("close", resolve);
+    });
+    if (code !== 0) {
+      rmSync(partial, { force: true });
+      throw new Error(`go build ${name} failed (exit ${code}):\n${tail}`);
+    }
+  } finally {
+    clearInterval(timer);
+  }
+  renameSync(partial, out);
+  log(`cluster: built ${name} in ${formatDuration(Date.now() - started)}`);
+  return out;
+}
+
+/**
+ * Makes sure the named binaries exist, building the missing ones into the cache one at a time
+ * (each `go build` already uses every core; the shared packages are compiled once).
+ */
+export async function ensureBinaries(
+  names: readonly BinaryName[] = binaryNames,
+  opts: BuildOptions = {},
+): Promise<{ paths: Partial<BinaryPaths>; built: BinaryName[] }> {
+  const log = opts.log ?? console.log;
+  const paths: Partial<BinaryPaths> = {};
+  const missing: BinaryName[] = [];
+  for (const name of names) {
+    const path = locateBinary(name);
+    if (path) paths[name] = path;
+    else missing.push(name);
+  }
+  if (missing.length === 0) return { paths, built: [] };
+  log(`cluster: ${missing.length} binaries to build into ${cacheBinDir()}: ${missing.join(", ")}`);
+  log("cluster: a cold build takes about 20 minutes on 2 cores; later runs reuse the cache");
+  const started = Date.now();
+  const buildDate = missing.some((n) => moduleOf(n) === "kubernetes")
+    ? await kubernetesBuildDate()
+    : "";
+  for (const name of missing) paths[name] = await buildOne(name, buildDate, opts);
+  log(`cluster: built ${missing.length} binaries in ${formatDuration(Date.now() - started)}`);
+  return { paths, built: missing };
+}

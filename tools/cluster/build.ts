@@ -1,0 +1,48 @@
+// CLI: builds or reuses the cached control-plane binaries (`npm run cluster:build`, run by pretest).
+//
+//   node tools/cluster/build.ts [--tier integration|e2e]   default: every binary of both tiers
+//
+// Before building it checks that the committed wrapper go.mod files still match upstream.
+
+import { execFileSync } from "node:child_process";
+import { ensureBinaries, formatDuration } from "./binaries.ts";
+import { checkWrappers } from "./gomod.ts";
+import { tierBinaries } from "./tiers.ts";
+import { type BinaryName, binaryNames } from "./versions.ts";
+
+function hasGo(): boolean {
+  try {
+    execFileSync("go", ["version"], { stdio: "ignore" });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function main(argv: string[]): Promise<void> {
+  const tierIndex = argv.indexOf("--tier");
+  const tier = tierIndex >= 0 ? argv[tierIndex + 1] : undefined;
+  if (tier !== undefined && tier !== "integration" && tier !== "e2e") {
+    throw new Error(`--tier must be integration or e2e, not ${tier}`);
+  }
+  const names: readonly BinaryName[] = tier ? tierBinaries[tier] : binaryNames;
+  const started = Date.now();
+  if (hasGo()) {
+    const problems = checkWrappers();
+    if (problems.length > 0) {
+      throw new Error(
+        `wrapper modules out of date (run \`node tools/cluster/gomod.ts\`):\n  ${problems.join("\n  ")}`,
+      );
+    }
+  }
+  const { paths, built } = await ensureBinaries(names);
+  if (built.length === 0) {
+    console.log(`cluster: binaries ready (${formatDuration(Date.now() - started)}):`);
+  }
+  for (const name of names) console.log(`cluster:   ${name.padEnd(24)} ${paths[name]}`);
+}
+
+main(process.argv.slice(2)).catch((err: unknown) => {
+  console.error(`cluster: ${err instanceof Error ? err.message : String(err)}`);
+  process.exit(1);
+});
