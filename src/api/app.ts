@@ -1,0 +1,134 @@
+// The whole StatelessApp object and its parser: field-path problems as values, never exceptions.
+import { z } from "zod";
+import { DNS_1035_LABEL } from "./formats.ts";
+import { API_VERSION, KIND } from "./group.ts";
+import { err, ok, type Result } from "./result.ts";
+import { withRules } from "./rules.ts";
+import { statelessAppSpec } from "./spec.ts";
+import { statelessAppStatus } from "./status.ts";
+
+/** Children are named <app>-<process>; a Service name is a DNS-1035 label of at most 63 characters. */
+export const MAX_CHILD_NAME_LENGTH = 63;
+
+const metadata = z.looseObject({
+  name: z.string().min(1).max(MAX_CHILD_NAME_LENGTH),
+  namespace: z.string().min(1).max(63).optional(),
+  uid: z.string().optional(),
+  generation: z.int().optional(),
+  resourceVersion: z.string().optional(),
+  labels: z.record(z.string(), z.string()).optional(),
+  annotations: z.record(z.string(), z.string()).optional(),
+});
+
+export const statelessApp = withRules(
+  z.object({
+    apiVersion: z.literal(API_VERSION),
+    kind: z.literal(KIND),
+    metadata,
+    spec: statelessAppSpec,
+    status: statelessAppStatus.optional(),
+  }),
+  [
+    {
+      cel: "self.metadata.name.matches('^[a-z]([-a-z0-9]*[a-z0-9])?$')",
+      message:
+        "metadata.name must be a DNS-1035 label (lowercase letters, digits and '-', starting with a letter): it names Services",
+      find: (app) => (DNS_1035_LABEL.test(app.metadata.name) ? undefined : ["metadata", "name"]),
+    },
+    {
+      cel: `self.spec.processes.all(p, size(self.metadata.name) + size(p.name) < ${MAX_CHILD_NAME_LENGTH})`,
+      message: `metadata.name and each process name together must be shorter than ${MAX_CHILD_NAME_LENGTH} characters: children are named <app>-<process>`,
+      find: (app) => {
+        const i = app.spec.processes.findIndex(
+          (p) => app.metadata.name.length + p.name.length >= MAX_CHILD_NAME_LENGTH,
+        );
+        return i < 0 ? undefined : ["spec", "processes", i, "name"];
+      },
+    },
+  ],
+);
+
+export type StatelessApp = z.output<typeof statelessApp>;
+
+/** One thing wrong with an input, at a field path such as `spec.processes[1].ports[0].containerPort`. */
+export interface Problem {
+  readonly path: string;
+  readonly message: string;
+}
+
+export const formatProblem = (p: Problem): string =>
+  p.path === "" ? p.message : `${p.path}: ${p.message}`;
+
+/** Parses an untrusted object (a file, an API response) into a StatelessApp, or every problem in it. */
+export function parseStatelessApp(input: unknown): Result<StatelessApp, Problem[]> {
+  const parsed = statelessApp.safeParse(input, { error: describeIssue });
+  if (parsed.success) return ok(parsed.data);
+  return err(parsed.error.issues.flatMap(toProblems));
+}
+
+export function formatPath(path: readonly PropertyKey[]): string {
+  let out = "";
+  for (const part of path) {
+    if (typeof part === "number") out += `[${part}]`;
+    else out += out === "" ? String(part) : `.${String(part)}`;
+  }
+  return out;
+}
+
+function toProblems(issue: z.core.$ZodIssue): Problem[] {
+  if (issue.code === "unrecognized_keys") {
+    return issue.keys.map((key) => ({
+      path: formatPath([...issue.path, key]),
+      message: "unknown field",
+    }));
+  }
+  return [{ path: formatPath(issue.path), message: issue.message }];
+}
+
+type RawIssue = z.core.$ZodRawIssue;
+
+function describeIssue(issue: RawIssue): string | undefined {
+  switch (issue.code) {
+    case "invalid_type":
+      if (issue.input === undefined) return "required";
+      if (issue.expected === "int" && typeof issue.input === "number") return "must be an integer";
+      return `must be ${article(issue.expected)} (got ${kindOf(issue.input)})`;
+    case "too_big":
+      return bound("at most", "≤", issue.origin, issue.maximum);
+    case "too_small":
+      if (issue.origin === "string" && issue.minimum === 1) return "must not be empty";
+      return bound("at least", "≥", issue.origin, issue.minimum);
+    case "invalid_value":
+      return `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(", ")}`;
+    case "invalid_union":
+      return "must be an integer or a string";
+    case "not_multiple_of":
+      return `must be a multiple of ${String(issue.divisor)}`;
+    default:
+      return undefined;
+  }
+}
+
+function bound(words: string, sign: string, origin: string, limit: unknown): string {
+  const n = String(limit);
+  switch (origin) {
+    case "string":
+      return `must be ${words} ${n} characters`;
+    case "array":
+      return `must have ${words} ${n} items`;
+    case "set":
+    case "object":
+      return `must have ${words} ${n} entries`;
+    default:
+      return `must be ${sign} ${n}`;
+  }
+}
+
+const article = (what: string) =>
+  what === "int" ? "an integer" : /^[aeiou]/.test(what) ? `an ${what}` : `a ${what}`;
+
+function kindOf(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "array";
+  return typeof value;
+}
