@@ -1,0 +1,161 @@
+// Command lines of the control-plane components: pure functions of a cluster's layout.
+
+import type { BinaryPaths } from "./binaries.ts";
+import type { ComponentName, Tier } from "./tiers.ts";
+
+/** Where everything of one cluster lives; fixed at creation so restarts reuse ports and data. */
+export type ClusterLayout = {
+  tier: Tier;
+  dir: string;
+  ports: {
+    etcdClient: number;
+    etcdPeer: number;
+    apiserver: number;
+    controllerManager: number;
+    scheduler: number;
+    kwok: number;
+  };
+  pki: {
+    caCert: string;
+    caKey: string;
+    apiserverCert: string;
+    apiserverKey: string;
+    serviceAccountPublicKey: string;
+    serviceAccountPrivateKey: string;
+  };
+  kubeconfigs: {
+    admin: string;
+    controllerManager: string;
+    scheduler: string;
+    kwok: string;
+  };
+  binaries: Partial<BinaryPaths>;
+  kwokStagesPath: string;
+};
+
+/** Pod IPs that kwok hands out; apart from the service range 10.0.0.0/24. */
+export const podCidr = "10.244.0.1/16";
+export const serviceCidr = "10.0.0.0/24";
+
+/** The URL clients use. */
+export function serverUrl(layout: ClusterLayout): string {
+  return `https://127.0.0.1:${layout.ports.apiserver}`;
+}
+
+/** etcd for tests: loopback only, no fsync (a test cluster's data is disposable). */
+function etcdArgs(l: ClusterLayout): string[] {
+  const client = `http://127.0.0.1:${l.ports.etcdClient}`;
+  const peer = `http://127.0.0.1:${l.ports.etcdPeer}`;
+  return [
+    "--name=default",
+    `--data-dir=${l.dir}/etcd`,
+    `--listen-client-urls=${client}`,
+    `--advertise-client-urls=${client}`,
+    `--listen-peer-urls=${peer}`,
+    `--initial-advertise-peer-urls=${peer}`,
+    `--initial-cluster=default=${peer}`,
+    "--unsafe-no-fsync=true",
+    "--log-level=warn",
+  ];
+}
+
+/**
+ * kube-apiserver as envtest runs it, plus what a machine without a default route needs
+ * (an explicit loopback advertise address, which the lease endpoint reconciler refuses).
+ */
+function apiserverArgs(l: ClusterLayout): string[] {
+  const args = [
+    `--etcd-servers=http://127.0.0.1:${l.ports.etcdClient}`,
+    "--bind-address=127.0.0.1",
+    `--secure-port=${l.ports.apiserver}`,
+    "--advertise-address=127.0.0.1",
+    "--endpoint-reconciler-type=none",
+    `--cert-dir=${l.dir}/kube-apiserver`,
+    `--tls-cert-file=${l.pki.apiserverCert}`,
+    `--tls-private-key-file=${l.pki.apiserverKey}`,
+    `--client-ca-file=${l.pki.caCert}`,
+    `--service-cluster-ip-range=${serviceCidr}`,
+    "--authorization-mode=RBAC",
+    "--service-account-issuer=https://kubernetes.default.svc.cluster.local",
+    `--service-account-key-file=${l.pki.serviceAccountPublicKey}`,
+    `--service-account-signing-key-file=${l.pki.serviceAccountPrivateKey}`,
+    "--allow-privileged=true",
+    "--profiling=false",
+  ];
+  // Without kube-controller-manager nobody creates the `default` ServiceAccount, so pods would
+  // be refused; envtest disables the plugin. The e2e tier keeps it, as real clusters do.
+  if (l.tier === "integration") args.push("--disable-admission-plugins=ServiceAccount");
+  return args;
+}
+
+/** Flags every client-go component with a secure health endpoint takes. */
+function secureComponentArgs(kubeconfig: string, port: number, certDir: string): string[] {
+  return [
+    `--kubeconfig=${kubeconfig}`,
+    `--authentication-kubeconfig=${kubeconfig}`,
+    `--authorization-kubeconfig=${kubeconfig}`,
+    "--bind-address=127.0.0.1",
+    `--secure-port=${port}`,
+    `--cert-dir=${certDir}`,
+    "--leader-elect=false",
+    "--profiling=false",
+  ];
+}
+
+function controllerManagerArgs(l: ClusterLayout): string[] {
+  return [
+    ...secureComponentArgs(
+      l.kubeconfigs.controllerManager,
+      l.ports.controllerManager,
+      `${l.dir}/kube-controller-manager`,
+    ),
+    `--service-account-private-key-file=${l.pki.serviceAccountPrivateKey}`,
+    `--root-ca-file=${l.pki.caCert}`,
+    `--cluster-signing-cert-file=${l.pki.caCert}`,
+    `--cluster-signing-key-file=${l.pki.caKey}`,
+    `--service-cluster-ip-range=${serviceCidr}`,
+  ];
+}
+
+function schedulerArgs(l: ClusterLayout): string[] {
+  return secureComponentArgs(l.kubeconfigs.scheduler, l.ports.scheduler, `${l.dir}/kube-scheduler`);
+}
+
+/** kwok as kwokctl's binary runtime runs it, with its default stages and a node lease. */
+function kwokArgs(l: ClusterLayout): string[] {
+  return [
+    `--kubeconfig=${l.kubeconfigs.kwok}`,
+    `--config=${l.kwokStagesPath}`,
+    "--manage-all-nodes=true",
+    `--cidr=${podCidr}`,
+    "--node-ip=127.0.0.1",
+    "--node-name=kwok-controller",
+    `--node-port=${l.ports.kwok}`,
+    `--server-address=127.0.0.1:${l.ports.kwok}`,
+    "--node-lease-duration-seconds=40",
+  ];
+}
+
+/** The command line and environment of one component. */
+export function componentCommand(
+  name: ComponentName,
+  l: ClusterLayout,
+): { command: string; args: string[]; env: NodeJS.ProcessEnv } {
+  const command = l.binaries[name];
+  if (!command) throw new Error(`no binary for ${name}`);
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  // Components must not pick up the user's cluster or proxies.
+  delete env.KUBECONFIG;
+  for (const key of ["HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"]) delete env[key];
+  env.NO_PROXY = "127.0.0.1,localhost";
+  const argsOf: Record<ComponentName, (l: ClusterLayout) => string[]> = {
+    etcd: etcdArgs,
+    "kube-apiserver": apiserverArgs,
+    "kube-controller-manager": controllerManagerArgs,
+    "kube-scheduler": schedulerArgs,
+    kwok: kwokArgs,
+  };
+  // kwok also reads ~/.kwok/kwok.yaml when it exists: give it a home of its own.
+  if (name === "kwok") env.HOME = `${l.dir}/kwok`;
+  return { command, args: argsOf[name](l), env };
+}
