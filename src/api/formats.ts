@@ -11,11 +11,11 @@ export const DURATION = /^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$/;
 export const ENV_VAR_NAME = /^[-._a-zA-Z][-._a-zA-Z0-9]*$/;
 
 /** A DNS-1123 label: what Kubernetes accepts as a container, port-less object or volume name. */
-export const dnsLabel = (description: string) =>
+export const dnsLabel = (description: string, maxLength = 63) =>
   z
     .string()
     .min(1)
-    .max(63)
+    .max(maxLength)
     .regex(
       DNS_LABEL,
       "must be a DNS label: lowercase letters, digits and '-', starting and ending with a letter or digit",

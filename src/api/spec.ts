@@ -11,6 +11,9 @@ const namedList = <T extends z.ZodType>(item: T, max: number, description: strin
     .max(max)
     .meta({ description, "x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["name"] });
 
+/** Pod volume names are `scratch-<name>` / `binding-<name>`, and must stay DNS labels (≤ 63). */
+export const MAX_VOLUME_SUFFIX_LENGTH = 50;
+
 /** Durations shorter than this would recycle pods faster than most apps start. */
 export const MIN_POD_LIFETIME = "1m";
 
@@ -132,7 +135,7 @@ const process = withRules(
 
 const scratchVolume = withRules(
   z.strictObject({
-    name: dnsLabel("Volume name."),
+    name: dnsLabel("Volume name (the pod volume is scratch-<name>).", MAX_VOLUME_SUFFIX_LENGTH),
     mountPath: z
       .string()
       .min(2)
@@ -187,6 +190,7 @@ const backingService = withRules(
   z.strictObject({
     name: dnsLabel(
       "Binding name: files under $SERVICE_BINDING_ROOT/<name>/, env <NAME>_HOST, <NAME>_PORT, <NAME>_URL…",
+      MAX_VOLUME_SUFFIX_LENGTH,
     ),
     type: z.enum(["redis", "memcached"]).describe("Kind of backing service."),
     secretRef: z

@@ -2,7 +2,16 @@
 // The stateless-operator command line: dispatches to one module per command.
 import { type Command, processIo } from "./io.ts";
 
-const commands: Record<string, { summary: string; load: () => Promise<Command> }> = {};
+const commands: Record<string, { summary: string; load: () => Promise<Command> }> = {
+  render: {
+    summary: "print the objects the operator would apply for StatelessApp manifests (offline)",
+    load: async () => (await import("./render.ts")).render,
+  },
+  crd: {
+    summary: "print the StatelessApp CustomResourceDefinition",
+    load: async () => (await import("./crd.ts")).crd,
+  },
+};
 
 const usage = () =>
   [

@@ -1,0 +1,47 @@
+// desired(app, observed): every object a StatelessApp should own. Pure and deterministic.
+import type { KubernetesObject } from "@kubernetes/client-node";
+import type { StatelessApp } from "../../api/index.ts";
+import { renderAutoscaler } from "./autoscaler.ts";
+import { type RenderWarning, shadowedBindingEnv } from "./bindings.ts";
+import { renderDeployment, userEnv } from "./deployment.ts";
+import { renderDisruptionBudget } from "./disruption.ts";
+import { type ResolvedBinding, renderBindingSecret } from "./secret.ts";
+import { renderService } from "./service.ts";
+
+/** What the reconciler learned from the cluster that the render depends on. */
+export interface Observed {
+  /**
+   * The app's bindings resolved from their sources, with the hash of their data. Undefined when
+   * unknown (an offline render): binding Secrets are then left out and pods carry no hash.
+   */
+  readonly bindings?: { readonly resolved: readonly ResolvedBinding[]; readonly hash: string };
+}
+
+export interface Desired {
+  /** Owned objects in apply order: binding Secrets first, so pods never start without them. */
+  readonly objects: KubernetesObject[];
+  readonly warnings: RenderWarning[];
+}
+
+export function desired(app: StatelessApp, observed: Observed = {}): Desired {
+  const objects: KubernetesObject[] = [];
+  const warnings: RenderWarning[] = [];
+  const hasBindings = (app.spec.backingServices ?? []).length > 0;
+  for (const binding of observed.bindings?.resolved ?? [])
+    objects.push(renderBindingSecret(app, binding));
+  for (const process of app.spec.processes) {
+    const hash = hasBindings ? observed.bindings?.hash : undefined;
+    objects.push(renderDeployment(app, process, hash));
+    for (const object of [
+      renderService(app, process),
+      renderDisruptionBudget(app, process),
+      renderAutoscaler(app, process),
+    ]) {
+      if (object !== undefined) objects.push(object);
+    }
+    for (const w of shadowedBindingEnv(app, userEnv(app, process))) {
+      if (!warnings.some((x) => x.message === w.message)) warnings.push(w);
+    }
+  }
+  return { objects, warnings };
+}

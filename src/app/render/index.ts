@@ -1,0 +1,32 @@
+// The pure renderer: a StatelessApp to the objects it owns.
+export { DEFAULT_TARGET_CPU_PERCENT, renderAutoscaler } from "./autoscaler.ts";
+export {
+  type BindingProjection,
+  bindingRoot,
+  bindingVolumeName,
+  envPrefix,
+  projectBindings,
+  type RenderWarning,
+  SERVICE_BINDING_ROOT_ENV,
+} from "./bindings.ts";
+export { containerSecurityContext, renderDeployment, userEnv } from "./deployment.ts";
+export { type Desired, desired, type Observed } from "./desired.ts";
+export { minimumReplicas, renderDisruptionBudget } from "./disruption.ts";
+export {
+  BINDINGS_HASH_ANNOTATION,
+  bindingSecretName,
+  childName,
+  LABEL_COMPONENT,
+  LABEL_INSTANCE,
+  LABEL_MANAGED_BY,
+  LABEL_NAME,
+  labelsFor,
+  MANAGED_BY,
+  metadataFor,
+  ownerReferencesFor,
+  selectorFor,
+} from "./metadata.ts";
+export { formatBytes } from "./quantity.ts";
+export { scratchVolumeName, scratchVolumes } from "./scratch.ts";
+export { type ResolvedBinding, renderBindingSecret } from "./secret.ts";
+export { renderService } from "./service.ts";
