@@ -5,7 +5,7 @@ import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { formatDuration, requireBinaries } from "./binaries.ts";
+import { formatDuration, locateBinary, requireBinaries } from "./binaries.ts";
 import {
   createCertificateAuthority,
   createServiceAccountKeys,
@@ -17,7 +17,7 @@ import { kwokStagesPath } from "./gomod.ts";
 import { type ClientTls, type HttpResponse, httpCall, loadClientTls } from "./http.ts";
 import { writeKubeconfig } from "./kubeconfig.ts";
 import { ManagedProcess } from "./proc.ts";
-import { type ComponentName, type Tier, tierBinaries, tierComponents } from "./tiers.ts";
+import { type ComponentName, type Tier, tierComponents } from "./tiers.ts";
 
 /** Options of startCluster. */
 export type StartClusterOptions = {
@@ -352,7 +352,10 @@ export class Cluster {
 
 /** Creates the directory, ports, certificates and kubeconfigs of a new cluster. */
 async function prepareLayout(opts: StartClusterOptions): Promise<ClusterLayout> {
-  const binaries = requireBinaries(tierBinaries[opts.tier]);
+  const binaries = requireBinaries(tierComponents[opts.tier]);
+  // kubectl is for people and tests, not for the cluster: use it when it is there.
+  const kubectl = locateBinary("kubectl");
+  if (kubectl) binaries.kubectl = kubectl;
   const dir = await mkdtemp(join(opts.baseDir ?? tmpdir(), `stateless-operator-${opts.tier}-`));
   const pki = join(dir, "pki");
   await Promise.all(
