@@ -1,6 +1,7 @@
 // Work queue of object keys: deduplicated, one in flight per key, N workers, per-key backoff, delayed adds.
 import { type BackoffOptions, backoffDelay } from "./backoff.ts";
 import { type Clock, realClock, type Timer } from "./clock.ts";
+import { describeError } from "./errors.ts";
 import { type Logger, silentLogger } from "./logger.ts";
 import type { QueueMetrics } from "./metrics.ts";
 
@@ -181,10 +182,7 @@ export class WorkQueue {
       outcome = await this.#handler(key);
     } catch (err) {
       // The handler is expected to classify its own errors; an escaped one is a plain retry.
-      this.#logger.error(
-        { key, err: err instanceof Error ? err.name : String(err) },
-        "work queue handler threw",
-      );
+      this.#logger.error({ key, ...describeError(err) }, "work queue handler threw");
       outcome = { type: "retry" };
     }
     this.#metrics.workDuration?.(this.#clock.now() - started);

@@ -1,0 +1,130 @@
+// Resource types (group, version, kind, plural, scope) and the REST paths derived from them.
+import { groupOf } from "./object.ts";
+
+export interface ResourceType {
+  /** "" for the core group. */
+  readonly group: string;
+  readonly version: string;
+  readonly kind: string;
+  /** The lowercase plural in REST paths, e.g. "deployments". */
+  readonly plural: string;
+  readonly namespaced: boolean;
+}
+
+export function apiVersionOf(type: ResourceType): string {
+  return type.group === "" ? type.version : `${type.group}/${type.version}`;
+}
+
+/** The kinds the runtime and the operator use; custom resources are registered by the caller. */
+export const builtinResources = {
+  namespace: {
+    group: "",
+    version: "v1",
+    kind: "Namespace",
+    plural: "namespaces",
+    namespaced: false,
+  },
+  configMap: {
+    group: "",
+    version: "v1",
+    kind: "ConfigMap",
+    plural: "configmaps",
+    namespaced: true,
+  },
+  secret: { group: "", version: "v1", kind: "Secret", plural: "secrets", namespaced: true },
+  service: { group: "", version: "v1", kind: "Service", plural: "services", namespaced: true },
+  pod: { group: "", version: "v1", kind: "Pod", plural: "pods", namespaced: true },
+  deployment: {
+    group: "apps",
+    version: "v1",
+    kind: "Deployment",
+    plural: "deployments",
+    namespaced: true,
+  },
+  podDisruptionBudget: {
+    group: "policy",
+    version: "v1",
+    kind: "PodDisruptionBudget",
+    plural: "poddisruptionbudgets",
+    namespaced: true,
+  },
+  horizontalPodAutoscaler: {
+    group: "autoscaling",
+    version: "v2",
+    kind: "HorizontalPodAutoscaler",
+    plural: "horizontalpodautoscalers",
+    namespaced: true,
+  },
+  event: {
+    group: "events.k8s.io",
+    version: "v1",
+    kind: "Event",
+    plural: "events",
+    namespaced: true,
+  },
+  lease: {
+    group: "coordination.k8s.io",
+    version: "v1",
+    kind: "Lease",
+    plural: "leases",
+    namespaced: true,
+  },
+} as const satisfies Record<string, ResourceType>;
+
+/**
+ * Maps apiVersion + kind to a resource type. A table instead of discovery: the operator uses a
+ * handful of fixed kinds, and a table needs no request, no cache and no failure mode at start.
+ */
+export class ResourceRegistry {
+  readonly #types = new Map<string, ResourceType>();
+
+  constructor(types: Iterable<ResourceType> = Object.values(builtinResources)) {
+    for (const t of types) this.register(t);
+  }
+
+  register(type: ResourceType): this {
+    this.#types.set(`${apiVersionOf(type)}|${type.kind}`, type);
+    return this;
+  }
+
+  lookup(apiVersion: string, kind: string): ResourceType | undefined {
+    return this.#types.get(`${apiVersion}|${kind}`);
+  }
+
+  /** Like lookup, but an unknown kind is a programming error. */
+  require(apiVersion: string, kind: string): ResourceType {
+    const type = this.lookup(apiVersion, kind);
+    if (type === undefined) {
+      throw new Error(
+        `unknown resource ${kind} in ${apiVersion || "(no apiVersion)"}: register it`,
+      );
+    }
+    return type;
+  }
+}
+
+export interface PathParts {
+  /** Omitted (or undefined) for cluster-scoped types and for all-namespace lists. */
+  readonly namespace?: string | undefined;
+  readonly name?: string | undefined;
+  readonly subresource?: string | undefined;
+}
+
+/** `/api/v1/namespaces/ns/services/name` or `/apis/apps/v1/namespaces/ns/deployments/name/status`. */
+export function resourcePath(type: ResourceType, parts: PathParts = {}): string {
+  const segments = [type.group === "" ? "/api" : `/apis/${type.group}`, type.version];
+  if (type.namespaced && parts.namespace) segments.push("namespaces", enc(parts.namespace));
+  segments.push(type.plural);
+  if (parts.name !== undefined) {
+    segments.push(enc(parts.name));
+    if (parts.subresource !== undefined) segments.push(parts.subresource);
+  }
+  return segments.join("/");
+}
+
+const enc = (s: string) => encodeURIComponent(s);
+
+/** True when `apiVersion`/`kind` name this type (used to match ownerReferences, any version). */
+export function sameGroupKind(type: ResourceType, apiVersion: string, kind: string): boolean {
+  return type.kind === kind && type.group === groupOf(apiVersion);
+}

@@ -1,0 +1,367 @@
+import { describe, expect, test } from "vitest";
+import { FakeClock, flushPromises } from "../../../src/runtime/clock.ts";
+import type { KubeObject } from "../../../src/runtime/object.ts";
+import { Reflector, type ReflectorOptions } from "../../../src/runtime/reflector.ts";
+import { builtinResources } from "../../../src/runtime/resource.ts";
+import type { StoreEvent } from "../../../src/runtime/store.ts";
+import { bookmark, event, FakeSource, gone, HttpError, page, pod } from "./fake-source.ts";
+import { recordingLogger } from "./fakes.ts";
+
+function setup(overrides: Partial<ReflectorOptions> = {}) {
+  const clock = new FakeClock();
+  const source = new FakeSource();
+  const logger = recordingLogger();
+  const restarts: string[] = [];
+  const reflector = new Reflector({
+    resource: builtinResources.pod,
+    source,
+    clock,
+    logger,
+    random: () => 0.5,
+    backoff: { baseMs: 1000, capMs: 8000, jitter: 0 },
+    inactivityTimeoutMs: 10_000,
+    metrics: { watchRestarted: (r) => restarts.push(r) },
+    ...overrides,
+  });
+  const events: string[] = [];
+  reflector.subscribe((e: StoreEvent) => {
+    events.push(`${e.type}:${e.object.metadata?.name}@${e.object.metadata?.resourceVersion}`);
+  });
+  return { clock, source, reflector, events, logger, restarts };
+}
+
+const names = (objs: KubeObject[]) => objs.map((o) => o.metadata?.name).sort();
+
+describe("Reflector", () => {
+  test("lists page by page, then watches from the list's resourceVersion with bookmarks", async () => {
+    const { source, reflector, events } = setup({ pageSize: 2 });
+    source.onList(page([pod("a", "5"), pod("b", "6")], "10", "next"), page([pod("c", "7")], "10"));
+    expect(reflector.synced).toBe(false);
+    reflector.start();
+    await reflector.whenSynced();
+    await flushPromises();
+    expect(source.listCalls.map((c) => [c.limit, c.continue])).toEqual([
+      [2, undefined],
+      [2, "next"],
+    ]);
+    expect(names(reflector.store.list())).toEqual(["a", "b", "c"]);
+    expect(events).toEqual(["add:a@5", "add:b@6", "add:c@7"]);
+    expect(reflector.synced).toBe(true);
+    const w = source.current;
+    expect(w.options.resourceVersion).toBe("10");
+    expect(w.options.allowWatchBookmarks).toBe(true);
+    // random() = 0.5 picks the middle of the default 300–600 s range.
+    expect(w.options.timeoutSeconds).toBe(450);
+    await reflector.stop();
+    expect(w.aborted).toBe(true);
+  });
+
+  test("applies watch events to the store and emits add, update and delete", async () => {
+    const { source, reflector, events } = setup();
+    source.onList(page([pod("a", "5")], "10"));
+    reflector.start();
+    await flushPromises();
+    source.current.push(
+      event("ADDED", pod("b", "11")),
+      event("MODIFIED", pod("a", "12", { spec: { x: 1 } })),
+      event("DELETED", pod("b", "13")),
+    );
+    await flushPromises();
+    expect(events).toEqual(["add:a@5", "add:b@11", "update:a@12", "delete:b@13"]);
+    expect(reflector.store.get("ns/a")?.spec).toEqual({ x: 1 });
+    expect(reflector.store.get("ns/b")).toBeUndefined();
+    await reflector.stop();
+  });
+
+  test("strips managedFields except the kept managers' entries, then applies the transform", async () => {
+    const managed = {
+      managedFields: [
+        { manager: "kubectl", operation: "Update", fieldsV1: { "f:spec": {} } },
+        {
+          manager: "stateless-operator",
+          operation: "Apply",
+          fieldsV1: { "f:spec": { "f:x": {} } },
+        },
+      ],
+    };
+    const { source, reflector } = setup({
+      keepManagedFieldsOf: ["stateless-operator"],
+      transform: (o) => ({ ...o, status: undefined }),
+    });
+    const withFields = (name: string, rv: string) => {
+      const p = pod(name, rv, { status: { big: "x".repeat(100) } });
+      return { ...p, metadata: { ...p.metadata, ...managed } };
+    };
+    source.onList(page([withFields("a", "5")], "10"));
+    reflector.start();
+    await flushPromises();
+    source.current.push(event("ADDED", withFields("b", "11")));
+    await flushPromises();
+    for (const key of ["ns/a", "ns/b"]) {
+      const stored = reflector.store.get(key);
+      expect(stored?.metadata?.managedFields?.map((m) => m.manager)).toEqual([
+        "stateless-operator",
+      ]);
+      expect(stored?.status).toBeUndefined();
+    }
+    await reflector.stop();
+  });
+
+  test("drops managedFields entirely by default", async () => {
+    const { source, reflector } = setup();
+    const p = pod("a", "5");
+    source.onList(
+      page([{ ...p, metadata: { ...p.metadata, managedFields: [{ manager: "m" }] } }], "10"),
+    );
+    reflector.start();
+    await reflector.whenSynced();
+    expect(reflector.store.get("ns/a")?.metadata).not.toHaveProperty("managedFields");
+    await reflector.stop();
+  });
+
+  test("a 410 ERROR event relists at once and emits deletes for objects that vanished", async () => {
+    const { source, reflector, events, restarts } = setup();
+    source.onList(
+      page([pod("a", "5"), pod("b", "6")], "10"),
+      page([pod("a", "20"), pod("c", "21")], "22"),
+    );
+    reflector.start();
+    await flushPromises();
+    const first = source.current;
+    first.push(gone());
+    await flushPromises();
+    expect(first.aborted).toBe(true);
+    expect(source.listCalls).toHaveLength(2);
+    expect(events.slice(2).sort()).toEqual(["add:c@21", "delete:b@6", "update:a@20"]);
+    expect(names(reflector.store.list())).toEqual(["a", "c"]);
+    expect(source.current.options.resourceVersion).toBe("22");
+    expect(restarts).toEqual(["gone"]);
+    await reflector.stop();
+  });
+
+  test("an HTTP 410 on the watch request relists too", async () => {
+    const { source, reflector } = setup();
+    source.onList(page([], "10"), page([], "30")).failNextWatch(new HttpError(410));
+    reflector.start();
+    await flushPromises();
+    expect(source.listCalls).toHaveLength(2);
+    expect(source.current.options.resourceVersion).toBe("30");
+    await reflector.stop();
+  });
+
+  test("a second 410 in a row backs off before relisting", async () => {
+    const { clock, source, reflector } = setup();
+    source.onList(page([], "10"), page([], "11"), page([], "12"));
+    reflector.start();
+    await flushPromises();
+    source.current.push(gone());
+    await flushPromises();
+    expect(source.listCalls).toHaveLength(2);
+    source.current.push(gone());
+    await flushPromises();
+    expect(source.listCalls).toHaveLength(2);
+    await clock.advance(2000);
+    expect(source.listCalls).toHaveLength(3);
+    await reflector.stop();
+  });
+
+  test("a broken watch backs off, then resumes from the last resourceVersion without relisting", async () => {
+    const { clock, source, reflector, restarts } = setup();
+    source.onList(page([pod("a", "5")], "10"));
+    reflector.start();
+    await flushPromises();
+    source.current.push(event("MODIFIED", pod("a", "14")));
+    await flushPromises();
+    source.current.fail(new Error("ECONNRESET"));
+    await flushPromises();
+    expect(source.watches).toHaveLength(1);
+    await clock.advance(999);
+    expect(source.watches).toHaveLength(1);
+    await clock.advance(1);
+    expect(source.watches).toHaveLength(2);
+    expect(source.current.options.resourceVersion).toBe("14");
+    expect(source.listCalls).toHaveLength(1);
+    expect(restarts).toEqual(["error"]);
+    await reflector.stop();
+  });
+
+  test("consecutive failures back off exponentially up to the cap; a delivered event resets it", async () => {
+    const { clock, source, reflector } = setup();
+    source.onList(page([], "10"));
+    for (let i = 0; i < 5; i++) source.failNextWatch(new HttpError(503));
+    reflector.start();
+    await flushPromises();
+    const attemptsAt: number[] = [];
+    const t0 = clock.now();
+    for (let i = 0; i < 5; i++) {
+      const next = clock.nextTimerAt();
+      if (next === undefined) throw new Error("no retry scheduled");
+      await clock.advance(next - clock.now());
+      attemptsAt.push(clock.now() - t0);
+    }
+    // Delays 1, 2, 4, 8, 8 s (capped).
+    expect(attemptsAt).toEqual([1000, 3000, 7000, 15000, 23000]);
+    expect(source.watches).toHaveLength(1);
+    source.current.push(bookmark("11"));
+    await flushPromises();
+    source.current.fail(new Error("reset"));
+    await flushPromises();
+    expect(clock.nextTimerAt()).toBe(clock.now() + 1000);
+    await reflector.stop();
+  });
+
+  test("a failed list backs off and lists again; synced only after a list succeeds", async () => {
+    const { clock, source, reflector, logger } = setup();
+    source.onList(new HttpError(500), page([pod("a", "5")], "10"));
+    reflector.start();
+    await flushPromises();
+    expect(reflector.synced).toBe(false);
+    expect(logger.lines.some((l) => l.level === "warn" && l.fields.errCode === 500)).toBe(true);
+    await clock.advance(1000);
+    expect(reflector.synced).toBe(true);
+    expect(source.listCalls).toHaveLength(2);
+    await reflector.stop();
+  });
+
+  test("bookmarks advance the resourceVersion and keep the inactivity timer alive", async () => {
+    const { clock, source, reflector, events } = setup();
+    source.onList(page([], "10"));
+    reflector.start();
+    await flushPromises();
+    const first = source.current;
+    await clock.advance(9_000);
+    first.push(bookmark("20"));
+    await clock.advance(9_000);
+    expect(first.aborted).toBe(false);
+    first.push(bookmark("25"));
+    await clock.advance(9_999);
+    expect(first.aborted).toBe(false);
+    expect(events).toEqual([]);
+    first.close();
+    await flushPromises();
+    expect(source.current.options.resourceVersion).toBe("25");
+    await reflector.stop();
+  });
+
+  test("a watch silent past the inactivity timeout is aborted and restarted from the last resourceVersion", async () => {
+    const { clock, source, reflector, restarts } = setup();
+    source.onList(page([], "10"));
+    reflector.start();
+    await flushPromises();
+    source.current.push(event("ADDED", pod("a", "15")));
+    await flushPromises();
+    const stalled = source.current;
+    await clock.advance(9_999);
+    expect(stalled.aborted).toBe(false);
+    await clock.advance(1);
+    expect(stalled.aborted).toBe(true);
+    expect(restarts).toEqual(["stalled"]);
+    // The stall is a failure: backoff (1 s) before the new watch.
+    await clock.advance(1_000);
+    expect(source.watches).toHaveLength(2);
+    expect(source.current.options.resourceVersion).toBe("15");
+    expect(source.listCalls).toHaveLength(1);
+    await reflector.stop();
+  });
+
+  test("a normal close after events resumes at once; an immediate empty close backs off", async () => {
+    const { clock, source, reflector } = setup();
+    source.onList(page([], "10"));
+    reflector.start();
+    await flushPromises();
+    source.current.push(event("ADDED", pod("a", "11")));
+    source.current.close();
+    await flushPromises();
+    expect(source.watches).toHaveLength(2);
+    source.current.close();
+    await flushPromises();
+    expect(source.watches).toHaveLength(2);
+    await clock.advance(1_000);
+    expect(source.watches).toHaveLength(3);
+    await reflector.stop();
+  });
+
+  test("periodic relist replaces the store and emits what changed", async () => {
+    const { clock, source, reflector, events } = setup({
+      relistIntervalMs: 60_000,
+      inactivityTimeoutMs: 120_000,
+    });
+    source.onList(page([pod("a", "5"), pod("b", "6")], "10"), page([pod("a", "5")], "40"));
+    reflector.start();
+    await flushPromises();
+    await clock.advance(59_999);
+    expect(source.listCalls).toHaveLength(1);
+    await clock.advance(1);
+    expect(source.listCalls).toHaveLength(2);
+    // Unchanged objects (same resourceVersion) emit nothing.
+    expect(events).toEqual(["add:a@5", "add:b@6", "delete:b@6"]);
+    expect(source.current.options.resourceVersion).toBe("40");
+    await reflector.stop();
+  });
+
+  test("a subscriber that throws is logged and does not stop the reflector", async () => {
+    const { source, reflector, logger } = setup();
+    let calls = 0;
+    reflector.subscribe(() => {
+      calls++;
+      throw new Error("handler bug");
+    });
+    source.onList(page([pod("a", "5")], "10"));
+    reflector.start();
+    await flushPromises();
+    source.current.push(event("ADDED", pod("b", "11")));
+    await flushPromises();
+    expect(calls).toBe(2);
+    expect(reflector.store.get("ns/b")).toBeDefined();
+    expect(logger.lines.filter((l) => l.msg === "event handler threw")).toHaveLength(2);
+    await reflector.stop();
+  });
+
+  test("a non-410 ERROR event backs off and resumes without relisting", async () => {
+    const { clock, source, reflector } = setup();
+    source.onList(page([], "10"));
+    reflector.start();
+    await flushPromises();
+    source.current.push({
+      type: "ERROR",
+      object: { kind: "Status", code: 500, reason: "InternalError", message: "etcd" },
+    });
+    await flushPromises();
+    await clock.advance(1_000);
+    expect(source.watches).toHaveLength(2);
+    expect(source.listCalls).toHaveLength(1);
+    await reflector.stop();
+  });
+
+  test("watches several namespaces into one store; a relist in one leaves the others alone", async () => {
+    const { source, reflector, events } = setup({ namespaces: ["a", "b"] });
+    source.onList(
+      (o) => page([pod("x", "1", {}, o.namespace)], "10"),
+      (o) => page([pod("y", "2", {}, o.namespace)], "10"),
+      (o) => page([], `${o.namespace}-20`),
+    );
+    reflector.start();
+    await reflector.whenSynced();
+    await flushPromises();
+    expect(source.listCalls.map((c) => c.namespace)).toEqual(["a", "b"]);
+    expect(reflector.store.keys().sort()).toEqual(["a/x", "b/y"]);
+    const inA = source.watches.find((w) => w.options.namespace === "a");
+    inA?.push(gone());
+    await flushPromises();
+    expect(reflector.store.keys()).toEqual(["b/y"]);
+    expect(events.at(-1)).toBe("delete:x@1");
+    await reflector.stop();
+  });
+
+  test("stop ends the loops; the store keeps its content", async () => {
+    const { clock, source, reflector } = setup();
+    source.onList(page([pod("a", "5")], "10"));
+    reflector.start();
+    await flushPromises();
+    await reflector.stop();
+    expect(reflector.running).toBe(false);
+    await clock.advance(60_000);
+    expect(source.watches).toHaveLength(1);
+    expect(reflector.store.size).toBe(1);
+  });
+});
