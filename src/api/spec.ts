@@ -157,10 +157,10 @@ const scratchVolume = withRules(
   }),
   [
     {
-      cel: "!self.mountPath.endsWith('/') && !self.mountPath.contains('//') && !self.mountPath.contains('/../') && !self.mountPath.endsWith('/..')",
+      cel: "size(self.mountPath) < 2 || !self.mountPath.endsWith('/') && !self.mountPath.contains('//') && !self.mountPath.contains('/../') && !self.mountPath.endsWith('/..')",
       message: "mountPath must be a clean path: no trailing '/', '//' or '..'",
       fieldPath: ".mountPath",
-      find: (v) => (/\/$|\/\/|\/\.\.(\/|$)/.test(v.mountPath) ? ["mountPath"] : undefined),
+      find: (v) => (v.mountPath.length > 1 && /\/$|\/\/|\/\.\.(\/|$)/.test(v.mountPath) ? ["mountPath"] : undefined),
     },
     {
       cel: `self.mountPath != '${SERVICE_BINDING_ROOT}' && !self.mountPath.startsWith('${SERVICE_BINDING_ROOT}/')`,
@@ -175,7 +175,7 @@ const scratchVolume = withRules(
       cel: "!self.sizeLimit.matches('^[+]?[0.]*([eE].*|[numkMGTPE]i?)?$')",
       message: "sizeLimit must be greater than zero",
       fieldPath: ".sizeLimit",
-      find: (v) => (parseQuantity(v.sizeLimit) > 0 ? undefined : ["sizeLimit"]),
+      find: (v) => (!QUANTITY.test(v.sizeLimit) || parseQuantity(v.sizeLimit) > 0 ? undefined : ["sizeLimit"]),
     },
     {
       cel: "!self.sizeLimit.startsWith('-')",
@@ -231,7 +231,7 @@ export const statelessAppSpec = z
       .string()
       .min(1)
       .max(1024)
-      .regex(/^\S+$/, "must be an image reference without whitespace")
+      .regex(/^\S*$/, "must be an image reference without whitespace")
       .describe(
         "Container image every process type runs, built with its assets, e.g. registry.example.com/shop:1.4.2.",
       ),
