@@ -1,4 +1,5 @@
 // The processes rule set: pure checks of Kubernetes objects, shared by audit and admission.
+export { celString, celStrings } from "./cel.ts";
 export { checkObject } from "./check-object.ts";
 export { type FieldPath, formatPath, type MapKey, type PathSegment } from "./field-path.ts";
 export { isObject, type JsonObject } from "./json.ts";

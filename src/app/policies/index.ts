@@ -1,0 +1,12 @@
+// ValidatingAdmissionPolicies generated from the rule set. Pure; scripts write the files.
+export {
+  type BindingPlan,
+  ENFORCE_LABEL,
+  type EnforcementMode,
+  enforcementModes,
+  type ValidationAction,
+} from "./bindings.ts";
+export { type GeneratedFile, POLICY_DIR, renderPolicyFiles } from "./files.ts";
+export { renderPolicy, ruleExpression, ruleVariable } from "./policy.ts";
+export { type PolicyGroup, policyLabels, renderPolicySet } from "./policy-set.ts";
+export { policyVariables } from "./variables.ts";
