@@ -7,15 +7,15 @@ export const DEFAULT_TARGET_CPU_PERCENT = 80;
 
 export function renderAutoscaler(
   app: StatelessApp,
-  process: Process,
+  proc: Process,
 ): V2HorizontalPodAutoscaler | undefined {
-  const autoscale = process.autoscale;
+  const autoscale = proc.autoscale;
   if (autoscale === undefined) return undefined;
-  const name = childName(app, process.name);
+  const name = childName(app, proc.name);
   return {
     apiVersion: "autoscaling/v2",
     kind: "HorizontalPodAutoscaler",
-    metadata: metadataFor(app, name, process.name),
+    metadata: metadataFor(app, name, proc.name),
     spec: {
       scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name },
       minReplicas: autoscale.minReplicas ?? 1,

@@ -19,7 +19,7 @@ import { diskScratchBytes, scratchVolumes } from "./scratch.ts";
 
 const EPHEMERAL_STORAGE = "ephemeral-storage";
 
-/** The container security context that makes the process rule hold inside the pod. */
+/** The container security context that makes the processes rule hold inside the pod. */
 export const containerSecurityContext = (): V1SecurityContext => ({
   readOnlyRootFilesystem: true,
   allowPrivilegeEscalation: false,
@@ -29,20 +29,19 @@ export const containerSecurityContext = (): V1SecurityContext => ({
 });
 
 /** App env, then the process's env overriding it by name (a process type refines the shared environment). */
-export function userEnv(app: StatelessApp, process: Process): V1EnvVar[] {
+export function userEnv(app: StatelessApp, proc: Process): V1EnvVar[] {
   const merged = new Map<string, V1EnvVar>();
-  for (const e of [...(app.spec.env ?? []), ...(process.env ?? [])])
-    merged.set(e.name, e as V1EnvVar);
+  for (const e of [...(app.spec.env ?? []), ...(proc.env ?? [])]) merged.set(e.name, e as V1EnvVar);
   return [...merged.values()];
 }
 
-function resourcesFor(app: StatelessApp, process: Process): V1ResourceRequirements | undefined {
+function resourcesFor(app: StatelessApp, proc: Process): V1ResourceRequirements | undefined {
   const asStrings = (m: Record<string, string | number> | undefined) =>
     m === undefined
       ? undefined
       : Object.fromEntries(Object.entries(m).map(([k, v]) => [k, String(v)]));
-  const requests = asStrings(process.resources?.requests);
-  const limits = asStrings(process.resources?.limits);
+  const requests = asStrings(proc.resources?.requests);
+  const limits = asStrings(proc.resources?.limits);
   const disk = diskScratchBytes(app);
   if (disk !== undefined) {
     // The kubelet evicts a pod past its ephemeral-storage limit: the scratch bound holds node-wide.
@@ -68,30 +67,30 @@ interface PodParts {
 
 function containerFor(
   app: StatelessApp,
-  process: Process,
+  proc: Process,
   { env, bindings, scratch }: PodParts,
 ): V1Container {
-  const resources = resourcesFor(app, process);
+  const resources = resourcesFor(app, proc);
   const mounts = [...scratch.mounts, ...bindings.mounts];
   const allEnv = [...env, ...bindings.env];
   return {
-    name: process.name,
+    name: proc.name,
     image: app.spec.image,
-    ...(process.command === undefined ? {} : { command: [...process.command] }),
-    ...(process.args === undefined ? {} : { args: [...process.args] }),
+    ...(proc.command === undefined ? {} : { command: [...proc.command] }),
+    ...(proc.args === undefined ? {} : { args: [...proc.args] }),
     ...(allEnv.length === 0 ? {} : { env: allEnv }),
-    ...(process.ports === undefined || process.ports.length === 0
+    ...(proc.ports === undefined || proc.ports.length === 0
       ? {}
       : {
-          ports: process.ports.map((p) => ({
+          ports: proc.ports.map((p) => ({
             name: p.name,
             containerPort: p.containerPort,
             protocol: p.protocol ?? "TCP",
           })),
         }),
-    ...(process.readinessProbe === undefined ? {} : { readinessProbe: process.readinessProbe }),
-    ...(process.livenessProbe === undefined ? {} : { livenessProbe: process.livenessProbe }),
-    ...(process.startupProbe === undefined ? {} : { startupProbe: process.startupProbe }),
+    ...(proc.readinessProbe === undefined ? {} : { readinessProbe: proc.readinessProbe }),
+    ...(proc.livenessProbe === undefined ? {} : { livenessProbe: proc.livenessProbe }),
+    ...(proc.startupProbe === undefined ? {} : { startupProbe: proc.startupProbe }),
     ...(resources === undefined ? {} : { resources }),
     ...(mounts.length === 0 ? {} : { volumeMounts: mounts }),
     securityContext: containerSecurityContext(),
@@ -104,29 +103,29 @@ function containerFor(
  */
 export function renderDeployment(
   app: StatelessApp,
-  process: Process,
+  proc: Process,
   bindingsHash?: string,
 ): V1Deployment {
-  const env = userEnv(app, process);
+  const env = userEnv(app, proc);
   const parts: PodParts = {
     env,
     bindings: projectBindings(app, env),
     scratch: scratchVolumes(app),
   };
   const volumes = [...parts.scratch.volumes, ...parts.bindings.volumes];
-  const selector = selectorFor(app, process.name);
+  const selector = selectorFor(app, proc.name);
   return {
     apiVersion: "apps/v1",
     kind: "Deployment",
-    metadata: metadataFor(app, childName(app, process.name), process.name),
+    metadata: metadataFor(app, childName(app, proc.name), proc.name),
     spec: {
       // The autoscaler owns the count when there is one: leaving replicas out keeps us from fighting it.
-      ...(process.autoscale === undefined ? { replicas: process.replicas ?? 1 } : {}),
+      ...(proc.autoscale === undefined ? { replicas: proc.replicas ?? 1 } : {}),
       selector: { matchLabels: selector },
       strategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
       template: {
         metadata: {
-          labels: labelsFor(app, process.name),
+          labels: labelsFor(app, proc.name),
           ...(bindingsHash === undefined
             ? {}
             : { annotations: { [BINDINGS_HASH_ANNOTATION]: bindingsHash } }),
@@ -135,7 +134,7 @@ export function renderDeployment(
           automountServiceAccountToken: false,
           enableServiceLinks: false,
           securityContext: { runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" } },
-          containers: [containerFor(app, process, parts)],
+          containers: [containerFor(app, proc, parts)],
           ...(volumes.length === 0 ? {} : { volumes }),
         },
       },

@@ -29,17 +29,17 @@ export function desired(app: StatelessApp, observed: Observed = {}): Desired {
   const hasBindings = (app.spec.backingServices ?? []).length > 0;
   for (const binding of observed.bindings?.resolved ?? [])
     objects.push(renderBindingSecret(app, binding));
-  for (const process of app.spec.processes) {
+  for (const proc of app.spec.processes) {
     const hash = hasBindings ? observed.bindings?.hash : undefined;
-    objects.push(renderDeployment(app, process, hash));
+    objects.push(renderDeployment(app, proc, hash));
     for (const object of [
-      renderService(app, process),
-      renderDisruptionBudget(app, process),
-      renderAutoscaler(app, process),
+      renderService(app, proc),
+      renderDisruptionBudget(app, proc),
+      renderAutoscaler(app, proc),
     ]) {
       if (object !== undefined) objects.push(object);
     }
-    for (const w of shadowedBindingEnv(app, userEnv(app, process))) {
+    for (const w of shadowedBindingEnv(app, userEnv(app, proc))) {
       if (!warnings.some((x) => x.message === w.message)) warnings.push(w);
     }
   }

@@ -4,19 +4,19 @@ import type { Process, StatelessApp } from "../../api/index.ts";
 import { childName, metadataFor, selectorFor } from "./metadata.ts";
 
 /** The fewest processes a type runs: its replicas, or the autoscaler's floor. */
-export const minimumReplicas = (process: Process): number =>
-  process.autoscale === undefined ? (process.replicas ?? 1) : (process.autoscale.minReplicas ?? 1);
+export const minimumReplicas = (proc: Process): number =>
+  proc.autoscale === undefined ? (proc.replicas ?? 1) : (proc.autoscale.minReplicas ?? 1);
 
 /** Undefined below two processes: a budget there would block every node drain. */
 export function renderDisruptionBudget(
   app: StatelessApp,
-  process: Process,
+  proc: Process,
 ): V1PodDisruptionBudget | undefined {
-  if (minimumReplicas(process) < 2) return undefined;
+  if (minimumReplicas(proc) < 2) return undefined;
   return {
     apiVersion: "policy/v1",
     kind: "PodDisruptionBudget",
-    metadata: metadataFor(app, childName(app, process.name), process.name),
-    spec: { maxUnavailable: 1, selector: { matchLabels: selectorFor(app, process.name) } },
+    metadata: metadataFor(app, childName(app, proc.name), proc.name),
+    spec: { maxUnavailable: 1, selector: { matchLabels: selectorFor(app, proc.name) } },
   };
 }

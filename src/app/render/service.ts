@@ -4,18 +4,18 @@ import type { Process, StatelessApp } from "../../api/index.ts";
 import { childName, metadataFor, selectorFor } from "./metadata.ts";
 
 /** Undefined for a process without ports: nothing reaches it over the network. */
-export function renderService(app: StatelessApp, process: Process): V1Service | undefined {
-  const ports = process.ports ?? [];
+export function renderService(app: StatelessApp, proc: Process): V1Service | undefined {
+  const ports = proc.ports ?? [];
   if (ports.length === 0) return undefined;
   return {
     apiVersion: "v1",
     kind: "Service",
-    metadata: metadataFor(app, childName(app, process.name), process.name),
+    metadata: metadataFor(app, childName(app, proc.name), proc.name),
     spec: {
       type: "ClusterIP",
       // Any process may serve the next request: affinity would make a process's memory matter.
       sessionAffinity: "None",
-      selector: selectorFor(app, process.name),
+      selector: selectorFor(app, proc.name),
       ports: ports.map((p) => ({
         name: p.name,
         port: p.servicePort ?? p.containerPort,
