@@ -9,20 +9,30 @@ export interface Endpoint {
 const LABEL = "[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?";
 /** DNS names and IPv4; `_` is allowed because real internal names (SRV-style) carry it. */
 const HOST_NAME = new RegExp(`^${LABEL}(?:\\.${LABEL})*\\.?$`);
-const IPV6 = /^[0-9A-Fa-f:.]+$/;
+const IPV4 =
+  /^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\.){3}(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$/;
 
 /** A host as written in a `host` entry: a name, IPv4, or IPv6 with or without brackets. */
 export function parseHost(text: string): string | undefined {
-  const bare = text.startsWith("[") && text.endsWith("]") ? text.slice(1, -1) : text;
-  if (bare.includes(":")) return isIpv6(bare) ? bare : undefined;
-  return bare.length <= 253 && HOST_NAME.test(bare) ? bare : undefined;
+  if (text.startsWith("[") && text.endsWith("]")) {
+    const bare = text.slice(1, -1);
+    return isIpv6(bare) ? bare : undefined;
+  }
+  if (text.includes(":")) return isIpv6(text) ? text : undefined;
+  return text.length <= 253 && HOST_NAME.test(text) ? text : undefined;
 }
 
+/** RFC 4291 text form: eight groups, one `::` standing for at least one zero group, IPv4 tail. */
 function isIpv6(text: string): boolean {
-  if (!IPV6.test(text) || text.includes(":::")) return false;
-  const doubleColons = text.split("::").length - 1;
-  const groups = text.split(":").filter((g) => g !== "");
-  return doubleColons <= 1 && groups.length >= 1 && groups.length <= 8;
+  const halves = text.split("::");
+  if (halves.length > 2) return false;
+  const groups = halves.flatMap((half) => (half === "" ? [] : half.split(":")));
+  const last = groups.at(-1);
+  const ipv4Tail = last !== undefined && IPV4.test(last);
+  const hex = ipv4Tail ? groups.slice(0, -1) : groups;
+  if (!hex.every((g) => /^[0-9A-Fa-f]{1,4}$/.test(g))) return false;
+  const width = hex.length + (ipv4Tail ? 2 : 0);
+  return halves.length === 2 ? width <= 7 : width === 8;
 }
 
 /** A TCP port: 1 to 65535, decimal digits only (no sign, no exponent, no spaces). */
