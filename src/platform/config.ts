@@ -1,0 +1,159 @@
+// The operator's configuration, read from environment variables and validated once at start.
+import { hostname } from "node:os";
+import { z } from "zod";
+import { parseDuration } from "../api/index.ts";
+
+const DURATION = /^([0-9]+(\.[0-9]+)?(ms|s|m|h))+$/;
+
+const duration = (fallback: string) =>
+  z
+    .string()
+    .regex(DURATION, "must be a duration such as 30s, 10m or 1h")
+    .default(fallback)
+    .transform(parseDuration);
+
+const bool = (fallback: boolean) =>
+  z
+    .enum(["true", "false", "1", "0", "yes", "no"], { error: "must be true or false" })
+    .default(fallback ? "true" : "false")
+    .transform((v) => v === "true" || v === "1" || v === "yes");
+
+const address = z
+  .string()
+  .regex(
+    /^(\[[0-9a-fA-F:.]+\]|[^:\s]*):[0-9]{1,5}$/,
+    "must be host:port, e.g. :8080 or 127.0.0.1:8080",
+  )
+  .refine((v) => Number(v.slice(v.lastIndexOf(":") + 1)) <= 65535, "port must be ≤ 65535");
+
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
+/** Each variable, its schema and what it means (the docs table is generated from `description`). */
+const variables = {
+  WATCH_NAMESPACES: z
+    .string()
+    .default("")
+    .transform((v) =>
+      v
+        .split(",")
+        .map((s) => s.trim())
+        .filter((s) => s !== ""),
+    )
+    .refine(
+      (list) => list.every((ns) => DNS_LABEL.test(ns)),
+      "must be a comma-separated list of namespace names",
+    )
+    .describe("Namespaces to watch, comma-separated; empty watches all namespaces."),
+  WORKERS: z.coerce
+    .number({ error: "must be an integer" })
+    .int("must be an integer")
+    .min(1, "must be at least 1")
+    .max(64, "must be at most 64")
+    .default(4)
+    .describe("Concurrent reconciles (of different apps)."),
+  RESYNC_PERIOD: duration("10m").describe(
+    "How often every app is reconciled even without a change.",
+  ),
+  LEADER_ELECT: bool(false).describe(
+    "Elect a leader through a Lease so several replicas run safely.",
+  ),
+  LEASE_NAME: z
+    .string()
+    .regex(DNS_LABEL, "must be a DNS label")
+    .default("stateless-operator")
+    .describe("Name of the Lease."),
+  LEASE_NAMESPACE: z
+    .string()
+    .regex(DNS_LABEL, "must be a namespace name")
+    .optional()
+    .describe(
+      "Namespace of the Lease; the pod's namespace (POD_NAMESPACE) by default, else default.",
+    ),
+  POD_NAMESPACE: z
+    .string()
+    .optional()
+    .describe("The operator pod's namespace (from the downward API)."),
+  POD_NAME: z
+    .string()
+    .optional()
+    .describe("The operator pod's name: its identity in the Lease; the host name by default."),
+  LOG_LEVEL: z
+    .enum(["trace", "debug", "info", "warn", "error", "fatal"], {
+      error: "must be one of trace, debug, info, warn, error, fatal",
+    })
+    .default("info")
+    .describe("Least severe log level written."),
+  HTTP_ADDRESS: address.default(":8080").describe("Address of /healthz, /readyz and /metrics."),
+  SHUTDOWN_TIMEOUT: duration("30s").describe("How long SIGTERM waits for in-flight reconciles."),
+} as const;
+
+const schema = z.object(variables);
+
+export interface Config {
+  readonly watchNamespaces: readonly string[];
+  readonly workers: number;
+  readonly resyncPeriodMs: number;
+  readonly leaderElection: {
+    readonly enabled: boolean;
+    readonly name: string;
+    readonly namespace: string;
+    readonly identity: string;
+  };
+  readonly logLevel: "trace" | "debug" | "info" | "warn" | "error" | "fatal";
+  readonly httpAddress: { readonly host: string; readonly port: number };
+  readonly shutdownTimeoutMs: number;
+}
+
+export class ConfigError extends Error {
+  readonly problems: readonly string[];
+  constructor(problems: readonly string[]) {
+    super(`invalid configuration:\n${problems.map((p) => `  ${p}`).join("\n")}`);
+    this.name = "ConfigError";
+    this.problems = problems;
+  }
+}
+
+/** The variables with their descriptions, for documentation. */
+export const configVariables = (): { name: string; description: string }[] =>
+  Object.entries(variables).map(([name, s]) => ({ name, description: s.description ?? "" }));
+
+/** Reads the configuration; throws a ConfigError naming every bad variable. */
+export function loadConfig(env: Readonly<Record<string, string | undefined>>): Config {
+  const input = Object.fromEntries(
+    Object.keys(variables).map((k) => [
+      k,
+      env[k] === "" && k !== "WATCH_NAMESPACES" ? undefined : env[k],
+    ]),
+  );
+  const parsed = schema.safeParse(input);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((i) => {
+        const name = String(i.path[0] ?? "");
+        return `${name}: ${i.message} (got ${JSON.stringify(env[name])})`;
+      }),
+    );
+  }
+  const c = parsed.data;
+  const [host, port] = splitAddress(c.HTTP_ADDRESS);
+  return {
+    watchNamespaces: c.WATCH_NAMESPACES,
+    workers: c.WORKERS,
+    resyncPeriodMs: c.RESYNC_PERIOD,
+    leaderElection: {
+      enabled: c.LEADER_ELECT,
+      name: c.LEASE_NAME,
+      namespace: c.LEASE_NAMESPACE ?? c.POD_NAMESPACE ?? "default",
+      identity: c.POD_NAME ?? `${hostname()}-${process.pid}`,
+    },
+    logLevel: c.LOG_LEVEL,
+    httpAddress: { host, port },
+    shutdownTimeoutMs: c.SHUTDOWN_TIMEOUT,
+  };
+}
+
+function splitAddress(address: string): [string, number] {
+  const at = address.lastIndexOf(":");
+  const host = address.slice(0, at).replace(/^\[|\]$/g, "");
+  return [host, Number(address.slice(at + 1))];
+}

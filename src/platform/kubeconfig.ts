@@ -1,0 +1,47 @@
+// Loads the cluster connection: a kubeconfig file, or the pod's in-cluster config. Never a silent default.
+import { existsSync } from "node:fs";
+import { homedir } from "node:os";
+import { join } from "node:path";
+import { KubeConfig } from "@kubernetes/client-node";
+
+export class NoClusterError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "NoClusterError";
+  }
+}
+
+/**
+ * KUBECONFIG (or ~/.kube/config) when present, else in-cluster when running in a pod.
+ * client-node's loadFromDefault() falls back to http://localhost:8080 when nothing is configured;
+ * that would point an operator at whatever listens there, so it is refused here.
+ */
+export function loadKubeConfig(env: Readonly<Record<string, string | undefined>>): KubeConfig {
+  const kc = new KubeConfig();
+  const files = (env.KUBECONFIG ?? "").split(":").filter((f) => f !== "");
+  const defaultFile = join(env.HOME ?? homedir(), ".kube", "config");
+  if (files.length > 0) {
+    const missing = files.filter((f) => !existsSync(f));
+    if (missing.length === files.length)
+      throw new NoClusterError(`KUBECONFIG names no readable file: ${missing.join(", ")}`);
+    kc.loadFromDefault();
+  } else if (existsSync(defaultFile)) {
+    kc.loadFromFile(defaultFile);
+  } else if (
+    env.KUBERNETES_SERVICE_HOST !== undefined &&
+    env.KUBERNETES_SERVICE_PORT !== undefined
+  ) {
+    kc.loadFromCluster();
+  } else {
+    throw new NoClusterError(
+      "no cluster configured: set KUBECONFIG, create ~/.kube/config, or run inside a pod (npm start starts a local cluster when none is configured)",
+    );
+  }
+  const cluster = kc.getCurrentCluster();
+  if (cluster === null || cluster.server === "") {
+    throw new NoClusterError(
+      `the kubeconfig's current context "${kc.getCurrentContext()}" names no cluster with a server`,
+    );
+  }
+  return kc;
+}

@@ -1,0 +1,99 @@
+import { describe, expect, test } from "vitest";
+import { ConfigError, loadConfig } from "../../../src/platform/config.ts";
+
+const problems = (env: Record<string, string>): readonly string[] => {
+  try {
+    loadConfig(env);
+    return [];
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+};
+
+describe("loadConfig", () => {
+  test("has defaults for everything", () => {
+    const c = loadConfig({ POD_NAME: "op-1" });
+    expect(c).toEqual({
+      watchNamespaces: [],
+      workers: 4,
+      resyncPeriodMs: 600_000,
+      leaderElection: {
+        enabled: false,
+        name: "stateless-operator",
+        namespace: "default",
+        identity: "op-1",
+      },
+      logLevel: "info",
+      httpAddress: { host: "", port: 8080 },
+      shutdownTimeoutMs: 30_000,
+    });
+  });
+
+  test("reads every variable", () => {
+    const c = loadConfig({
+      WATCH_NAMESPACES: "web, shop ,",
+      WORKERS: "8",
+      RESYNC_PERIOD: "1h30m",
+      LEADER_ELECT: "true",
+      LEASE_NAME: "lease",
+      POD_NAMESPACE: "stateless-operator-system",
+      POD_NAME: "op-2",
+      LOG_LEVEL: "debug",
+      HTTP_ADDRESS: "127.0.0.1:0",
+      SHUTDOWN_TIMEOUT: "10s",
+    });
+    expect(c).toEqual({
+      watchNamespaces: ["web", "shop"],
+      workers: 8,
+      resyncPeriodMs: 5_400_000,
+      leaderElection: {
+        enabled: true,
+        name: "lease",
+        namespace: "stateless-operator-system",
+        identity: "op-2",
+      },
+      logLevel: "debug",
+      httpAddress: { host: "127.0.0.1", port: 0 },
+      shutdownTimeoutMs: 10_000,
+    });
+  });
+
+  test("an explicit LEASE_NAMESPACE wins over the pod's namespace", () => {
+    expect(
+      loadConfig({ LEASE_NAMESPACE: "ops", POD_NAMESPACE: "x" }).leaderElection.namespace,
+    ).toBe("ops");
+  });
+
+  test("names every bad variable, once each, with its value", () => {
+    expect(
+      problems({
+        WORKERS: "many",
+        RESYNC_PERIOD: "10 minutes",
+        LEADER_ELECT: "maybe",
+        LOG_LEVEL: "loud",
+        HTTP_ADDRESS: "8080",
+        WATCH_NAMESPACES: "Web",
+      }),
+    ).toEqual([
+      'WATCH_NAMESPACES: must be a comma-separated list of namespace names (got "Web")',
+      'WORKERS: must be an integer (got "many")',
+      'RESYNC_PERIOD: must be a duration such as 30s, 10m or 1h (got "10 minutes")',
+      'LEADER_ELECT: must be true or false (got "maybe")',
+      'LOG_LEVEL: must be one of trace, debug, info, warn, error, fatal (got "loud")',
+      'HTTP_ADDRESS: must be host:port, e.g. :8080 or 127.0.0.1:8080 (got "8080")',
+    ]);
+  });
+
+  test.each([
+    ["0", "WORKERS: must be at least 1"],
+    ["65", "WORKERS: must be at most 64"],
+    ["1.5", "WORKERS: must be an integer"],
+  ])("WORKERS=%s", (value, message) => {
+    expect(problems({ WORKERS: value })).toEqual([`${message} (got "${value}")`]);
+  });
+
+  test("an empty variable means its default", () => {
+    expect(loadConfig({ WORKERS: "", LOG_LEVEL: "" }).workers).toBe(4);
+  });
+});
