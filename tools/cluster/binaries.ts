@@ -239,7 +239,7 @@ export async function ensureBinaries(
   }
   if (missing.length === 0) return { paths, built: [] };
   log(`cluster: ${missing.length} binaries to build into ${cacheBinDir()}: ${missing.join(", ")}`);
-  log("cluster: a cold build takes about 20 minutes on 2 cores; later runs reuse the cache");
+  log("cluster: a cold build takes about 10 minutes on 2 cores; later runs reuse the cache");
   const started = Date.now();
   const buildDate = missing.some((n) => moduleOf(n) === "kubernetes")
     ? await kubernetesBuildDate()

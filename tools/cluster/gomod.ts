@@ -10,8 +10,9 @@
 //   node tools/cluster/gomod.ts --check   fail if a committed go.mod differs from what upstream implies
 
 import { execFileSync } from "node:child_process";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { parseAllDocuments } from "yaml";
 import { type GoModuleName, goModules } from "./versions.ts";
 
 const goDir = join(import.meta.dirname, "go");
@@ -159,11 +160,9 @@ export function checkWrappers(): string[] {
     const want = deriveSpec(name, readUpstreamGoMod(mod.module, mod.version));
     for (const p of diffSpecs(want, readSpec(name))) problems.push(`go/${mod.dir}/go.mod ${p}`);
   }
-  let stages = "";
-  try {
-    stages = readFileSync(kwokStagesPath, "utf8");
-  } catch {}
-  if (stages !== renderKwokStages()) problems.push("kwok-stages.yaml differs from kwok's stages");
+  if (!sameYaml(kwokStagesPath, renderKwokStages())) {
+    problems.push("kwok-stages.yaml differs from kwok's stages");
+  }
   return problems;
 }
 
@@ -180,6 +179,9 @@ export function generateWrappers(): void {
     execFileSync("go", ["mod", "tidy"], { cwd: dir, stdio: "inherit" });
   }
   writeFileSync(kwokStagesPath, renderKwokStages());
+  // The repository's formatter owns the layout of YAML files; the check compares content.
+  const biome = join(import.meta.dirname, "../../node_modules/.bin/biome");
+  if (existsSync(biome)) execFileSync(biome, ["format", "--write", kwokStagesPath]);
   console.log(`gomod: wrote ${kwokStagesPath}`);
 }
 
@@ -214,6 +216,16 @@ function renderKwokStages(): string {
       .map((f) => `# ${f}\n${readFileSync(join(dir, f), "utf8").trimEnd()}\n`)
       .join("---\n")
   );
+}
+
+/** Whether a YAML file holds the same documents as `text` (formatting aside). */
+function sameYaml(path: string, text: string): boolean {
+  const docs = (t: string) => JSON.stringify(parseAllDocuments(t).map((d) => d.toJS()));
+  try {
+    return docs(readFileSync(path, "utf8")) === docs(text);
+  } catch {
+    return false;
+  }
 }
 
 /** The committed go.mod and go.sum of one wrapper (part of the binary cache key). */
