@@ -1,0 +1,104 @@
+// The runtime's public surface: a generic controller kit that knows nothing about StatelessApp.
+export {
+  Applier,
+  type ApplierOptions,
+  type ApplyDecision,
+  type ApplyNeededOptions,
+  type ApplyOptions,
+  type ApplyResult,
+  applyNeeded,
+  defaultFieldManager,
+  hashOf,
+  parseQuantity,
+} from "./apply.ts";
+export { Backoff, type BackoffOptions, backoffDelay } from "./backoff.ts";
+export { type Clock, FakeClock, flushPromises, realClock, type Timer } from "./clock.ts";
+export {
+  type Action,
+  awaitChange,
+  Controller,
+  type ControllerOptions,
+  defaultErrorPolicy,
+  type ErrorAction,
+  type ErrorContext,
+  type ErrorPolicy,
+  type MappedWatch,
+  ownerKeys,
+  type ReconcileContext,
+  type Reconciler,
+  requeueAfter,
+} from "./controller.ts";
+export {
+  ConflictError,
+  classifyError,
+  describeError,
+  ErrorKind,
+  httpStatusOf,
+  NotLeaderError,
+  PermanentError,
+  TransientError,
+} from "./errors.ts";
+export {
+  apiError,
+  type HttpRequest,
+  type HttpResponse,
+  type HttpTransport,
+  instrumentTransport,
+  type KubeConfigTransportOptions,
+  kubeConfigTransport,
+  type Method,
+  parseStatus,
+  readLines,
+  requestJson,
+} from "./http.ts";
+export {
+  httpListWatch,
+  type ListOptions,
+  type ListPage,
+  type ListWatchSource,
+  type Selectors,
+  type WatchEvent,
+  type WatchEventType,
+  type WatchOptions,
+} from "./listwatch.ts";
+export { type LogFields, type Logger, silentLogger } from "./logger.ts";
+export type {
+  ApplyMetrics,
+  LeaderMetrics,
+  QueueMetrics,
+  ReconcileMetrics,
+  ReconcileResult,
+  ReflectorMetrics,
+  RequestMetrics,
+} from "./metrics.ts";
+export {
+  formatKey,
+  groupOf,
+  isRecord,
+  jsonEqual,
+  type KubeObject,
+  type ManagedFieldsEntry,
+  type ObjectMeta,
+  type OwnerReference,
+  objectKey,
+  parseKey,
+  type Status,
+  stripManagedFields,
+} from "./object.ts";
+export { type QueueHandler, type QueueOutcome, WorkQueue, type WorkQueueOptions } from "./queue.ts";
+export {
+  Reflector,
+  type ReflectorOptions,
+  type StoreEventHandler,
+  WatchError,
+} from "./reflector.ts";
+export {
+  apiVersionOf,
+  builtinResources,
+  type PathParts,
+  ResourceRegistry,
+  type ResourceType,
+  resourcePath,
+  sameGroupKind,
+} from "./resource.ts";
+export { type IndexFn, type ReadonlyStore, Store, type StoreEvent } from "./store.ts";
