@@ -1,0 +1,180 @@
+// computeStatus: the StatelessApp status from what reconcile saw and did. Pure.
+import type { V1Deployment } from "@kubernetes/client-node";
+import type {
+  BindingStatus,
+  ProcessStatus,
+  StatelessApp,
+  StatelessAppStatus,
+} from "../../api/index.ts";
+import { childName, minimumReplicas } from "../render/index.ts";
+import {
+  type ConditionDraft,
+  ConditionType,
+  conditionMessage,
+  settleConditions,
+} from "./conditions.ts";
+
+/** One binding's outcome: resolved, or the problem that stops it (its message names Secret and key). */
+export interface BindingOutcome {
+  readonly name: string;
+  readonly type: string;
+  readonly secretName?: string;
+  readonly problem?: string;
+}
+
+export interface StatusInput {
+  readonly app: StatelessApp;
+  /** The spec's problems when it is invalid (the API server missed them, e.g. an old CRD). */
+  readonly invalid?: readonly string[];
+  /** Live Deployments by process name. */
+  readonly deployments: ReadonlyMap<string, V1Deployment>;
+  readonly bindings: readonly BindingOutcome[];
+  /** A permanent failure applying children, e.g. a child the API server rejects. */
+  readonly applyError?: string;
+  readonly now: string;
+}
+
+/** Rolled out: the Deployment controller saw the latest spec and every process runs it and is available. */
+export function processRolledOut(deployment: V1Deployment | undefined): boolean {
+  if (deployment === undefined) return false;
+  const want = deployment.spec?.replicas ?? 1;
+  const s = deployment.status ?? {};
+  return (
+    (s.observedGeneration ?? 0) >= (deployment.metadata?.generation ?? 1) &&
+    (s.updatedReplicas ?? 0) >= want &&
+    (s.replicas ?? 0) === (s.updatedReplicas ?? 0) &&
+    (s.availableReplicas ?? 0) >= want
+  );
+}
+
+function processStatuses(input: StatusInput): ProcessStatus[] {
+  return input.app.spec.processes.map((p) => {
+    const d = input.deployments.get(p.name);
+    const s = d?.status ?? {};
+    return {
+      name: p.name,
+      deployment: childName(input.app, p.name),
+      ...((p.ports ?? []).length > 0 ? { service: childName(input.app, p.name) } : {}),
+      replicas: s.replicas ?? 0,
+      readyReplicas: s.readyReplicas ?? 0,
+      updatedReplicas: s.updatedReplicas ?? 0,
+    };
+  });
+}
+
+const want = (input: StatusInput, name: string): number =>
+  input.deployments.get(name)?.spec?.replicas ?? 0;
+
+export function summarize(input: StatusInput, processes: readonly ProcessStatus[]): string {
+  return processes.map((p) => `${p.name} ${p.readyReplicas}/${want(input, p.name)}`).join(", ");
+}
+
+export function computeStatus(input: StatusInput): StatelessAppStatus {
+  const { app } = input;
+  const generation = app.metadata.generation;
+  const drafts: ConditionDraft[] = [];
+  const processes = processStatuses(input);
+  const summary = summarize(input, processes);
+  const bindingProblems = input.bindings
+    .filter((b) => b.problem !== undefined)
+    .map((b) => b.problem ?? "");
+  const hasBindings = (app.spec.backingServices ?? []).length > 0;
+
+  if (input.invalid !== undefined && input.invalid.length > 0) {
+    const message = conditionMessage(`invalid spec: ${input.invalid.join("; ")}`);
+    drafts.push({ type: ConditionType.ready, status: "False", reason: "InvalidSpec", message });
+    drafts.push({ type: ConditionType.stalled, status: "True", reason: "InvalidSpec", message });
+  } else {
+    const pending = app.spec.processes.filter(
+      (p) => !processRolledOut(input.deployments.get(p.name)),
+    );
+    let stalled: ConditionDraft | undefined;
+    if (bindingProblems.length > 0) {
+      stalled = {
+        type: ConditionType.stalled,
+        status: "True",
+        reason: "BindingsNotReady",
+        message: conditionMessage(bindingProblems.join("; ")),
+      };
+    } else if (input.applyError !== undefined) {
+      stalled = {
+        type: ConditionType.stalled,
+        status: "True",
+        reason: "ApplyFailed",
+        message: conditionMessage(input.applyError),
+      };
+    }
+    if (stalled !== undefined) {
+      drafts.push({
+        type: ConditionType.ready,
+        status: "False",
+        reason: stalled.reason,
+        message: stalled.message,
+      });
+      drafts.push(stalled);
+    } else if (app.spec.paused === true) {
+      const ready = pending.length === 0;
+      drafts.push({
+        type: ConditionType.ready,
+        status: ready ? "True" : "False",
+        reason: "Paused",
+        message: `reconciling is paused; ${summary}`,
+      });
+    } else if (pending.length > 0) {
+      const message = `rolling out: ${summary}`;
+      drafts.push({ type: ConditionType.ready, status: "False", reason: "Progressing", message });
+      drafts.push({
+        type: ConditionType.reconciling,
+        status: "True",
+        reason: "Progressing",
+        message,
+      });
+    } else {
+      drafts.push({
+        type: ConditionType.ready,
+        status: "True",
+        reason: "Available",
+        message: summary,
+      });
+    }
+  }
+  if (hasBindings && (input.invalid ?? []).length === 0) {
+    drafts.push(
+      bindingProblems.length === 0
+        ? {
+            type: ConditionType.bindingsReady,
+            status: "True",
+            reason: "Resolved",
+            message: "every binding resolved",
+          }
+        : {
+            type: ConditionType.bindingsReady,
+            status: "False",
+            reason: "SourceNotReady",
+            message: conditionMessage(bindingProblems.join("; ")),
+          },
+    );
+  }
+  if (app.spec.paused === true) {
+    drafts.push({
+      type: ConditionType.paused,
+      status: "True",
+      reason: "Paused",
+      message: "spec.paused is true: children are left as they are",
+    });
+  }
+
+  const bindings: BindingStatus[] = input.bindings.map((b) => ({
+    name: b.name,
+    type: b.type,
+    ...(b.secretName === undefined ? {} : { secretName: b.secretName }),
+    ready: b.problem === undefined,
+  }));
+  return {
+    ...(generation === undefined ? {} : { observedGeneration: generation }),
+    conditions: settleConditions(drafts, app.status?.conditions, generation, input.now),
+    processes,
+    ...(bindings.length === 0 ? {} : { bindings }),
+    summary,
+  };
+}

@@ -1,0 +1,47 @@
+// kstatus-style conditions: Ready always present, Reconciling and Stalled only while True.
+import type { Condition } from "../../api/index.ts";
+
+export const ConditionType = {
+  ready: "Ready",
+  reconciling: "Reconciling",
+  stalled: "Stalled",
+  bindingsReady: "BindingsReady",
+  paused: "Paused",
+} as const;
+
+/** A condition as the reconcile decides it, before transition times are settled. */
+export interface ConditionDraft {
+  readonly type: string;
+  readonly status: "True" | "False" | "Unknown";
+  readonly reason: string;
+  readonly message: string;
+}
+
+/**
+ * Stamps drafts with the generation and a transition time: the previous time when the status
+ * did not flip (so an unchanged reconcile writes nothing), `now` when it did.
+ */
+export function settleConditions(
+  drafts: readonly ConditionDraft[],
+  previous: readonly Condition[] | undefined,
+  generation: number | undefined,
+  now: string,
+): Condition[] {
+  return drafts.map((d) => {
+    const before = previous?.find((c) => c.type === d.type);
+    return {
+      type: d.type,
+      status: d.status,
+      ...(generation === undefined ? {} : { observedGeneration: generation }),
+      lastTransitionTime:
+        before !== undefined && before.status === d.status ? before.lastTransitionTime : now,
+      reason: d.reason,
+      message: d.message,
+    };
+  });
+}
+
+/** Truncates a message to what a condition holds, on a character boundary. */
+export function conditionMessage(text: string, max = 1024): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+}

@@ -1,0 +1,14 @@
+// The StatelessApp status, computed purely from what reconcile saw and did.
+export {
+  type BindingOutcome,
+  computeStatus,
+  processRolledOut,
+  type StatusInput,
+  summarize,
+} from "./compute.ts";
+export {
+  type ConditionDraft,
+  ConditionType,
+  conditionMessage,
+  settleConditions,
+} from "./conditions.ts";
