@@ -238,6 +238,13 @@ export async function ensureBinaries(
     else missing.push(name);
   }
   if (missing.length === 0) return { paths, built: [] };
+  try {
+    await run("go", ["version"], process.cwd());
+  } catch {
+    throw new Error(
+      `cannot build ${missing.join(", ")}: no Go toolchain on PATH (install Go 1.26+, or set KUBEBUILDER_ASSETS to a directory holding the binaries)`,
+    );
+  }
   log(`cluster: ${missing.length} binaries to build into ${cacheBinDir()}: ${missing.join(", ")}`);
   log("cluster: a cold build takes about 10 minutes on 2 cores; later runs reuse the cache");
   const started = Date.now();

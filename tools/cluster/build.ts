@@ -5,10 +5,19 @@
 // Before building it checks that the committed wrapper go.mod files still match upstream.
 
 import { execFileSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import { delimiter } from "node:path";
 import { ensureBinaries, formatDuration } from "./binaries.ts";
 import { checkWrappers } from "./gomod.ts";
 import { tierBinaries } from "./tiers.ts";
 import { type BinaryName, binaryNames } from "./versions.ts";
+
+/** Finds Go where the official tarball installs it when PATH lacks it (non-login shells). */
+function addGoToPath(): void {
+  const dir = "/usr/local/go/bin";
+  if (!hasGo() && existsSync(`${dir}/go`))
+    process.env.PATH = `${process.env.PATH}${delimiter}${dir}`;
+}
 
 function hasGo(): boolean {
   try {
@@ -27,6 +36,7 @@ async function main(argv: string[]): Promise<void> {
   }
   const names: readonly BinaryName[] = tier ? tierBinaries[tier] : binaryNames;
   const started = Date.now();
+  addGoToPath();
   if (hasGo()) {
     const problems = checkWrappers();
     if (problems.length > 0) {
