@@ -1,7 +1,7 @@
 // Projects backing-service bindings into a pod template: a read-only Secret volume and env by secretKeyRef.
 import type { V1EnvVar, V1Volume, V1VolumeMount } from "@kubernetes/client-node";
 import { type BackingService, SERVICE_BINDING_ROOT, type StatelessApp } from "../../api/index.ts";
-import { bindingSecretName } from "./metadata.ts";
+import { normalizedSecretName } from "../bindings/index.ts";
 
 export const SERVICE_BINDING_ROOT_ENV = "SERVICE_BINDING_ROOT";
 
@@ -73,7 +73,7 @@ export function projectBindings(
   if (!userEnv.some((e) => e.name === SERVICE_BINDING_ROOT_ENV))
     env.push({ name: SERVICE_BINDING_ROOT_ENV, value: root });
   for (const binding of bindings) {
-    const secretName = bindingSecretName(app.metadata.name, binding.name);
+    const secretName = normalizedSecretName(app.metadata.name, binding.name);
     volumes.push({ name: bindingVolumeName(binding), secret: { secretName } });
     mounts.push({
       name: bindingVolumeName(binding),
@@ -90,7 +90,7 @@ export function projectBindings(
     const [only] = ofType;
     if (ofType.length !== 1 || only === undefined) continue;
     const [alias, key] = TYPE_ALIAS[type];
-    env.push(secretEnv(alias, bindingSecretName(app.metadata.name, only.name), key, false));
+    env.push(secretEnv(alias, normalizedSecretName(app.metadata.name, only.name), key, false));
   }
   return { volumes, mounts, env: env.filter((e) => !userEnv.some((u) => u.name === e.name)) };
 }

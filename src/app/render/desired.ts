@@ -1,11 +1,12 @@
 // desired(app, observed): every object a StatelessApp should own. Pure and deterministic.
 import type { KubernetesObject } from "@kubernetes/client-node";
 import type { StatelessApp } from "../../api/index.ts";
+import type { NormalizedBinding } from "../bindings/index.ts";
 import { renderAutoscaler } from "./autoscaler.ts";
 import { type RenderWarning, shadowedBindingEnv } from "./bindings.ts";
 import { renderDeployment, userEnv } from "./deployment.ts";
 import { renderDisruptionBudget } from "./disruption.ts";
-import { type ResolvedBinding, renderBindingSecret } from "./secret.ts";
+import { renderBindingSecret } from "./secret.ts";
 import { renderService } from "./service.ts";
 
 /** What the reconciler learned from the cluster that the render depends on. */
@@ -14,7 +15,7 @@ export interface Observed {
    * The app's bindings resolved from their sources, with the hash of their data. Undefined when
    * unknown (an offline render): binding Secrets are then left out and pods carry no hash.
    */
-  readonly bindings?: { readonly resolved: readonly ResolvedBinding[]; readonly hash: string };
+  readonly bindings?: { readonly resolved: readonly NormalizedBinding[]; readonly hash: string };
 }
 
 export interface Desired {

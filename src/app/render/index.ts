@@ -14,7 +14,6 @@ export { type Desired, desired, type Observed } from "./desired.ts";
 export { minimumReplicas, renderDisruptionBudget } from "./disruption.ts";
 export {
   BINDINGS_HASH_ANNOTATION,
-  bindingSecretName,
   childName,
   LABEL_COMPONENT,
   LABEL_INSTANCE,
@@ -28,5 +27,5 @@ export {
 } from "./metadata.ts";
 export { formatBytes } from "./quantity.ts";
 export { scratchVolumeName, scratchVolumes } from "./scratch.ts";
-export { type ResolvedBinding, renderBindingSecret } from "./secret.ts";
+export { renderBindingSecret } from "./secret.ts";
 export { renderService } from "./service.ts";

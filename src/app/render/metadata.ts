@@ -14,9 +14,6 @@ export const BINDINGS_HASH_ANNOTATION = "twelvefactor.dev/bindings-hash";
 export const childName = (app: StatelessApp, processName: string): string =>
   `${app.metadata.name}-${processName}`;
 
-export const bindingSecretName = (appName: string, bindingName: string): string =>
-  `${appName}-binding-${bindingName}`;
-
 /** Labels of every owned object; `component` is the process type where there is one. */
 export function labelsFor(app: StatelessApp, component?: string): Record<string, string> {
   return {

@@ -1,16 +1,10 @@
 // The normalized binding Secret of one backing service: Service Binding entries the pods mount.
 import type { V1Secret } from "@kubernetes/client-node";
 import type { StatelessApp } from "../../api/index.ts";
-import { bindingSecretName, metadataFor } from "./metadata.ts";
+import { type NormalizedBinding, normalizedSecretName } from "../bindings/index.ts";
+import { metadataFor } from "./metadata.ts";
 
-/** What the renderer needs of a resolved binding: its name, type and normalized entries. */
-export interface ResolvedBinding {
-  readonly name: string;
-  readonly type: "redis" | "memcached";
-  readonly entries: Readonly<Record<string, string>>;
-}
-
-export function renderBindingSecret(app: StatelessApp, binding: ResolvedBinding): V1Secret {
+export function renderBindingSecret(app: StatelessApp, binding: NormalizedBinding): V1Secret {
   const data = Object.fromEntries(
     Object.keys(binding.entries)
       .sort()
@@ -19,7 +13,7 @@ export function renderBindingSecret(app: StatelessApp, binding: ResolvedBinding)
   return {
     apiVersion: "v1",
     kind: "Secret",
-    metadata: metadataFor(app, bindingSecretName(app.metadata.name, binding.name)),
+    metadata: metadataFor(app, normalizedSecretName(app.metadata.name, binding.name)),
     type: `servicebinding.io/${binding.type}`,
     data,
   };
