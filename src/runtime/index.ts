@@ -39,6 +39,12 @@ export {
   TransientError,
 } from "./errors.ts";
 export {
+  type EventInput,
+  EventRecorder,
+  type EventRecorderOptions,
+  EventType,
+} from "./events.ts";
+export {
   apiError,
   type HttpRequest,
   type HttpResponse,
@@ -51,6 +57,15 @@ export {
   readLines,
   requestJson,
 } from "./http.ts";
+export {
+  formatMicroTime,
+  httpLeaseApi,
+  LeaderElector,
+  type LeaderElectorOptions,
+  type Lease,
+  type LeaseApi,
+  type LeaseSpec,
+} from "./leader.ts";
 export {
   httpListWatch,
   type ListOptions,
