@@ -11,6 +11,10 @@ const commands: Record<string, { summary: string; load: () => Promise<Command> }
     summary: "print the StatelessApp CustomResourceDefinition",
     load: async () => (await import("./crd.ts")).crd,
   },
+  audit: {
+    summary: "check manifests or a live cluster against the processes rules (table, JSON, SARIF)",
+    load: async () => (await import("./audit.ts")).audit,
+  },
 };
 
 const usage = () =>
