@@ -1,0 +1,103 @@
+// `audit`: the processes rules over manifests or a live cluster, as a table, JSON or SARIF.
+import { readCluster } from "./audit/cluster.ts";
+import { readDocuments } from "./audit/documents.ts";
+import { describeError, expandInputs } from "./audit/files.ts";
+import { formatJson } from "./audit/format-json.ts";
+import { formatSarif } from "./audit/format-sarif.ts";
+import { formatTable } from "./audit/format-table.ts";
+import { loadKubeConfig } from "./audit/kubeconfig.ts";
+import { type AuditOptions, parseAuditArgs, USAGE } from "./audit/options.ts";
+import { buildReport, exitCodeOf, type Report } from "./audit/report.ts";
+import { withRenderedApps } from "./audit/stateless-apps.ts";
+import type { InputError, Subject } from "./audit/subject.ts";
+import type { Command, CommandIo } from "./io.ts";
+
+/** Above this many files, a progress line every PROGRESS_EVERY files (stderr only). */
+const LARGE_INPUT = 100;
+const PROGRESS_EVERY = 100;
+
+interface Read {
+  readonly subjects: readonly Subject[];
+  readonly errors: readonly InputError[];
+}
+
+export const audit: Command = async (argv, io) => {
+  const parsed = parseAuditArgs(argv);
+  if (!parsed.ok) {
+    io.stderr(`audit: ${parsed.error}\n${USAGE}`);
+    return 2;
+  }
+  const options = parsed.value;
+  if (options.help) {
+    io.stdout(USAGE);
+    return 0;
+  }
+  const read =
+    options.source.kind === "files" ? await readFiles(options, io) : await readLive(options, io);
+  if (read === undefined) return 2;
+  const expanded = withRenderedApps(read.subjects);
+  for (const note of expanded.notes) io.stderr(`audit: ${note}\n`);
+  for (const e of read.errors) io.stderr(`audit: ${formatInputError(e)}\n`);
+  const report = buildReport(expanded.subjects, read.errors, options.failOn);
+  io.stdout(render(report, options));
+  return exitCodeOf(report);
+};
+
+function render(report: Report, options: AuditOptions): string {
+  if (options.output === "json") return formatJson(report);
+  if (options.output === "sarif") return formatSarif(report, { cwd: process.cwd() });
+  return formatTable(report);
+}
+
+export function formatInputError(e: InputError): string {
+  const file = e.file === "-" ? "<stdin>" : e.file;
+  const at = e.position === undefined ? "" : `:${e.position.line}:${e.position.column}`;
+  return `${file}${at}: ${e.message}`;
+}
+
+async function readFiles(options: AuditOptions, io: CommandIo): Promise<Read> {
+  if (options.source.kind !== "files") throw new Error("unreachable");
+  const expanded = await expandInputs(options.source.inputs);
+  for (const note of expanded.notes) io.stderr(`audit: ${note}\n`);
+  const subjects: Subject[] = [];
+  const errors: InputError[] = expanded.unreadable.map((u) => ({
+    file: u.file,
+    message: u.message,
+  }));
+  const large = expanded.files.length > LARGE_INPUT;
+  for (const [i, file] of expanded.files.entries()) {
+    let text: string;
+    try {
+      text = await io.readInput(file);
+    } catch (error) {
+      errors.push({ file, message: describeError(error) });
+      continue;
+    }
+    const result = readDocuments(text, file);
+    subjects.push(...result.subjects);
+    errors.push(...result.errors);
+    if (large && (i + 1) % PROGRESS_EVERY === 0)
+      io.stderr(
+        `audit: read ${i + 1}/${expanded.files.length} files, ${subjects.length} objects\n`,
+      );
+  }
+  if (large) io.stderr(`audit: read ${expanded.files.length} files, ${subjects.length} objects\n`);
+  return { subjects, errors };
+}
+
+async function readLive(options: AuditOptions, io: CommandIo): Promise<Read | undefined> {
+  if (options.source.kind !== "cluster") throw new Error("unreachable");
+  const { namespace, kubeconfig, context } = options.source;
+  const kc = loadKubeConfig({
+    ...(kubeconfig === undefined ? {} : { path: kubeconfig }),
+    ...(context === undefined ? {} : { context }),
+  });
+  if (!kc.ok) {
+    io.stderr(`audit: ${kc.error}\n`);
+    return undefined;
+  }
+  return readCluster(kc.value, {
+    ...(namespace === undefined ? {} : { namespace }),
+    progress: (line) => io.stderr(`${line}\n`),
+  });
+}
