@@ -158,11 +158,31 @@ export function apiError(
   request: Pick<HttpRequest, "method" | "path">,
   code: number,
   body: string,
-): ApiException<string> {
+): KubeApiError {
   const status = parseStatus(body);
-  const detail = status?.message ?? status?.reason ?? "";
-  const message = `${request.method} ${request.path}: HTTP ${code}${status?.reason ? ` ${status.reason}` : ""}${detail ? `: ${truncate(detail, 300)}` : ""}`;
-  return new ApiException<string>(code, message, body, {});
+  const detail = status?.message ?? "";
+  const reason = status?.reason ? ` ${status.reason}` : "";
+  return new KubeApiError(
+    code,
+    `${request.method} ${request.path}: HTTP ${code}${reason}${detail ? `: ${truncate(detail, 300)}` : ""}`,
+    body,
+    status,
+  );
+}
+
+/**
+ * client-node's `ApiException` (so callers handle typed-client and raw errors alike) with a
+ * short message: the base class puts the whole body into `message`, and bodies are not for logs.
+ */
+export class KubeApiError extends ApiException<string> {
+  override readonly name = "KubeApiError";
+  readonly status: Status | undefined;
+
+  constructor(code: number, message: string, body: string, status: Status | undefined) {
+    super(code, message, body, {});
+    this.message = message;
+    this.status = status;
+  }
 }
 
 /** The apiserver `Status` in an error body, if it is one. */

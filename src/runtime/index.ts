@@ -50,6 +50,7 @@ export {
   type HttpResponse,
   type HttpTransport,
   instrumentTransport,
+  KubeApiError,
   type KubeConfigTransportOptions,
   kubeConfigTransport,
   type Method,
