@@ -21,7 +21,16 @@ const redis = new Redis(connection.url, {
   maxRetriesPerRequest: 2,
   connectTimeout: 5000,
 });
-redis.on("error", (error: Error) => log("redis error", { error: error.message }));
+// ioredis retries forever while Redis is away; say so once per kind of error, not per retry.
+let lastRedisError = "";
+redis.on("error", (error: Error) => {
+  if (error.message !== lastRedisError) log("redis error", { error: error.message });
+  lastRedisError = error.message;
+});
+redis.on("ready", () => {
+  lastRedisError = "";
+  log("redis ready");
+});
 let shuttingDown = false;
 
 /** The session id from the `sid` cookie or the `X-Session-Id` header; new when there is none. */
