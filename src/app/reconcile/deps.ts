@@ -1,0 +1,55 @@
+// What reconcile needs from the outside world: caches, the applier, Secret reads, Events, time.
+import type {
+  Applier,
+  Clock,
+  HttpTransport,
+  KubeObject,
+  ReadonlyStore,
+} from "../../runtime/index.ts";
+import type { SourceSecret } from "../bindings/index.ts";
+
+export const CHILD_KINDS = [
+  "Secret",
+  "Deployment",
+  "Service",
+  "PodDisruptionBudget",
+  "HorizontalPodAutoscaler",
+] as const;
+export type ChildKind = (typeof CHILD_KINDS)[number];
+
+/** Records Events on an app; never throws, deduplicates on its own. */
+export interface EventSink {
+  normal(object: KubeObject, reason: string, message: string): void;
+  warning(object: KubeObject, reason: string, message: string): void;
+}
+
+export interface SecretReader {
+  /** A source Secret with its data, or undefined when it does not exist. */
+  read(namespace: string, name: string, signal?: AbortSignal): Promise<SourceSecret | undefined>;
+}
+
+export type ProvisionedServiceLookup =
+  | { readonly state: "found"; readonly object: KubeObject }
+  | { readonly state: "absent" }
+  /** The kind is not served by the API server, or its cache is still filling. */
+  | { readonly state: "unavailable"; readonly message: string };
+
+export interface ProvisionedServices {
+  lookup(
+    namespace: string,
+    ref: { apiVersion: string; kind: string; name: string },
+  ): ProvisionedServiceLookup;
+}
+
+export interface ReconcileDeps {
+  readonly apps: ReadonlyStore<KubeObject>;
+  /** Owned children by kind (the operator's label-selected caches, keeping our managedFields). */
+  readonly children: Readonly<Record<ChildKind, ReadonlyStore<KubeObject>>>;
+  readonly applier: Applier;
+  readonly secrets: SecretReader;
+  readonly provisioned: ProvisionedServices;
+  readonly events: EventSink;
+  /** For the few writes apply cannot express: JSON patches, evictions, pod lists. */
+  readonly transport: HttpTransport;
+  readonly clock: Clock;
+}

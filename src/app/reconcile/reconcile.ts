@@ -1,0 +1,327 @@
+// reconcile(key) for StatelessApp: desired children applied, stale ones deleted, status written. Level-based.
+import type { KubernetesObject, V1Deployment, V1Pod } from "@kubernetes/client-node";
+import {
+  formatProblem,
+  parseDuration,
+  parseStatelessApp,
+  type StatelessApp,
+} from "../../api/index.ts";
+import {
+  type Action,
+  awaitChange,
+  builtinResources,
+  classifyError,
+  describeError,
+  ErrorKind,
+  type KubeObject,
+  type ReconcileContext,
+  type Reconciler,
+  requestJson,
+  requeueAfter,
+  resourcePath,
+} from "../../runtime/index.ts";
+import { bindingsHash, normalizedSecretName } from "../bindings/index.ts";
+import {
+  BINDINGS_HASH_ANNOTATION,
+  childName,
+  desired,
+  LABEL_COMPONENT,
+  LABEL_INSTANCE,
+} from "../render/index.ts";
+import { computeStatus } from "../status/index.ts";
+import { resolveBindings } from "./bindings.ts";
+import { CHILD_KINDS, type ChildKind, type ReconcileDeps } from "./deps.ts";
+import { forbiddenAdditions, type JsonPatchOp } from "./forbidden.ts";
+import { childId, staleChildren } from "./prune.ts";
+import { decideRecycle } from "./recycle.ts";
+
+/** How often an app with an unresolved binding looks again, besides the Secret and service watches. */
+export const BINDING_RETRY_MS = 30_000;
+
+const RESOURCE_OF: Record<ChildKind, (typeof builtinResources)[keyof typeof builtinResources]> = {
+  Secret: builtinResources.secret,
+  Deployment: builtinResources.deployment,
+  Service: builtinResources.service,
+  PodDisruptionBudget: builtinResources.podDisruptionBudget,
+  HorizontalPodAutoscaler: builtinResources.horizontalPodAutoscaler,
+};
+
+const isChildKind = (kind: string | undefined): kind is ChildKind =>
+  (CHILD_KINDS as readonly string[]).includes(kind ?? "");
+const keyOf = (o: KubernetesObject) => `${o.metadata?.namespace ?? ""}/${o.metadata?.name ?? ""}`;
+const templateHash = (o: object | undefined) =>
+  (o as V1Deployment | undefined)?.spec?.template?.metadata?.annotations?.[
+    BINDINGS_HASH_ANNOTATION
+  ];
+
+export function createReconciler(deps: ReconcileDeps): Reconciler {
+  return (key, ctx) => reconcileApp(key, ctx, deps);
+}
+
+export async function reconcileApp(
+  key: string,
+  ctx: ReconcileContext,
+  deps: ReconcileDeps,
+): Promise<Action> {
+  const raw = deps.apps.get(key);
+  if (raw === undefined || raw.metadata?.deletionTimestamp !== undefined) return awaitChange();
+  const now = new Date(deps.clock.now()).toISOString();
+
+  const parsed = parseStatelessApp(raw);
+  if (!parsed.ok) {
+    const problems = parsed.error.map(formatProblem);
+    // An invalid spec has no processes to report on; the status says only what is wrong.
+    const shell = { ...(raw as unknown as StatelessApp), spec: { image: "", processes: [] } };
+    await writeStatus(
+      raw,
+      computeStatus({ app: shell, invalid: problems, deployments: new Map(), bindings: [], now }),
+      deps,
+      ctx,
+    );
+    deps.events.warning(raw, "InvalidSpec", problems.slice(0, 3).join("; "));
+    ctx.logger.warn({ problems: problems.length }, "invalid spec");
+    return awaitChange();
+  }
+  const app = parsed.value;
+  const uid = app.metadata.uid ?? "";
+  const steady =
+    raw.status !== undefined &&
+    (raw.status as { observedGeneration?: number }).observedGeneration === app.metadata.generation;
+
+  const bindings = await resolveBindings(app, deps, ctx.signal);
+  const hash = bindingsHash(bindings.resolved);
+  const render = desired(app, { bindings: { resolved: bindings.resolved, hash } });
+  const live = new Map<string, KubeObject>();
+  let applyError: string | undefined;
+  let recheckMs: number | undefined;
+
+  if (app.spec.paused !== true) {
+    for (const object of render.objects) {
+      const kind = object.kind;
+      if (!isChildKind(kind)) continue;
+      const cached = deps.children[kind].get(keyOf(object));
+      // A broken binding freezes the Deployments as they are: no rollout onto credentials that do not work.
+      if (kind === "Deployment" && !bindings.ready) {
+        if (cached !== undefined) live.set(childId(object), cached);
+        continue;
+      }
+      try {
+        live.set(childId(object), await applyChild(object, cached, { steady, raw, deps, ctx }));
+      } catch (error) {
+        if (classifyError(error) !== ErrorKind.permanent) throw error;
+        applyError = `${kind} ${object.metadata?.name}: ${String(describeError(error).message ?? "rejected by the API server")}`;
+        ctx.logger.warn(
+          { kind, name: object.metadata?.name, ...describeError(error) },
+          "child rejected",
+        );
+      }
+    }
+    await pruneChildren(app, uid, render.objects, deps, ctx);
+    if (app.spec.maxPodLifetime !== undefined && bindings.ready) {
+      recheckMs = await recyclePods(
+        app,
+        raw,
+        live,
+        parseDuration(app.spec.maxPodLifetime),
+        deps,
+        ctx,
+      );
+    }
+  } else {
+    for (const object of render.objects) {
+      const kind = object.kind;
+      const cached = isChildKind(kind) ? deps.children[kind].get(keyOf(object)) : undefined;
+      if (cached !== undefined) live.set(childId(object), cached);
+    }
+  }
+
+  const deployments = new Map<string, V1Deployment>();
+  for (const p of app.spec.processes) {
+    const d = live.get(`Deployment/${childName(app, p.name)}`);
+    if (d !== undefined) deployments.set(p.name, d as unknown as V1Deployment);
+  }
+  const status = computeStatus({
+    app,
+    deployments,
+    bindings: bindings.outcomes,
+    ...(applyError === undefined ? {} : { applyError }),
+    now,
+  });
+  await writeStatus(raw, status, deps, ctx);
+  for (const w of render.warnings) deps.events.warning(raw, w.reason, w.message);
+  if (!bindings.ready) {
+    for (const o of bindings.outcomes)
+      if (o.problem !== undefined) deps.events.warning(raw, "BindingNotReady", o.problem);
+    return requeueAfter(BINDING_RETRY_MS);
+  }
+  return recheckMs === undefined ? awaitChange() : requeueAfter(recheckMs);
+}
+
+interface ApplyScope {
+  readonly steady: boolean;
+  readonly raw: KubeObject;
+  readonly deps: ReconcileDeps;
+  readonly ctx: ReconcileContext;
+}
+
+/** Removes forbidden additions, then applies; returns the freshest view of the child. */
+async function applyChild(
+  object: KubernetesObject,
+  cached: KubeObject | undefined,
+  scope: ApplyScope,
+): Promise<KubeObject> {
+  const { deps, ctx, raw } = scope;
+  let current: KubeObject | undefined = cached;
+  const fix = forbiddenAdditions(object, cached);
+  if (fix.patch.length > 0) {
+    current = await jsonPatch(object, fix.patch, deps, ctx.signal);
+    deps.events.warning(
+      raw,
+      "ForbiddenRemoved",
+      `${object.kind} ${object.metadata?.name}: removed ${fix.findings.join("; ")}`,
+    );
+  }
+  const result = await deps.applier.apply(object as KubeObject, {
+    live: current,
+    signal: ctx.signal,
+  });
+  const rotated = object.kind === "Deployment" && templateHash(object) !== templateHash(cached);
+  if (
+    result.written &&
+    cached !== undefined &&
+    scope.steady &&
+    !rotated &&
+    object.kind !== "Secret"
+  ) {
+    deps.events.warning(
+      raw,
+      "DriftCorrected",
+      `${object.kind} ${object.metadata?.name} was changed outside the operator (${result.reason}); re-applied`,
+    );
+  }
+  return result.object ?? current ?? (object as KubeObject);
+}
+
+async function jsonPatch(
+  object: KubernetesObject,
+  patch: JsonPatchOp[],
+  deps: ReconcileDeps,
+  signal: AbortSignal,
+): Promise<KubeObject> {
+  const kind = object.kind;
+  if (!isChildKind(kind)) throw new Error(`cannot patch ${kind}`);
+  return requestJson<KubeObject>(deps.transport, {
+    method: "PATCH",
+    verb: "patch",
+    path: resourcePath(RESOURCE_OF[kind], {
+      namespace: object.metadata?.namespace,
+      name: object.metadata?.name,
+    }),
+    query: { fieldManager: deps.applier.fieldManager },
+    contentType: "application/json-patch+json",
+    body: JSON.stringify(patch),
+    signal,
+  });
+}
+
+/** Deletes owned children the app no longer renders (a removed process type, port, autoscaler, binding). */
+async function pruneChildren(
+  app: StatelessApp,
+  uid: string,
+  rendered: readonly KubernetesObject[],
+  deps: ReconcileDeps,
+  ctx: ReconcileContext,
+): Promise<void> {
+  const namespace = app.metadata.namespace;
+  const keep = new Set(rendered.map(childId));
+  // A binding that does not resolve now keeps its Secret: the frozen Deployment still mounts it.
+  for (const b of app.spec.backingServices ?? [])
+    keep.add(`Secret/${normalizedSecretName(app.metadata.name, b.name)}`);
+  for (const kind of CHILD_KINDS) {
+    const owned = deps.children[kind].list(namespace);
+    for (const stale of staleChildren(owned, keep, uid)) {
+      await deps.applier.delete(stale, { signal: ctx.signal });
+      ctx.logger.info(
+        { kind, name: stale.metadata?.name },
+        "deleted a child the app no longer wants",
+      );
+    }
+  }
+}
+
+/** Evicts at most one expired pod per process type; returns when to look again. */
+async function recyclePods(
+  app: StatelessApp,
+  raw: KubeObject,
+  live: ReadonlyMap<string, KubeObject>,
+  maxLifetimeMs: number,
+  deps: ReconcileDeps,
+  ctx: ReconcileContext,
+): Promise<number | undefined> {
+  const namespace = app.metadata.namespace ?? "default";
+  let recheck: number | undefined;
+  for (const p of app.spec.processes) {
+    const deployment = live.get(`Deployment/${childName(app, p.name)}`) as unknown as
+      | V1Deployment
+      | undefined;
+    if (deployment === undefined) continue;
+    const selector = `${LABEL_INSTANCE}=${app.metadata.name},${LABEL_COMPONENT}=${p.name}`;
+    const pods = await requestJson<{ items: V1Pod[] }>(deps.transport, {
+      method: "GET",
+      verb: "list",
+      path: resourcePath(builtinResources.pod, { namespace }),
+      query: { labelSelector: selector },
+      signal: ctx.signal,
+    });
+    const decision = decideRecycle({
+      pods: pods.items,
+      wanted: deployment.spec?.replicas ?? 1,
+      available: deployment.status?.availableReplicas ?? 0,
+      maxLifetimeMs,
+      now: deps.clock.now(),
+    });
+    if (decision.evict !== undefined) {
+      const pod = decision.evict.metadata?.name ?? "";
+      try {
+        await requestJson(deps.transport, {
+          method: "POST",
+          verb: "create",
+          path: `${resourcePath(builtinResources.pod, { namespace, name: pod })}/eviction`,
+          contentType: "application/json",
+          body: JSON.stringify({
+            apiVersion: "policy/v1",
+            kind: "Eviction",
+            metadata: { name: pod, namespace },
+          }),
+          signal: ctx.signal,
+        });
+        deps.events.normal(
+          raw,
+          "Recycled",
+          `evicted pod ${pod} of ${p.name}: older than maxPodLifetime ${app.spec.maxPodLifetime}`,
+        );
+      } catch (error) {
+        // 429: the disruption budget says not now; try again shortly.
+        if ((error as { code?: number }).code !== 429) throw error;
+      }
+    }
+    if (decision.recheckAfterMs !== undefined)
+      recheck = Math.min(recheck ?? Number.POSITIVE_INFINITY, decision.recheckAfterMs);
+  }
+  return recheck;
+}
+
+async function writeStatus(
+  raw: KubeObject,
+  status: unknown,
+  deps: ReconcileDeps,
+  ctx: ReconcileContext,
+): Promise<void> {
+  try {
+    await deps.applier.applyStatus(raw, status, { live: raw, signal: ctx.signal });
+  } catch (error) {
+    // The app went away while we worked: nothing left to report on.
+    if ((error as { code?: number }).code === 404) return;
+    throw error;
+  }
+}
