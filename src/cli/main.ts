@@ -7,6 +7,10 @@ const commands: Record<string, { summary: string; load: () => Promise<Command> }
     summary: "print the objects the operator would apply for StatelessApp manifests (offline)",
     load: async () => (await import("./render.ts")).render,
   },
+  run: {
+    summary: "run the operator against the current kubeconfig context or in-cluster",
+    load: async () => (await import("./run.ts")).run,
+  },
   crd: {
     summary: "print the StatelessApp CustomResourceDefinition",
     load: async () => (await import("./crd.ts")).crd,

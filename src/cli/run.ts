@@ -1,0 +1,97 @@
+// `run`: the operator process — configuration, cluster connection, endpoints, graceful SIGTERM.
+import { startOperator } from "../app/operator.ts";
+import { ConfigError, loadConfig } from "../platform/config.ts";
+import { serveEndpoints } from "../platform/http.ts";
+import { loadKubeConfig, NoClusterError } from "../platform/kubeconfig.ts";
+import { createLogger } from "../platform/logging.ts";
+import { createMetrics } from "../platform/metrics.ts";
+import { instrumentTransport, kubeConfigTransport } from "../runtime/index.ts";
+import type { Command } from "./io.ts";
+
+const USAGE = `usage: stateless-operator run
+
+Runs the operator against the current kubeconfig context (KUBECONFIG or ~/.kube/config), or the
+in-cluster configuration inside a pod. Configured by environment variables: see docs/operations.md.
+`;
+
+export const run: Command = async (argv, io) => {
+  if (argv.includes("-h") || argv.includes("--help")) {
+    io.stdout(USAGE);
+    return 0;
+  }
+  if (argv.length > 0) {
+    io.stderr(`run: unexpected arguments: ${argv.join(" ")}\n${USAGE}`);
+    return 2;
+  }
+  let config: ReturnType<typeof loadConfig>;
+  let kubeConfig: ReturnType<typeof loadKubeConfig>;
+  try {
+    config = loadConfig(process.env);
+    kubeConfig = loadKubeConfig(process.env);
+  } catch (error) {
+    if (error instanceof ConfigError || error instanceof NoClusterError) {
+      io.stderr(`stateless-operator: ${error.message}\n`);
+      return 2;
+    }
+    throw error;
+  }
+
+  const logger = createLogger(config.logLevel);
+  const metrics = createMetrics();
+  const transport = instrumentTransport(kubeConfigTransport(kubeConfig), metrics.requests);
+  const operator = startOperator({
+    transport,
+    namespaces: config.watchNamespaces,
+    workers: config.workers,
+    resyncPeriodMs: config.resyncPeriodMs,
+    ...(config.leaderElection.enabled ? { leaderElection: config.leaderElection } : {}),
+    instance: config.leaderElection.identity,
+    logger,
+    metrics: {
+      queue: metrics.queue("statelessapp"),
+      reconcile: metrics.reconcile("statelessapp"),
+      reflector: metrics.reflector,
+      apply: metrics.apply,
+      leader: metrics.leader(config.leaderElection.name),
+    },
+  });
+  let endpoints: Awaited<ReturnType<typeof serveEndpoints>>;
+  try {
+    endpoints = await serveEndpoints(config.httpAddress, metrics.registry, {
+      notReady: operator.notReady,
+    });
+  } catch (error) {
+    logger.error({ err: String(error) }, "cannot serve /healthz, /readyz and /metrics");
+    await operator.stop();
+    return 1;
+  }
+  logger.info(
+    {
+      server: kubeConfig.getCurrentCluster()?.server,
+      namespaces: config.watchNamespaces.length === 0 ? "all" : config.watchNamespaces,
+      address: `${endpoints.address.address}:${endpoints.address.port}`,
+      leaderElection: config.leaderElection.enabled,
+    },
+    "operator started",
+  );
+
+  const signal = await new Promise<NodeJS.Signals>((resolve) => {
+    process.once("SIGTERM", () => resolve("SIGTERM"));
+    process.once("SIGINT", () => resolve("SIGINT"));
+  });
+  logger.info({ signal }, "shutting down: finishing in-flight reconciles");
+  // A second signal, or a stop that takes too long, ends the process at once.
+  const force = () => {
+    logger.warn({}, "shutdown did not finish in time; exiting");
+    process.exit(1);
+  };
+  process.once("SIGTERM", force);
+  process.once("SIGINT", force);
+  const timer = setTimeout(force, config.shutdownTimeoutMs);
+  timer.unref();
+  await operator.stop();
+  await endpoints.close();
+  clearTimeout(timer);
+  logger.info({}, "stopped");
+  return 0;
+};
