@@ -51,10 +51,13 @@ function firstLine(message: string): string {
   return (message.split("\n")[0] ?? message).replace(/ at line \d+, column \d+:?$/, "");
 }
 
-/** Helm prints `# Source: chart/templates/x.yaml` above each rendered document. */
+/**
+ * Helm prints `# Source: chart/templates/x.yaml` at the top of each rendered document: a
+ * comment of the document, or of its first node when it follows the `---` marker.
+ */
 function helmSourceOf(doc: Document.Parsed): string | undefined {
-  const match = /^\s*Source:\s*(\S.*?)\s*$/m.exec(doc.commentBefore ?? "");
-  return match?.[1];
+  const comments = `${doc.commentBefore ?? ""}\n${doc.contents?.commentBefore ?? ""}`;
+  return /^\s*Source:\s*(\S.*?)\s*$/m.exec(comments)?.[1];
 }
 
 const isKubernetesObject = (v: unknown): v is JsonObject =>

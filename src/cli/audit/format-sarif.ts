@@ -104,16 +104,24 @@ export function formatSarif(report: Report, options: SarifOptions): string {
             toolExecutionNotifications: report.errors.map((e) => ({
               level: "error",
               message: { text: e.message },
-              locations: [
-                {
-                  physicalLocation: {
-                    artifactLocation: artifactLocation(e.file, options.cwd),
-                    ...(e.position === undefined
-                      ? {}
-                      : { region: { startLine: e.position.line, startColumn: e.position.column } }),
-                  },
-                },
-              ],
+              locations:
+                e.file === "-"
+                  ? []
+                  : [
+                      {
+                        physicalLocation: {
+                          artifactLocation: artifactLocation(e.file, options.cwd),
+                          ...(e.position === undefined
+                            ? {}
+                            : {
+                                region: {
+                                  startLine: e.position.line,
+                                  startColumn: e.position.column,
+                                },
+                              }),
+                        },
+                      },
+                    ],
             })),
           },
         ],
