@@ -27,7 +27,7 @@ export const quantity = (description: string) =>
   z
     .union([
       z.int(),
-      z.string().regex(QUANTITY, "must be a Kubernetes quantity such as 128Mi, 1G or 500m"),
+      z.string().max(64).regex(QUANTITY, "must be a Kubernetes quantity such as 128Mi, 1G or 500m"),
     ])
     .meta({ description, "x-kubernetes-int-or-string": true, pattern: QUANTITY.source });
 

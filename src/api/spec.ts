@@ -146,6 +146,7 @@ const scratchVolume = withRules(
       ),
     sizeLimit: z
       .string()
+      .max(64)
       .regex(QUANTITY, "must be a Kubernetes quantity such as 128Mi or 1Gi")
       .describe("Upper bound of the scratch space, e.g. 128Mi: the cache is bounded by design."),
     medium: z
