@@ -1,18 +1,20 @@
-// Differential test: the generated admission policies in a real kube-apiserver against the
-// TypeScript rules, on one corpus. Same findings (rule and field), same verdict.
+// Differential test: the generated admission policies in a real kube-apiserver against
+// `stateless-operator audit`, on one corpus. Same findings (rule and field), same verdict.
+import { readFile } from "node:fs/promises";
 import { request } from "node:https";
+import { basename } from "node:path";
 import type { KubeConfig } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { parseAllDocuments } from "yaml";
 import { ENFORCE_LABEL, renderPolicyFiles } from "../../src/app/policies/index.ts";
+import { groupOf, rules, type Severity } from "../../src/app/rules/index.ts";
+import { audit } from "../../src/cli/audit.ts";
 import {
-  checkObject,
-  formatPath,
-  groupOf,
-  rules,
-  type Severity,
-} from "../../src/app/rules/index.ts";
-import { type CorpusEntry, findingsInMessage, loadCorpus } from "../fixtures/policy/corpus.ts";
+  type CorpusEntry,
+  corpusDir,
+  findingsInMessage,
+  loadCorpus,
+} from "../fixtures/policy/corpus.ts";
 import { pluralOf, stubCrds } from "../fixtures/policy/crds.ts";
 import {
   adminKubeConfig,
@@ -82,11 +84,36 @@ function collectionPath(object: { apiVersion: string; kind: string }, namespace:
   return `${base}/namespaces/${namespace}/${pluralOf(object.kind)}`;
 }
 
-/** Findings as `RULE-ID path`, sorted, for the severities asked for. */
-function expectedFindings(object: unknown, severities: readonly Severity[]): string[] {
-  return checkObject(object)
+/** What `audit -f <corpus> -o json` reports, by fixture file: the verdict to compare with. */
+async function auditCorpus(): Promise<Map<string, { severity: Severity; finding: string }[]>> {
+  const out: string[] = [];
+  const code = await audit(["-f", corpusDir, "-o", "json"], {
+    stdout: (t) => out.push(t),
+    stderr: () => {},
+    readInput: (path) => readFile(path, "utf8"),
+  });
+  expect(code).toBe(1);
+  const report = JSON.parse(out.join("")) as {
+    findings: { ruleId: string; severity: Severity; path: string; location: { file: string } }[];
+  };
+  const byFile = new Map<string, { severity: Severity; finding: string }[]>();
+  for (const f of report.findings) {
+    const file = basename(f.location.file);
+    byFile.set(file, [
+      ...(byFile.get(file) ?? []),
+      { severity: f.severity, finding: `${f.ruleId} ${f.path}` },
+    ]);
+  }
+  return byFile;
+}
+
+let audited: Map<string, { severity: Severity; finding: string }[]>;
+
+/** audit's findings for a fixture as `RULE-ID path`, sorted, for the severities asked for. */
+function expectedFindings(entry: CorpusEntry, severities: readonly Severity[]): string[] {
+  return (audited.get(entry.file) ?? [])
     .filter((f) => severities.includes(f.severity))
-    .map((f) => `${f.ruleId} ${formatPath(f.path)}`)
+    .map((f) => f.finding)
     .sort();
 }
 
@@ -141,6 +168,7 @@ const dryRunCreate = (entry: CorpusEntry, namespace: string) =>
   call(kc, "POST", `${collectionPath(entry.object, namespace)}?dryRun=All`, entry.object);
 
 beforeAll(async () => {
+  audited = await auditCorpus();
   for (const crd of stubCrds(corpus)) await apply(crd as Parameters<typeof apply>[0]);
   for (const crd of stubCrds(corpus)) {
     const name = (crd.metadata as { name: string }).name;
@@ -221,7 +249,7 @@ describe("admission policies vs. audit rules", () => {
   describe("in a deny namespace, refused exactly when audit finds an error, naming the same fields", () => {
     test.each(ordinary.map((e) => [e.file, e] as const))("%s", async (_file, entry) => {
       const reply = await dryRunCreate(entry, namespaces.deny);
-      const errors = expectedFindings(entry.object, ["error"]);
+      const errors = expectedFindings(entry, ["error"]);
       if (errors.length > 0) {
         expect(reply.status, reply.body.message).toBe(403);
         expect(reply.body.message).toContain("ValidatingAdmissionPolicy 'twelvefactor-processes'");
@@ -229,7 +257,7 @@ describe("admission policies vs. audit rules", () => {
       } else {
         expect(reply.status, reply.body.message).toBe(201);
         // Accepted objects still carry the warnings and (through the test binding) the advice.
-        expect(policyWarnings(reply)).toEqual(expectedFindings(entry.object, ["warning", "info"]));
+        expect(policyWarnings(reply)).toEqual(expectedFindings(entry, ["warning", "info"]));
       }
     });
   });
@@ -238,9 +266,7 @@ describe("admission policies vs. audit rules", () => {
     test.each(ordinary.map((e) => [e.file, e] as const))("%s", async (_file, entry) => {
       const reply = await dryRunCreate(entry, namespaces.warn);
       expect(reply.status, reply.body.message).toBe(201);
-      expect(policyWarnings(reply)).toEqual(
-        expectedFindings(entry.object, ["error", "warning", "info"]),
-      );
+      expect(policyWarnings(reply)).toEqual(expectedFindings(entry, ["error", "warning", "info"]));
     });
   });
 
@@ -267,7 +293,7 @@ describe("admission policies vs. audit rules", () => {
   test("a debugged pod's writable ephemeral container neither is refused nor blocks later updates", async () => {
     const entry = corpus.find((e) => e.admission === "ephemeral-containers");
     if (entry === undefined) throw new Error("no fixture marked ephemeral-containers");
-    expect(expectedFindings(entry.object, ["error", "warning", "info"])).toEqual([]);
+    expect(expectedFindings(entry, ["error", "warning", "info"])).toEqual([]);
     const { ephemeralContainers, ...spec } = entry.object.spec as Record<string, unknown>;
     const name = entry.object.metadata.name;
     const pods = `/api/v1/namespaces/${namespaces.deny}/pods`;
