@@ -1,0 +1,194 @@
+// Runs the StatelessApp operator in the test process against the tier's cluster, with a request log.
+
+import { renderCrd } from "../../src/api/index.ts";
+import { type Operator, startOperator } from "../../src/app/operator.ts";
+import {
+  type HttpTransport,
+  instrumentTransport,
+  type KubeObject,
+  kubeConfigTransport,
+  type Logger,
+  requestJson,
+  silentLogger,
+} from "../../src/runtime/index.ts";
+import { adminKubeConfig, eventually } from "./cluster.ts";
+
+const WRITE_VERBS = new Set(["apply", "apply-status", "patch", "create", "update", "delete"]);
+
+export interface RequestLog {
+  readonly transport: HttpTransport;
+  /** Requests per verb since the last reset. */
+  readonly counts: Map<string, number>;
+  /** Every write since the last reset: `verb path`. */
+  readonly writes: string[];
+  reset(): void;
+}
+
+/** A transport on the admin kubeconfig that records every request it makes. */
+export function recordingTransport(): RequestLog {
+  const counts = new Map<string, number>();
+  const writes: string[] = [];
+  const inner = kubeConfigTransport(adminKubeConfig());
+  const counted = instrumentTransport(inner, {
+    request: (verb) => counts.set(verb, (counts.get(verb) ?? 0) + 1),
+  });
+  const transport: HttpTransport = (request) => {
+    const verb = request.verb ?? request.method.toLowerCase();
+    if (
+      WRITE_VERBS.has(verb) &&
+      !request.path.includes("/leases/") &&
+      !request.path.includes("/events")
+    ) {
+      writes.push(`${verb} ${request.path}`);
+    }
+    return counted(request);
+  };
+  return {
+    transport,
+    counts,
+    writes,
+    reset: () => {
+      counts.clear();
+      writes.splice(0);
+    },
+  };
+}
+
+/** The admin's raw API access, for tests that play the user or another controller. */
+export function adminTransport(): HttpTransport {
+  return kubeConfigTransport(adminKubeConfig());
+}
+
+/** Installs (server-side applies) the StatelessApp CRD and waits until it is Established. */
+export async function installCrd(transport: HttpTransport = adminTransport()): Promise<void> {
+  const crd = renderCrd();
+  await requestJson(transport, {
+    method: "PATCH",
+    verb: "apply",
+    path: "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/statelessapps.twelvefactor.dev",
+    query: { fieldManager: "test-setup", force: true },
+    contentType: "application/apply-patch+yaml",
+    body: JSON.stringify(crd),
+  });
+  await eventually(
+    async () => {
+      const got = await requestJson<{
+        status?: { conditions?: { type: string; status: string }[] };
+      }>(transport, {
+        method: "GET",
+        path: "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/statelessapps.twelvefactor.dev",
+      });
+      return got.status?.conditions?.some((c) => c.type === "Established" && c.status === "True");
+    },
+    { what: "the StatelessApp CRD to be Established" },
+  );
+}
+
+export interface TestOperator {
+  readonly operator: Operator;
+  readonly requests: RequestLog;
+  /** Reconciles finished so far (any result). */
+  reconciles(): number;
+  stop(): Promise<void>;
+}
+
+export interface TestOperatorOptions {
+  readonly namespaces: readonly string[];
+  readonly leaderElection?: { name: string; namespace: string; identity: string };
+  readonly resyncPeriodMs?: number;
+  readonly workers?: number;
+  readonly logger?: Logger;
+  readonly instance?: string;
+}
+
+export async function startTestOperator(options: TestOperatorOptions): Promise<TestOperator> {
+  const requests = recordingTransport();
+  let reconciles = 0;
+  const operator = startOperator({
+    transport: requests.transport,
+    namespaces: options.namespaces,
+    workers: options.workers ?? 2,
+    resyncPeriodMs: options.resyncPeriodMs ?? 600_000,
+    ...(options.leaderElection ? { leaderElection: options.leaderElection } : {}),
+    instance: options.instance ?? "test",
+    logger: options.logger ?? silentLogger,
+    metrics: { reconcile: { reconciled: () => reconciles++, failed: () => {} } },
+  });
+  await eventually(async () => operator.notReady().length === 0, { what: "the operator's caches" });
+  return { operator, requests, reconciles: () => reconciles, stop: () => operator.stop() };
+}
+
+/** Server-side applies objects as a user would (field manager `kubectl`). */
+export async function applyAsUser(
+  objects: readonly KubeObject[],
+  manager = "kubectl",
+): Promise<void> {
+  for (const o of objects) {
+    const kind = o.kind ?? "";
+    await requestJson(adminTransport(), {
+      method: "PATCH",
+      verb: "apply",
+      path: objectPath(o),
+      query: { fieldManager: manager, force: true },
+      contentType: "application/apply-patch+yaml",
+      body: JSON.stringify(o),
+    }).catch((error: unknown) => {
+      throw new Error(`applying ${kind} ${o.metadata?.name}: ${String((error as Error).message)}`);
+    });
+  }
+}
+
+const PATHS: Record<string, (ns: string) => string> = {
+  StatelessApp: (ns) => `/apis/twelvefactor.dev/v1alpha1/namespaces/${ns}/statelessapps`,
+  Secret: (ns) => `/api/v1/namespaces/${ns}/secrets`,
+  Service: (ns) => `/api/v1/namespaces/${ns}/services`,
+  Deployment: (ns) => `/apis/apps/v1/namespaces/${ns}/deployments`,
+  PodDisruptionBudget: (ns) => `/apis/policy/v1/namespaces/${ns}/poddisruptionbudgets`,
+  HorizontalPodAutoscaler: (ns) => `/apis/autoscaling/v2/namespaces/${ns}/horizontalpodautoscalers`,
+  Event: (ns) => `/apis/events.k8s.io/v1/namespaces/${ns}/events`,
+};
+
+/** The REST path of an object, or of a kind's collection in a namespace (no name). */
+export function objectPath(o: {
+  kind?: string;
+  metadata?: { namespace?: string; name?: string };
+}): string {
+  const base = PATHS[o.kind ?? ""];
+  if (base === undefined) throw new Error(`no path for ${o.kind}`);
+  const collection = base(o.metadata?.namespace ?? "default");
+  return o.metadata?.name ? `${collection}/${o.metadata.name}` : collection;
+}
+
+/** GET an object; undefined when it does not exist. */
+export async function getObject<T = KubeObject>(
+  kind: string,
+  namespace: string,
+  name: string,
+): Promise<T | undefined> {
+  try {
+    return await requestJson<T>(adminTransport(), {
+      method: "GET",
+      path: objectPath({ kind, metadata: { namespace, name } }),
+    });
+  } catch (error) {
+    if ((error as { code?: number }).code === 404) return undefined;
+    throw error;
+  }
+}
+
+export async function listObjects<T = KubeObject>(kind: string, namespace: string): Promise<T[]> {
+  const list = await requestJson<{ items: T[] }>(adminTransport(), {
+    method: "GET",
+    path: objectPath({ kind, metadata: { namespace } }),
+  });
+  return list.items;
+}
+
+export async function deleteObject(kind: string, namespace: string, name: string): Promise<void> {
+  await requestJson(adminTransport(), {
+    method: "DELETE",
+    path: objectPath({ kind, metadata: { namespace, name } }),
+  }).catch((error: unknown) => {
+    if ((error as { code?: number }).code !== 404) throw error;
+  });
+}
