@@ -1,0 +1,188 @@
+// The operator's RBAC: least-privilege rules, the cluster and namespace-scoped bindings, aggregated roles.
+import { GROUP, PLURAL } from "../../src/api/index.ts";
+import {
+  LEASE_NAME,
+  labels,
+  NAME,
+  PROVISIONED_SERVICES_AGGREGATION_LABEL,
+  SERVICE_ACCOUNT,
+} from "./names.ts";
+
+export interface PolicyRule {
+  readonly apiGroups: readonly string[];
+  readonly resources: readonly string[];
+  readonly verbs: readonly string[];
+  readonly resourceNames?: readonly string[];
+}
+
+type Json = Record<string, unknown>;
+
+const RBAC = "rbac.authorization.k8s.io/v1";
+/** Server-side apply creates through PATCH, and the API server then also checks `create`. */
+const APPLY = ["create", "patch"] as const;
+const READ = ["get", "list", "watch"] as const;
+
+/**
+ * Exactly what the operator calls, nothing more (no `*`, no escalate/bind/impersonate). The
+ * integration test runs the operator as its ServiceAccount with only these rules.
+ */
+export const operatorRules: readonly PolicyRule[] = [
+  { apiGroups: [GROUP], resources: [PLURAL], verbs: [...READ] },
+  // Status is written by server-side apply on the /status subresource; it always exists.
+  { apiGroups: [GROUP], resources: [`${PLURAL}/status`], verbs: ["patch"] },
+  {
+    apiGroups: ["apps"],
+    resources: ["deployments"],
+    verbs: [...READ, ...APPLY, "delete"],
+  },
+  { apiGroups: [""], resources: ["services"], verbs: [...READ, ...APPLY, "delete"] },
+  {
+    apiGroups: ["policy"],
+    resources: ["poddisruptionbudgets"],
+    verbs: [...READ, ...APPLY, "delete"],
+  },
+  {
+    apiGroups: ["autoscaling"],
+    resources: ["horizontalpodautoscalers"],
+    verbs: [...READ, ...APPLY, "delete"],
+  },
+  // Source Secrets are read; the normalized `<app>-binding-<name>` Secrets are applied and pruned.
+  { apiGroups: [""], resources: ["secrets"], verbs: [...READ, ...APPLY, "delete"] },
+  // maxPodLifetime: list a process type's pods, evict the oldest through the eviction API.
+  { apiGroups: [""], resources: ["pods"], verbs: ["list"] },
+  { apiGroups: [""], resources: ["pods/eviction"], verbs: ["create"] },
+  { apiGroups: ["events.k8s.io"], resources: ["events"], verbs: ["create", "patch"] },
+];
+
+/** Leader election: the Lease is created once, then read and renewed by name. */
+export function leaseRules(leaseName = LEASE_NAME): PolicyRule[] {
+  return [
+    { apiGroups: ["coordination.k8s.io"], resources: ["leases"], verbs: ["create"] },
+    {
+      apiGroups: ["coordination.k8s.io"],
+      resources: ["leases"],
+      resourceNames: [leaseName],
+      verbs: ["get", "update"],
+    },
+  ];
+}
+
+function serviceAccountSubject(namespace: string): Json {
+  return { kind: "ServiceAccount", name: SERVICE_ACCOUNT, namespace };
+}
+
+export function renderServiceAccount(namespace: string): Json {
+  return {
+    apiVersion: "v1",
+    kind: "ServiceAccount",
+    metadata: { name: SERVICE_ACCOUNT, namespace, labels: labels("controller") },
+  };
+}
+
+function clusterRole(name: string, component: string, rules: readonly PolicyRule[]): Json {
+  return {
+    apiVersion: RBAC,
+    kind: "ClusterRole",
+    metadata: { name, labels: labels(component) },
+    rules,
+  };
+}
+
+function clusterRoleBinding(name: string, role: string, namespace: string): Json {
+  return {
+    apiVersion: RBAC,
+    kind: "ClusterRoleBinding",
+    metadata: { name, labels: labels("rbac") },
+    roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: role },
+    subjects: [serviceAccountSubject(namespace)],
+  };
+}
+
+function role(name: string, namespace: string, rules: readonly PolicyRule[]): Json {
+  return {
+    apiVersion: RBAC,
+    kind: "Role",
+    metadata: { name, namespace, labels: labels("rbac") },
+    rules,
+  };
+}
+
+function roleBinding(name: string, namespace: string): Json {
+  return {
+    apiVersion: RBAC,
+    kind: "RoleBinding",
+    metadata: { name, namespace, labels: labels("rbac") },
+    roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name },
+    subjects: [serviceAccountSubject(namespace)],
+  };
+}
+
+export const PROVISIONED_SERVICES_ROLE = `${NAME}-provisioned-services`;
+export const LEADER_ELECTION_ROLE = `${NAME}-leader-election`;
+
+/**
+ * Provisioned Services are any kind that publishes `status.binding.name`, so the operator cannot
+ * list their rules in advance: this role aggregates the rules of every ClusterRole labelled
+ * `twelvefactor.dev/aggregate-to-provisioned-services: "true"` (an admin adds one per kind).
+ */
+export function renderProvisionedServicesRole(): Json {
+  return {
+    apiVersion: RBAC,
+    kind: "ClusterRole",
+    metadata: { name: PROVISIONED_SERVICES_ROLE, labels: labels("rbac") },
+    aggregationRule: {
+      clusterRoleSelectors: [{ matchLabels: { [PROVISIONED_SERVICES_AGGREGATION_LABEL]: "true" } }],
+    },
+    // No `rules`: the controller-manager fills them, and an applied `rules: []` would fight it.
+  };
+}
+
+/** Namespace `edit` / `admin` users manage StatelessApps; `view` users read them. */
+export function renderUserRoles(): Json[] {
+  const edit = clusterRole(`${NAME}-edit`, "rbac", [
+    {
+      apiGroups: [GROUP],
+      resources: [PLURAL],
+      verbs: ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"],
+    },
+    { apiGroups: [GROUP], resources: [`${PLURAL}/status`], verbs: ["get"] },
+  ]);
+  const view = clusterRole(`${NAME}-view`, "rbac", [
+    { apiGroups: [GROUP], resources: [PLURAL], verbs: ["get", "list", "watch"] },
+    { apiGroups: [GROUP], resources: [`${PLURAL}/status`], verbs: ["get"] },
+  ]);
+  addLabels(edit, { "rbac.authorization.k8s.io/aggregate-to-edit": "true" });
+  addLabels(view, { "rbac.authorization.k8s.io/aggregate-to-view": "true" });
+  return [edit, view];
+}
+
+function addLabels(object: Json, extra: Record<string, string>): void {
+  const metadata = object.metadata as { labels: Record<string, string> };
+  metadata.labels = { ...metadata.labels, ...extra };
+}
+
+/** The cluster-wide install: the operator watches every namespace (manifests/rbac). */
+export function renderClusterRbac(namespace: string): Json[] {
+  return [
+    renderServiceAccount(namespace),
+    clusterRole(NAME, "rbac", operatorRules),
+    renderProvisionedServicesRole(),
+    ...renderUserRoles(),
+    clusterRoleBinding(NAME, NAME, namespace),
+    clusterRoleBinding(PROVISIONED_SERVICES_ROLE, PROVISIONED_SERVICES_ROLE, namespace),
+    role(LEADER_ELECTION_ROLE, namespace, leaseRules()),
+    roleBinding(LEADER_ELECTION_ROLE, namespace),
+  ];
+}
+
+/**
+ * The namespace-scoped install (manifests/namespaced): one Role with the operator's rules and the
+ * Lease's, in the namespace it runs in and watches. No ClusterRole at all.
+ */
+export function renderNamespacedRbac(namespace: string): Json[] {
+  return [
+    renderServiceAccount(namespace),
+    role(NAME, namespace, [...operatorRules, ...leaseRules()]),
+    roleBinding(NAME, namespace),
+  ];
+}
