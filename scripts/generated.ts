@@ -1,6 +1,7 @@
 // The table of generated files: each path and the pure function that renders its content.
 import { renderCrd } from "../src/api/index.ts";
 import { toYamlDocuments } from "../src/cli/yaml.ts";
+import { installFiles } from "./install/index.ts";
 
 export interface GeneratedFile {
   readonly path: string;
@@ -14,4 +15,5 @@ export const generatedFiles: readonly GeneratedFile[] = [
     path: "crds/twelvefactor.dev_statelessapps.yaml",
     render: () => toYamlDocuments([renderCrd()], HEADER),
   },
+  ...installFiles,
 ];
