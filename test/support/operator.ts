@@ -146,6 +146,7 @@ const PATHS: Record<string, (ns: string) => string> = {
   PodDisruptionBudget: (ns) => `/apis/policy/v1/namespaces/${ns}/poddisruptionbudgets`,
   HorizontalPodAutoscaler: (ns) => `/apis/autoscaling/v2/namespaces/${ns}/horizontalpodautoscalers`,
   Event: (ns) => `/apis/events.k8s.io/v1/namespaces/${ns}/events`,
+  CustomResourceDefinition: () => "/apis/apiextensions.k8s.io/v1/customresourcedefinitions",
 };
 
 /** The REST path of an object, or of a kind's collection in a namespace (no name). */
