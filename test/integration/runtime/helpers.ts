@@ -1,0 +1,28 @@
+// Shared by the runtime integration tests: a request-counting transport on the tier's admin kubeconfig.
+import { instrumentTransport, kubeConfigTransport } from "../../../src/runtime/index.ts";
+import { adminKubeConfig } from "../../support/cluster.ts";
+
+export interface CountingTransport {
+  readonly transport: ReturnType<typeof kubeConfigTransport>;
+  /** Requests per verb (get, list, watch, apply, apply-status, patch, create, update, delete). */
+  readonly counts: Map<string, number>;
+  /** Requests that change something. */
+  writes(): number;
+  reset(): void;
+}
+
+const writeVerbs = new Set(["apply", "apply-status", "patch", "create", "update", "delete"]);
+
+export function countingTransport(): CountingTransport {
+  const counts = new Map<string, number>();
+  const transport = instrumentTransport(kubeConfigTransport(adminKubeConfig()), {
+    request: (verb) => counts.set(verb, (counts.get(verb) ?? 0) + 1),
+  });
+  return {
+    transport,
+    counts,
+    writes: () =>
+      [...counts].filter(([verb]) => writeVerbs.has(verb)).reduce((n, [, c]) => n + c, 0),
+    reset: () => counts.clear(),
+  };
+}
