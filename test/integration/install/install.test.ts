@@ -1,0 +1,155 @@
+// The install on a real API server: kustomize output, server-side dry-run, apply, and a second apply that changes nothing.
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, relative, resolve } from "node:path";
+import { beforeAll, describe, expect, test } from "vitest";
+import { installObjects, NAMESPACE, namespacedObjects } from "../../../scripts/install/index.ts";
+import { createTestNamespace } from "../../support/cluster.ts";
+import { kubectl, kubectlOk, parseObjects } from "./kubectl.ts";
+
+type Json = Record<string, unknown>;
+
+const root = resolve(import.meta.dirname, "../../..");
+const dist = join(root, "dist/install.yaml");
+const nameOf = (o: Json) => (o.metadata as { name: string }).name;
+const namespaceOf = (o: Json) => (o.metadata as { namespace?: string }).namespace;
+const idOf = (o: Json) => `${o.kind}/${namespaceOf(o) ?? ""}/${nameOf(o)}`;
+const byId = (objects: Json[]) => new Map(objects.map((o) => [idOf(o), o]));
+/** Objects other test files also apply (the CRD, the policies): their versions may move meanwhile. */
+const shared = (o: Json) =>
+  o.kind === "CustomResourceDefinition" || String(o.kind).startsWith("ValidatingAdmissionPolicy");
+
+/** The live objects of the install with their resourceVersions. */
+async function liveVersions(): Promise<Map<string, string>> {
+  const list = JSON.parse(await kubectlOk(["get", "-f", dist, "-o", "json"])) as {
+    items: Json[];
+  };
+  return new Map(
+    list.items
+      .filter((o) => !shared(o))
+      .map((o) => [idOf(o), (o.metadata as { resourceVersion: string }).resourceVersion]),
+  );
+}
+
+describe("kubectl kustomize", () => {
+  test("manifests/default builds exactly the objects of dist/install.yaml", async () => {
+    const built = byId(
+      parseObjects(await kubectlOk(["kustomize", join(root, "manifests/default")])),
+    );
+    const expected = byId(installObjects());
+    expect([...built.keys()].sort()).toEqual([...expected.keys()].sort());
+    for (const [id, o] of expected) expect(built.get(id), id).toEqual(o);
+  });
+
+  test("manifests/namespaced builds the namespace-scoped variant", async () => {
+    const built = byId(
+      parseObjects(await kubectlOk(["kustomize", join(root, "manifests/namespaced")])),
+    );
+    const expected = byId(namespacedObjects());
+    expect([...built.keys()].sort()).toEqual([...expected.keys()].sort());
+    for (const [id, o] of expected) expect(built.get(id), id).toEqual(o);
+  });
+});
+
+describe("dist/install.yaml", () => {
+  let firstApply = "";
+  beforeAll(async () => {
+    const r = await kubectl(["apply", "--server-side", "-f", dist]);
+    expect(r.code, r.stderr).toBe(0);
+    firstApply = r.stderr;
+  });
+
+  test("applies for real without a warning (Pod Security restricted holds for the operator)", async () => {
+    expect(firstApply).not.toMatch(/warning/i);
+    const deployment = JSON.parse(
+      await kubectlOk(["get", "deployment", "stateless-operator", "-n", NAMESPACE, "-o", "json"]),
+    ) as Json;
+    expect(namespaceOf(deployment)).toBe(NAMESPACE);
+  });
+
+  test("passes server-side dry-run, with server-side and with client-side apply", async () => {
+    for (const args of [
+      ["apply", "--server-side", "--dry-run=server", "-f", dist],
+      ["apply", "--dry-run=server", "-f", dist],
+    ]) {
+      const r = await kubectl(args);
+      expect(r.code, r.stderr).toBe(0);
+      // Client-side apply over server-side-applied objects notes the missing annotation; nothing else.
+      const warnings = r.stderr
+        .split("\n")
+        .filter((line) => /warning/i.test(line) && !line.includes("last-applied-configuration"));
+      expect(warnings).toEqual([]);
+    }
+  });
+
+  test("a second apply changes nothing: kubectl diff is empty, no resourceVersion moves", async () => {
+    const before = await liveVersions();
+    expect(before.size).toBe(installObjects().filter((o) => !shared(o)).length);
+    const again = await kubectl(["apply", "--server-side", "-f", dist]);
+    expect(again.code, again.stderr).toBe(0);
+    expect(await liveVersions()).toEqual(before);
+    const diff = await kubectl(["diff", "--server-side", "-f", dist]);
+    expect(diff.stdout).toBe("");
+    expect(diff.code, diff.stderr).toBe(0);
+  });
+
+  test("kubectl apply -k manifests/default is the same install: nothing to change", async () => {
+    const diff = await kubectl(["diff", "--server-side", "-k", join(root, "manifests/default")]);
+    expect(diff.stdout).toBe("");
+    expect(diff.code, diff.stderr).toBe(0);
+  });
+});
+
+describe("the other manifests", () => {
+  let team = "";
+  let samples = "";
+  beforeAll(async () => {
+    team = await createTestNamespace("team");
+    samples = await createTestNamespace("samples");
+  });
+
+  test("the namespace-scoped variant applies into a team's namespace through an overlay", async () => {
+    const namespace = team;
+    const overlay = mkdtempSync(join(tmpdir(), "namespaced-overlay-"));
+    writeFileSync(
+      join(overlay, "kustomization.yaml"),
+      [
+        "apiVersion: kustomize.config.k8s.io/v1beta1",
+        "kind: Kustomization",
+        `namespace: ${namespace}`,
+        "resources:",
+        `  - ${relative(overlay, join(root, "manifests/namespaced"))}`,
+        "",
+      ].join("\n"),
+    );
+    const built = parseObjects(await kubectlOk(["kustomize", overlay]));
+    expect(built.map(namespaceOf).every((ns) => ns === namespace)).toBe(true);
+    const binding = built.find((o) => o.kind === "RoleBinding") as {
+      subjects: { namespace: string }[];
+    };
+    expect(binding.subjects[0]?.namespace).toBe(namespace);
+    const dry = await kubectl(["apply", "--server-side", "--dry-run=server", "-k", overlay]);
+    expect(dry.code, dry.stderr).toBe(0);
+    const real = await kubectl(["apply", "--server-side", "-k", overlay]);
+    expect(real.code, real.stderr).toBe(0);
+    const again = await kubectl(["diff", "--server-side", "-k", overlay]);
+    expect(again.code, again.stdout + again.stderr).toBe(0);
+  });
+
+  test("every sample passes server-side dry-run", async () => {
+    // The CRD comes with the install, applied by the describe block above.
+    await kubectlOk(["wait", "--for=condition=Established", "crd/statelessapps.twelvefactor.dev"]);
+    const namespace = samples;
+    const r = await kubectl([
+      "apply",
+      "--server-side",
+      "--dry-run=server",
+      "-n",
+      namespace,
+      "-k",
+      join(root, "manifests/samples"),
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/statelessapp\.twelvefactor\.dev\/\S+ serverside-applied/);
+  });
+});

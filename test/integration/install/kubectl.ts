@@ -1,0 +1,53 @@
+// Runs the tier's kubectl (with its built-in kustomize) against the tier's cluster, as admin or another user.
+import { execFile } from "node:child_process";
+import { parseAllDocuments } from "yaml";
+import { providedCluster } from "../../support/cluster.ts";
+
+export interface KubectlResult {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** kubectl with the admin kubeconfig; never throws on a non-zero exit (the caller asserts). */
+export function kubectl(
+  args: readonly string[],
+  options: { cwd?: string; kubeconfig?: string } = {},
+): Promise<KubectlResult> {
+  const cluster = providedCluster();
+  const binary = cluster.kubectl ?? "kubectl";
+  return new Promise((resolve, reject) => {
+    execFile(
+      binary,
+      [...args],
+      {
+        cwd: options.cwd,
+        env: { ...process.env, KUBECONFIG: options.kubeconfig ?? cluster.kubeconfig },
+        maxBuffer: 64 * 1024 * 1024,
+      },
+      (error, stdout, stderr) => {
+        if (error !== null && typeof error.code !== "number") {
+          reject(error);
+          return;
+        }
+        resolve({ code: typeof error?.code === "number" ? error.code : 0, stdout, stderr });
+      },
+    );
+  });
+}
+
+/** Like kubectl(), but throws with stderr unless the exit code is 0. */
+export async function kubectlOk(
+  args: readonly string[],
+  options: { cwd?: string; kubeconfig?: string } = {},
+): Promise<string> {
+  const r = await kubectl(args, options);
+  if (r.code !== 0) throw new Error(`kubectl ${args.join(" ")} exited ${r.code}:\n${r.stderr}`);
+  return r.stdout;
+}
+
+export function parseObjects(text: string): Record<string, unknown>[] {
+  return parseAllDocuments(text)
+    .map((d) => d.toJS() as Record<string, unknown> | null)
+    .filter((o): o is Record<string, unknown> => o !== null);
+}
