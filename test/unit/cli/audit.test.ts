@@ -1,5 +1,6 @@
 // `audit` as a function: inputs, outputs, line numbers and exit codes, with a fake io.
-import { readFile } from "node:fs/promises";
+import { mkdtemp, readFile, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { describe, expect, test } from "vitest";
 import { audit } from "../../../src/cli/audit.ts";
@@ -225,5 +226,24 @@ describe("line numbers", () => {
     const lines = (await readFile(file, "utf8")).split("\n");
     const line = report.findings[0]?.location?.line ?? 0;
     expect(lines[line - 1]?.trim()).toBe("emptyDir: {}");
+  });
+});
+
+describe("progress", () => {
+  test("a large input gets progress lines on stderr, never on stdout", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "audit-large-"));
+    const service = await readFile(join(corpus, "service-compliant.yaml"), "utf8");
+    for (let i = 0; i < 150; i++)
+      await writeFile(join(dir, `s${String(i).padStart(3, "0")}.yaml`), service);
+    const { code, out, err } = await run(["-f", dir]);
+    expect(code).toBe(0);
+    expect(out).toBe("no findings in 150 objects\n");
+    expect(err).toContain("audit: read 100/150 files, 100 objects");
+    expect(err).toContain("audit: read 150 files, 150 objects");
+  });
+
+  test("a small input is quiet on stderr", async () => {
+    const { err } = await run(["-f", join(corpus, "service-compliant.yaml")]);
+    expect(err).toBe("");
   });
 });
