@@ -161,7 +161,10 @@ const scratchVolume = withRules(
       cel: "size(self.mountPath) < 2 || !self.mountPath.endsWith('/') && !self.mountPath.contains('//') && !self.mountPath.contains('/../') && !self.mountPath.endsWith('/..')",
       message: "mountPath must be a clean path: no trailing '/', '//' or '..'",
       fieldPath: ".mountPath",
-      find: (v) => (v.mountPath.length > 1 && /\/$|\/\/|\/\.\.(\/|$)/.test(v.mountPath) ? ["mountPath"] : undefined),
+      find: (v) =>
+        v.mountPath.length > 1 && /\/$|\/\/|\/\.\.(\/|$)/.test(v.mountPath)
+          ? ["mountPath"]
+          : undefined,
     },
     {
       cel: `self.mountPath != '${SERVICE_BINDING_ROOT}' && !self.mountPath.startsWith('${SERVICE_BINDING_ROOT}/')`,
@@ -176,7 +179,8 @@ const scratchVolume = withRules(
       cel: "!self.sizeLimit.matches('^[+]?[0.]*([eE].*|[numkMGTPE]i?)?$')",
       message: "sizeLimit must be greater than zero",
       fieldPath: ".sizeLimit",
-      find: (v) => (!QUANTITY.test(v.sizeLimit) || parseQuantity(v.sizeLimit) > 0 ? undefined : ["sizeLimit"]),
+      find: (v) =>
+        !QUANTITY.test(v.sizeLimit) || parseQuantity(v.sizeLimit) > 0 ? undefined : ["sizeLimit"],
     },
     {
       cel: "!self.sizeLimit.startsWith('-')",

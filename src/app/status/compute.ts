@@ -2,6 +2,7 @@
 import type { V1Deployment } from "@kubernetes/client-node";
 import type {
   BindingStatus,
+  Process,
   ProcessStatus,
   StatelessApp,
   StatelessAppStatus,
@@ -62,11 +63,15 @@ function processStatuses(input: StatusInput): ProcessStatus[] {
   });
 }
 
-const want = (input: StatusInput, name: string): number =>
-  input.deployments.get(name)?.spec?.replicas ?? 0;
+/** The count a process type should run: the live Deployment's (an autoscaler may have moved it), else the spec's. */
+const wanted = (input: StatusInput, process: Process): number =>
+  input.deployments.get(process.name)?.spec?.replicas ?? minimumReplicas(process);
 
+/** `web 2/2, worker 1/1`: ready processes over wanted ones, per type. */
 export function summarize(input: StatusInput, processes: readonly ProcessStatus[]): string {
-  return processes.map((p) => `${p.name} ${p.readyReplicas}/${want(input, p.name)}`).join(", ");
+  return input.app.spec.processes
+    .map((p, i) => `${p.name} ${processes[i]?.readyReplicas ?? 0}/${wanted(input, p)}`)
+    .join(", ");
 }
 
 export function computeStatus(input: StatusInput): StatelessAppStatus {
