@@ -1,0 +1,56 @@
+// `npm start`: runs the operator against the current kubeconfig, or against a local cluster it starts.
+import { spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import { homedir } from "node:os";
+import { join, resolve } from "node:path";
+import { renderCrd } from "../src/api/index.ts";
+import { processIo } from "../src/cli/io.ts";
+import { run } from "../src/cli/run.ts";
+import { loadKubeConfig } from "../src/platform/kubeconfig.ts";
+import { kubeConfigTransport, requestJson } from "../src/runtime/index.ts";
+
+const root = resolve(import.meta.dirname, "..");
+const localKubeconfig = join(root, ".cluster", "kubeconfig");
+
+const configured =
+  (process.env.KUBECONFIG ?? "") !== "" ||
+  existsSync(join(process.env.HOME ?? homedir(), ".kube", "config")) ||
+  process.env.KUBERNETES_SERVICE_HOST !== undefined;
+
+if (!configured) {
+  console.log(
+    "start: no cluster is configured: starting a local one (npm run cluster:up -- --tier e2e)",
+  );
+  const up = spawnSync(
+    process.execPath,
+    [join(root, "tools/cluster/cli.ts"), "up", "--tier", "e2e"],
+    { stdio: "inherit" },
+  );
+  if (up.status !== 0) process.exit(up.status ?? 1);
+  process.env.KUBECONFIG = localKubeconfig;
+  console.log(
+    `start: the operator runs against it; in another shell: export KUBECONFIG=${localKubeconfig}`,
+  );
+}
+
+// Like kubebuilder's `make run`: install (server-side apply) the CRD the operator serves, then run.
+const kubeConfig = loadKubeConfig(process.env);
+const server = kubeConfig.getCurrentCluster()?.server;
+await requestJson(kubeConfigTransport(kubeConfig), {
+  method: "PATCH",
+  verb: "apply",
+  path: "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/statelessapps.twelvefactor.dev",
+  query: { fieldManager: "stateless-operator-dev", force: true },
+  contentType: "application/apply-patch+yaml",
+  body: JSON.stringify(renderCrd()),
+}).catch((error: unknown) => {
+  console.error(
+    `start: cannot install the StatelessApp CRD on ${server}: ${(error as Error).message}`,
+  );
+  process.exit(1);
+});
+console.log(
+  `start: StatelessApp CRD installed on ${server}; running the operator (Ctrl-C stops it)`,
+);
+process.env.HTTP_ADDRESS ??= "127.0.0.1:8080";
+process.exitCode = await run([], processIo);
