@@ -6,7 +6,7 @@ import { formatJson } from "./audit/format-json.ts";
 import { formatSarif } from "./audit/format-sarif.ts";
 import { formatTable } from "./audit/format-table.ts";
 import { loadKubeConfig } from "./audit/kubeconfig.ts";
-import { type AuditOptions, parseAuditArgs, USAGE } from "./audit/options.ts";
+import { type AuditOptions, type AuditSource, parseAuditArgs, USAGE } from "./audit/options.ts";
 import { buildReport, exitCodeOf, type Report } from "./audit/report.ts";
 import { withRenderedApps } from "./audit/stateless-apps.ts";
 import type { InputError, Subject } from "./audit/subject.ts";
@@ -32,8 +32,9 @@ export const audit: Command = async (argv, io) => {
     io.stdout(USAGE);
     return 0;
   }
+  const { source } = options;
   const read =
-    options.source.kind === "files" ? await readFiles(options, io) : await readLive(options, io);
+    source.kind === "files" ? await readFiles(source.inputs, io) : await readLive(source, io);
   if (read === undefined) return 2;
   const expanded = withRenderedApps(read.subjects);
   for (const note of expanded.notes) io.stderr(`audit: ${note}\n`);
@@ -55,9 +56,8 @@ export function formatInputError(e: InputError): string {
   return `${file}${at}: ${e.message}`;
 }
 
-async function readFiles(options: AuditOptions, io: CommandIo): Promise<Read> {
-  if (options.source.kind !== "files") throw new Error("unreachable");
-  const expanded = await expandInputs(options.source.inputs);
+async function readFiles(inputs: readonly string[], io: CommandIo): Promise<Read> {
+  const expanded = await expandInputs(inputs);
   for (const note of expanded.notes) io.stderr(`audit: ${note}\n`);
   const subjects: Subject[] = [];
   const errors: InputError[] = expanded.unreadable.map((u) => ({
@@ -85,9 +85,11 @@ async function readFiles(options: AuditOptions, io: CommandIo): Promise<Read> {
   return { subjects, errors };
 }
 
-async function readLive(options: AuditOptions, io: CommandIo): Promise<Read | undefined> {
-  if (options.source.kind !== "cluster") throw new Error("unreachable");
-  const { namespace, kubeconfig, context } = options.source;
+async function readLive(
+  source: Extract<AuditSource, { kind: "cluster" }>,
+  io: CommandIo,
+): Promise<Read | undefined> {
+  const { namespace, kubeconfig, context } = source;
   const kc = loadKubeConfig({
     ...(kubeconfig === undefined ? {} : { path: kubeconfig }),
     ...(context === undefined ? {} : { context }),

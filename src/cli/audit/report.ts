@@ -5,7 +5,6 @@ import {
   formatPath,
   isAtLeast,
   type Severity,
-  severities,
 } from "../../app/rules/index.ts";
 import type { InputError, ObjectRef, Origin, Position, Subject } from "./subject.ts";
 
@@ -67,5 +66,3 @@ export function formatLocation(finding: PlacedFinding): string | undefined {
 }
 
 export const pathText = (finding: PlacedFinding): string => formatPath(finding.path);
-
-export { severities };
