@@ -1,0 +1,37 @@
+# The stateless-operator image: compiled in a build stage, run from dist/ and production dependencies as a non-root user.
+# Build: docker build -t ghcr.io/stateless-operator/stateless-operator:0.1.0 .
+# The base image is the Node version the project pins (package.json devDependencies "node"); a
+# release pins it further by digest: FROM node:24.9.0-bookworm-slim@sha256:<digest>.
+
+FROM node:24.9.0-bookworm-slim AS build
+WORKDIR /src
+ENV npm_config_update_notifier=false \
+    npm_config_fund=false \
+    npm_config_audit=false
+COPY package.json package-lock.json ./
+# Exactly the lock file; no dependency runs install scripts (none of the runtime ones needs one).
+RUN npm ci --ignore-scripts
+COPY tsconfig.json tsconfig.build.json ./
+COPY src ./src
+# `npm run build` is this tsc call; it is run with the image's node, not the npm `node` shim
+# that --ignore-scripts leaves uninstalled. Then the dev dependencies go.
+RUN node node_modules/typescript/bin/tsc -p tsconfig.build.json \
+ && npm prune --omit=dev --ignore-scripts \
+ && npm cache clean --force
+
+FROM node:24.9.0-bookworm-slim
+ENV NODE_ENV=production
+WORKDIR /app
+# Nothing at run time needs npm or corepack; fewer tools, fewer CVEs to triage.
+RUN rm -rf /usr/local/lib/node_modules/npm /usr/local/lib/node_modules/corepack \
+      /usr/local/bin/npm /usr/local/bin/npx /usr/local/bin/corepack
+# Owned by root, read-only to the process: the operator writes nothing to its filesystem.
+COPY --from=build /src/package.json ./package.json
+COPY --from=build /src/node_modules ./node_modules
+COPY --from=build /src/dist ./dist
+# The image's `node` user, by number, so the kubelet can verify runAsNonRoot.
+USER 1000:1000
+EXPOSE 8080
+# Exec form: node is PID 1 and gets SIGTERM directly; no shell is involved.
+ENTRYPOINT ["node", "dist/cli/main.js"]
+CMD ["run"]
