@@ -395,7 +395,7 @@ export class Applier {
     options: { readonly signal?: AbortSignal } = {},
   ): Promise<boolean> {
     const { type, namespace, name } = this.#locate(target);
-    this.#checkGate();
+    this.#checkGate(options.signal);
     const uid = target.metadata?.uid;
     try {
       await requestJson(this.#transport, {
@@ -451,7 +451,7 @@ export class Applier {
       this.#metrics.applied?.(type.kind, "skipped");
       return { written: false, object: live, reason: decision.reason };
     }
-    this.#checkGate();
+    this.#checkGate(options.signal);
     const written = await requestJson<KubeObject>(this.#transport, {
       method: "PATCH",
       verb: subresource ? "apply-status" : "apply",
@@ -496,8 +496,10 @@ export class Applier {
     return `${type.group}/${type.kind}/${namespace ?? ""}/${name}/${subresource}`;
   }
 
-  #checkGate(): void {
+  /** Refuses to write for a standby, or for a reconcile whose workers were stopped. */
+  #checkGate(signal?: AbortSignal): void {
     if (!this.#writeGate()) throw new NotLeaderError("not the leader: refusing to write");
+    signal?.throwIfAborted();
   }
 }
 

@@ -525,6 +525,15 @@ describe("Applier", () => {
     expect(api.requests).toHaveLength(0);
   });
 
+  test("refuses to write once the reconcile's signal is aborted (workers stopped)", async () => {
+    const api = fakeApiserver();
+    const applier = new Applier({ transport: api.transport });
+    const signal = AbortSignal.abort();
+    await expect(applier.apply(desired(), { signal })).rejects.toThrow();
+    await expect(applier.delete(desired(), { signal })).rejects.toThrow();
+    expect(api.requests).toHaveLength(0);
+  });
+
   test("an unknown kind is an error naming the kind", async () => {
     const applier = new Applier({ transport: fakeApiserver().transport });
     await expect(
