@@ -1,3 +1,4 @@
+import fc from "fast-check";
 import { describe, expect, test } from "vitest";
 import { FakeClock, flushPromises } from "../../../src/runtime/clock.ts";
 import { type QueueOutcome, WorkQueue } from "../../../src/runtime/queue.ts";
@@ -288,5 +289,70 @@ describe("WorkQueue", () => {
     expect(seen.work[0]).toBe(5);
     expect(seen.depth).toContain(1);
     expect(seen.depth.at(-1)).toBe(0);
+  });
+});
+
+describe("WorkQueue properties", () => {
+  const step = fc.oneof(
+    fc.record({ kind: fc.constant("add" as const), key: fc.constantFrom("a", "b", "c", "d") }),
+    fc.record({ kind: fc.constant("finish" as const), index: fc.nat(5), retry: fc.boolean() }),
+  );
+
+  test("never runs a key twice at once, never exceeds N workers, and runs every key after its last add", async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(step, { maxLength: 60 }),
+        fc.integer({ min: 1, max: 3 }),
+        async (steps, workers) => {
+          const clock = new FakeClock();
+          let seq = 0;
+          const lastAdd = new Map<string, number>();
+          const lastStart = new Map<string, number>();
+          const running: Array<{ key: string; done: Deferred<QueueOutcome> }> = [];
+          let violation = "";
+          const queue = new WorkQueue({
+            workers,
+            clock,
+            backoff: { baseMs: 10, capMs: 10, jitter: 0 },
+            handler: (key) => {
+              if (running.some((r) => r.key === key)) violation = `${key} ran twice at once`;
+              if (running.length >= workers) violation = "too many workers";
+              lastStart.set(key, ++seq);
+              const done = deferred<QueueOutcome>();
+              running.push({ key, done });
+              return done.promise;
+            },
+          });
+          queue.start();
+          const finish = async (index: number, retry: boolean) => {
+            const [r] = running.splice(index % Math.max(1, running.length), 1);
+            r?.done.resolve(retry ? { type: "retry" } : { type: "done" });
+            await flushPromises(1);
+          };
+          for (const s of steps) {
+            if (s.kind === "add") {
+              lastAdd.set(s.key, ++seq);
+              queue.add(s.key);
+            } else {
+              await finish(s.index, s.retry);
+            }
+            await flushPromises(1);
+          }
+          // Drain: finish everything (successfully) and let retries fire, until idle.
+          for (
+            let i = 0;
+            i < 200 && (running.length > 0 || queue.length > 0 || queue.delayed > 0);
+            i++
+          ) {
+            if (running.length > 0) await finish(0, false);
+            else await clock.advance(10);
+          }
+          expect(violation).toBe("");
+          for (const [key, added] of lastAdd)
+            expect(lastStart.get(key) ?? 0).toBeGreaterThan(added);
+        },
+      ),
+      { numRuns: 200 },
+    );
   });
 });
