@@ -52,6 +52,23 @@ describe("render", () => {
       "Deployment/shop-worker",
     ]);
     expect(err()).toBe("");
+    // The web+worker sample binds Redis: every process mounts the binding and reads it by secretKeyRef.
+    for (const d of docs.filter((x) => x.kind === "Deployment")) {
+      const pod = d.spec.template.spec;
+      expect(pod.volumes).toContainEqual({
+        name: "binding-sessions",
+        secret: { secretName: "shop-binding-sessions" },
+      });
+      expect(pod.containers[0].volumeMounts).toContainEqual({
+        name: "binding-sessions",
+        mountPath: "/bindings/sessions",
+        readOnly: true,
+      });
+      expect(pod.containers[0].env).toContainEqual({
+        name: "REDIS_URL",
+        valueFrom: { secretKeyRef: { name: "shop-binding-sessions", key: "uri" } },
+      });
+    }
   });
 
   test("prints every problem with its field path and exits 1", async () => {
