@@ -333,6 +333,9 @@ export interface ApplyResult {
   readonly reason: string;
 }
 
+/** Forgetting an entry costs at most one redundant write, so a simple bound is enough. */
+const maxRememberedWrites = 10_000;
+
 /** What we wrote last per object, so a cache that has not caught up yet does not cause a second write. */
 interface LastWrite {
   readonly hash: string;
@@ -466,7 +469,7 @@ export class Applier {
     if (liveVersion !== undefined) versions.add(liveVersion);
     const newVersion = written?.metadata?.resourceVersion;
     if (newVersion !== undefined) versions.add(newVersion);
-    this.#lastWrites.set(memoKey, { hash, versions });
+    this.#remember(memoKey, { hash, versions });
     this.#metrics.applied?.(type.kind, "written");
     this.#logger.info(
       { kind: type.kind, namespace, name, subresource, reason: decision.reason },
@@ -494,6 +497,16 @@ export class Applier {
     subresource: string,
   ): string {
     return `${type.group}/${type.kind}/${namespace ?? ""}/${name}/${subresource}`;
+  }
+
+  /** Keeps the most recent writes only: objects deleted by garbage collection never call delete(). */
+  #remember(key: string, write: LastWrite): void {
+    this.#lastWrites.delete(key);
+    this.#lastWrites.set(key, write);
+    if (this.#lastWrites.size > maxRememberedWrites) {
+      const oldest = this.#lastWrites.keys().next().value;
+      if (oldest !== undefined) this.#lastWrites.delete(oldest);
+    }
   }
 
   /** Refuses to write for a standby, or for a reconcile whose workers were stopped. */
