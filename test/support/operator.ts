@@ -193,3 +193,43 @@ export async function deleteObject(kind: string, namespace: string, name: string
     if ((error as { code?: number }).code !== 404) throw error;
   });
 }
+
+/** The parts of a StatelessApp the tests read back. */
+export interface AppView {
+  readonly metadata: { readonly generation: number };
+  readonly status?: {
+    readonly observedGeneration?: number;
+    readonly conditions?: readonly {
+      type: string;
+      status: string;
+      reason: string;
+      message: string;
+      observedGeneration?: number;
+    }[];
+    readonly summary?: string;
+    readonly processes?: readonly unknown[];
+    readonly bindings?: readonly unknown[];
+  };
+}
+
+export const conditionOf = (app: AppView | undefined, type: string) =>
+  app?.status?.conditions?.find((c) => c.type === type);
+
+/** Waits until the app's status reflects its current generation and `check` holds. */
+export async function settledApp(
+  namespace: string,
+  name: string,
+  check: (app: AppView) => boolean = () => true,
+): Promise<AppView> {
+  return eventually(
+    async () => {
+      const app = await getObject<AppView>("StatelessApp", namespace, name);
+      return app !== undefined &&
+        app.status?.observedGeneration === app.metadata.generation &&
+        check(app)
+        ? app
+        : undefined;
+    },
+    { what: `StatelessApp ${namespace}/${name} to settle` },
+  );
+}

@@ -1,7 +1,6 @@
 // Backing-service bindings on a real kube-apiserver: late Secrets, rotation, broken sources, Provisioned Services.
 import type { V1Deployment, V1Secret } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import type { Condition } from "../../../src/api/index.ts";
 import { BINDINGS_HASH_ANNOTATION } from "../../../src/app/render/index.ts";
 import { requestJson } from "../../../src/runtime/index.ts";
 import {
@@ -12,9 +11,11 @@ import {
 import {
   adminTransport,
   applyAsUser,
+  conditionOf,
   deleteObject,
   getObject,
   installCrd,
+  settledApp,
   startTestOperator,
   type TestOperator,
 } from "../../support/operator.ts";
@@ -37,11 +38,6 @@ afterAll(async () => {
   await op?.stop();
 });
 
-type App = {
-  metadata: { generation: number };
-  status?: { observedGeneration?: number; conditions?: Condition[]; bindings?: unknown[] };
-};
-
 const secret = (name: string, stringData: Record<string, string>, type = "Opaque") => ({
   apiVersion: "v1",
   kind: "Secret",
@@ -61,24 +57,10 @@ const app = (name: string, backingServices: unknown[]) => ({
   },
 });
 
-const condition = (a: App | undefined, type: string) =>
-  a?.status?.conditions?.find((c) => c.type === type);
 const decoded = (s: V1Secret | undefined) =>
   Object.fromEntries(
     Object.entries(s?.data ?? {}).map(([k, v]) => [k, Buffer.from(v, "base64").toString()]),
   );
-
-async function appWhere(name: string, check: (a: App) => boolean): Promise<App> {
-  return eventually(
-    async () => {
-      const a = await getObject<App>("StatelessApp", ns, name);
-      return a !== undefined && a.status?.observedGeneration === a.metadata.generation && check(a)
-        ? a
-        : undefined;
-    },
-    { what: `StatelessApp ${name}` },
-  );
-}
 
 const hashOf = async (name: string) =>
   (await getObject<V1Deployment>("Deployment", ns, name))?.spec?.template.metadata?.annotations?.[
@@ -91,12 +73,16 @@ describe("bindings", () => {
       app("shop", [{ name: "sessions", type: "redis", secretRef: { name: "shop-redis" } }]),
       app("bystander", []),
     ]);
-    const stalled = await appWhere("shop", (a) => condition(a, "Stalled")?.status === "True");
-    expect(condition(stalled, "Stalled")).toMatchObject({
+    const stalled = await settledApp(
+      ns,
+      "shop",
+      (a) => conditionOf(a, "Stalled")?.status === "True",
+    );
+    expect(conditionOf(stalled, "Stalled")).toMatchObject({
       reason: "BindingsNotReady",
       message: 'Secret "shop-redis" not found',
     });
-    expect(condition(stalled, "BindingsReady")).toMatchObject({
+    expect(conditionOf(stalled, "BindingsReady")).toMatchObject({
       status: "False",
       message: 'Secret "shop-redis" not found',
     });
@@ -110,8 +96,12 @@ describe("bindings", () => {
     await applyAsUser([
       secret("shop-redis", { host: "redis.example.svc", port: "6379", password: PASSWORD }),
     ]);
-    const bound = await appWhere("shop", (a) => condition(a, "BindingsReady")?.status === "True");
-    expect(condition(bound, "Stalled")).toBeUndefined();
+    const bound = await settledApp(
+      ns,
+      "shop",
+      (a) => conditionOf(a, "BindingsReady")?.status === "True",
+    );
+    expect(conditionOf(bound, "Stalled")).toBeUndefined();
     expect(bound.status?.bindings).toEqual([
       { name: "sessions", type: "redis", secretName: "shop-binding-sessions", ready: true },
     ]);
@@ -174,8 +164,12 @@ describe("bindings", () => {
       contentType: "application/json",
       body: JSON.stringify(secret("shop-redis", { hostname_typo: "x", port: "sixty" })),
     });
-    const stalled = await appWhere("shop", (a) => condition(a, "Stalled")?.status === "True");
-    expect(condition(stalled, "BindingsReady")?.message).toMatch(/^Secret "shop-redis"/);
+    const stalled = await settledApp(
+      ns,
+      "shop",
+      (a) => conditionOf(a, "Stalled")?.status === "True",
+    );
+    expect(conditionOf(stalled, "BindingsReady")?.message).toMatch(/^Secret "shop-redis"/);
     const web = await getObject<V1Deployment>("Deployment", ns, "shop-web");
     expect(web?.metadata?.generation).toBe(goodGeneration);
     expect(web?.spec?.template.metadata?.annotations?.[BINDINGS_HASH_ANNOTATION]).toBe(goodHash);
@@ -230,11 +224,12 @@ describe("bindings", () => {
         },
       ]),
     ]);
-    const waiting = await appWhere(
+    const waiting = await settledApp(
+      ns,
       "catalog",
-      (a) => condition(a, "BindingsReady")?.message?.includes("status.binding.name") === true,
+      (a) => conditionOf(a, "BindingsReady")?.message?.includes("status.binding.name") === true,
     );
-    expect(condition(waiting, "BindingsReady")?.message).toBe(
+    expect(conditionOf(waiting, "BindingsReady")?.message).toBe(
       'Provisioned Service cache.example.com/v1 Redis "cache" has no status.binding.name yet',
     );
 
@@ -247,7 +242,7 @@ describe("bindings", () => {
       contentType: "application/merge-patch+json",
       body: JSON.stringify({ status: { binding: { name: "cache-credentials" } } }),
     });
-    await appWhere("catalog", (a) => condition(a, "BindingsReady")?.status === "True");
+    await settledApp(ns, "catalog", (a) => conditionOf(a, "BindingsReady")?.status === "True");
     expect(decoded(await getObject<V1Secret>("Secret", ns, "catalog-binding-cache"))).toMatchObject(
       {
         host: "cache.example.svc",

@@ -1,7 +1,6 @@
 // The StatelessApp reconciler on a real kube-apiserver: children, status, spec changes, pruning, drift, no-op resyncs.
 import type { V1Deployment, V1Service } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import type { Condition } from "../../../src/api/index.ts";
 import { requestJson } from "../../../src/runtime/index.ts";
 import {
   createTestNamespace,
@@ -11,10 +10,12 @@ import {
 import {
   adminTransport,
   applyAsUser,
+  conditionOf,
   getObject,
   installCrd,
   listObjects,
   objectPath,
+  settledApp,
   startTestOperator,
   type TestOperator,
 } from "../../support/operator.ts";
@@ -33,38 +34,12 @@ afterAll(async () => {
   await op?.stop();
 });
 
-type App = {
-  metadata: { generation: number };
-  status?: {
-    observedGeneration?: number;
-    conditions?: Condition[];
-    summary?: string;
-    processes?: unknown[];
-  };
-};
-
 const app = (name: string, spec: Record<string, unknown>) => ({
   apiVersion: "twelvefactor.dev/v1alpha1",
   kind: "StatelessApp",
   metadata: { name, namespace: ns },
   spec: { image: "registry.example.com/shop:1.0.0", ...spec },
 });
-
-const condition = (a: App | undefined, type: string) =>
-  a?.status?.conditions?.find((c) => c.type === type);
-
-/** Waits until the app's status reflects its current generation and `check` holds. */
-async function settled(name: string, check: (a: App) => boolean = () => true): Promise<App> {
-  return eventually(
-    async () => {
-      const a = await getObject<App>("StatelessApp", ns, name);
-      return a !== undefined && a.status?.observedGeneration === a.metadata.generation && check(a)
-        ? a
-        : undefined;
-    },
-    { what: `StatelessApp ${name} to settle` },
-  );
-}
 
 /** Plays the Deployment controller: reports every process of the Deployment as updated and available. */
 async function rollOut(name: string): Promise<void> {
@@ -102,11 +77,12 @@ describe("reconciling a StatelessApp", () => {
         scratch: [{ name: "tmp", mountPath: "/tmp", sizeLimit: "64Mi" }],
       }),
     ]);
-    const progressing = await settled(
+    const progressing = await settledApp(
+      ns,
       "shop",
-      (a) => condition(a, "Reconciling")?.status === "True",
+      (a) => conditionOf(a, "Reconciling")?.status === "True",
     );
-    expect(condition(progressing, "Ready")).toMatchObject({
+    expect(conditionOf(progressing, "Ready")).toMatchObject({
       status: "False",
       reason: "Progressing",
       observedGeneration: 1,
@@ -146,9 +122,9 @@ describe("reconciling a StatelessApp", () => {
     });
 
     for (const d of ["shop-web", "shop-worker", "shop-api"]) await rollOut(d);
-    const ready = await settled("shop", (a) => condition(a, "Ready")?.status === "True");
-    expect(condition(ready, "Reconciling")).toBeUndefined();
-    expect(condition(ready, "Stalled")).toBeUndefined();
+    const ready = await settledApp(ns, "shop", (a) => conditionOf(a, "Ready")?.status === "True");
+    expect(conditionOf(ready, "Reconciling")).toBeUndefined();
+    expect(conditionOf(ready, "Stalled")).toBeUndefined();
     expect(ready.status?.summary).toBe("web 2/2, worker 1/1, api 1/1");
   });
 
@@ -160,7 +136,7 @@ describe("reconciling a StatelessApp", () => {
         scratch: [{ name: "tmp", mountPath: "/tmp", sizeLimit: "64Mi" }],
       }),
     ]);
-    const changed = await settled("shop", (a) => a.metadata.generation === 2);
+    const changed = await settledApp(ns, "shop", (a) => a.metadata.generation === 2);
     expect(changed.status?.observedGeneration).toBe(2);
     await eventually(async () => (await getObject("Deployment", ns, "shop-worker")) === undefined, {
       what: "shop-worker deleted",
@@ -181,7 +157,7 @@ describe("reconciling a StatelessApp", () => {
   });
 
   test("a forced full resync of converged apps makes zero writes", async () => {
-    await settled("shop");
+    await settledApp(ns, "shop");
     await eventually(
       async () =>
         op.operator.controller.queue.length === 0 && op.operator.controller.queue.inFlight === 0,
@@ -254,7 +230,7 @@ describe("reconciling a StatelessApp", () => {
         processes: [{ name: "web", ports: [{ name: "http", containerPort: 8080 }] }],
       }),
     ]);
-    await settled("sticky");
+    await settledApp(ns, "sticky");
     await eventually(async () => (await getObject("Service", ns, "sticky-web")) !== undefined, {
       what: "the Service",
     });
@@ -290,8 +266,12 @@ describe("reconciling a StatelessApp", () => {
       what: "frozen-web",
     });
     await applyAsUser([app("frozen", { processes: [{ name: "web", replicas: 4 }], paused: true })]);
-    const paused = await settled("frozen", (a) => condition(a, "Paused")?.status === "True");
-    expect(condition(paused, "Paused")?.message).toBe(
+    const paused = await settledApp(
+      ns,
+      "frozen",
+      (a) => conditionOf(a, "Paused")?.status === "True",
+    );
+    expect(conditionOf(paused, "Paused")?.message).toBe(
       "spec.paused is true: children are left as they are",
     );
     expect((await getObject<V1Deployment>("Deployment", ns, "frozen-web"))?.spec?.replicas).toBe(1);
