@@ -1,11 +1,12 @@
 // `audit`: the processes rules over manifests or a live cluster, as a table, JSON or SARIF.
+
+import { loadKubeConfig, NoClusterError } from "../platform/kubeconfig.ts";
 import { readCluster } from "./audit/cluster.ts";
 import { readDocuments } from "./audit/documents.ts";
 import { describeError, expandInputs } from "./audit/files.ts";
 import { formatJson } from "./audit/format-json.ts";
 import { formatSarif } from "./audit/format-sarif.ts";
 import { formatTable } from "./audit/format-table.ts";
-import { loadKubeConfig } from "./audit/kubeconfig.ts";
 import { type AuditOptions, type AuditSource, parseAuditArgs, USAGE } from "./audit/options.ts";
 import { buildReport, exitCodeOf, type Report } from "./audit/report.ts";
 import { withRenderedApps } from "./audit/stateless-apps.ts";
@@ -90,15 +91,18 @@ async function readLive(
   io: CommandIo,
 ): Promise<Read | undefined> {
   const { namespace, kubeconfig, context } = source;
-  const kc = loadKubeConfig({
-    ...(kubeconfig === undefined ? {} : { path: kubeconfig }),
-    ...(context === undefined ? {} : { context }),
-  });
-  if (!kc.ok) {
-    io.stderr(`audit: ${kc.error}\n`);
+  let kc: ReturnType<typeof loadKubeConfig>;
+  try {
+    kc = loadKubeConfig(process.env, {
+      ...(kubeconfig === undefined ? {} : { path: kubeconfig }),
+      ...(context === undefined ? {} : { context }),
+    });
+  } catch (error) {
+    if (!(error instanceof NoClusterError)) throw error;
+    io.stderr(`audit: ${error.message}\n`);
     return undefined;
   }
-  return readCluster(kc.value, {
+  return readCluster(kc, {
     ...(namespace === undefined ? {} : { namespace }),
     progress: (line) => io.stderr(`${line}\n`),
   });

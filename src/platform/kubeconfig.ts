@@ -11,31 +11,59 @@ export class NoClusterError extends Error {
   }
 }
 
+export interface KubeConfigOptions {
+  /** A kubeconfig file (`--kubeconfig`): wins over the environment. */
+  readonly path?: string;
+  /** A context instead of the kubeconfig's current one (`--context`). */
+  readonly context?: string;
+}
+
 /**
- * KUBECONFIG (or ~/.kube/config) when present, else in-cluster when running in a pod.
- * client-node's loadFromDefault() falls back to http://localhost:8080 when nothing is configured;
- * that would point an operator at whatever listens there, so it is refused here.
+ * The given file, else KUBECONFIG (a path list, merged as kubectl merges it), else
+ * ~/.kube/config, else in-cluster when running in a pod. client-node's loadFromDefault() falls
+ * back to http://localhost:8080 when nothing is configured; that would point the operator at
+ * whatever listens there, so it is refused here.
  */
-export function loadKubeConfig(env: Readonly<Record<string, string | undefined>>): KubeConfig {
+export function loadKubeConfig(
+  env: Readonly<Record<string, string | undefined>>,
+  options: KubeConfigOptions = {},
+): KubeConfig {
   const kc = new KubeConfig();
   const files = (env.KUBECONFIG ?? "").split(":").filter((f) => f !== "");
   const defaultFile = join(env.HOME ?? homedir(), ".kube", "config");
-  if (files.length > 0) {
-    const missing = files.filter((f) => !existsSync(f));
-    if (missing.length === files.length)
-      throw new NoClusterError(`KUBECONFIG names no readable file: ${missing.join(", ")}`);
-    kc.loadFromDefault();
-  } else if (existsSync(defaultFile)) {
-    kc.loadFromFile(defaultFile);
-  } else if (
-    env.KUBERNETES_SERVICE_HOST !== undefined &&
-    env.KUBERNETES_SERVICE_PORT !== undefined
-  ) {
-    kc.loadFromCluster();
-  } else {
+  try {
+    if (options.path !== undefined) {
+      kc.loadFromFile(options.path);
+    } else if (files.length > 0) {
+      const missing = files.filter((f) => !existsSync(f));
+      if (missing.length === files.length) {
+        throw new NoClusterError(`KUBECONFIG names no readable file: ${missing.join(", ")}`);
+      }
+      const [only] = files;
+      if (files.length === 1 && only !== undefined) kc.loadFromFile(only);
+      else kc.loadFromDefault();
+    } else if (existsSync(defaultFile)) {
+      kc.loadFromFile(defaultFile);
+    } else if (
+      env.KUBERNETES_SERVICE_HOST !== undefined &&
+      env.KUBERNETES_SERVICE_PORT !== undefined
+    ) {
+      kc.loadFromCluster();
+    } else {
+      throw new NoClusterError(
+        "no cluster configured: set KUBECONFIG, create ~/.kube/config, or run inside a pod (npm start starts a local cluster when none is configured)",
+      );
+    }
+  } catch (error) {
+    if (error instanceof NoClusterError) throw error;
     throw new NoClusterError(
-      "no cluster configured: set KUBECONFIG, create ~/.kube/config, or run inside a pod (npm start starts a local cluster when none is configured)",
+      `cannot load the kubeconfig: ${error instanceof Error ? error.message : String(error)}`,
     );
+  }
+  if (options.context !== undefined) {
+    if (kc.getContextObject(options.context) === null)
+      throw new NoClusterError(`the kubeconfig has no context "${options.context}"`);
+    kc.setCurrentContext(options.context);
   }
   const cluster = kc.getCurrentCluster();
   if (cluster === null || cluster.server === "") {

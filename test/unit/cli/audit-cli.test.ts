@@ -53,7 +53,7 @@ describe("stateless-operator audit", () => {
     const { code, stdout, stderr } = cli(["--cluster"], { env });
     expect(code).toBe(2);
     expect(stdout).toBe("");
-    expect(stderr).toContain("no kubeconfig");
+    expect(stderr).toContain("no cluster configured");
   });
 
   test("--cluster with a context the kubeconfig lacks is refused", () => {
