@@ -1,5 +1,6 @@
 // The table of generated files: each path and the pure function that renders its content.
 import { renderCrd } from "../src/api/index.ts";
+import { renderPolicyFiles } from "../src/app/policies/index.ts";
 import { toYamlDocuments } from "../src/cli/yaml.ts";
 import { installFiles } from "./install/index.ts";
 
@@ -15,5 +16,6 @@ export const generatedFiles: readonly GeneratedFile[] = [
     path: "crds/twelvefactor.dev_statelessapps.yaml",
     render: () => toYamlDocuments([renderCrd()], HEADER),
   },
+  ...renderPolicyFiles().map((f) => ({ path: f.path, render: () => f.content })),
   ...installFiles,
 ];
