@@ -1,4 +1,17 @@
 // The runtime's public surface: a generic controller kit that knows nothing about StatelessApp.
+//
+// Wiring, in short (the platform layer does this for the operator):
+//   const http = instrumentTransport(kubeConfigTransport(kc), requestHooks);
+//   const apps = new Reflector({ resource: appType, source: httpListWatch(http, appType),
+//     keepManagedFieldsOf: [defaultFieldManager] });            // + one Reflector per child kind
+//   const elector = new LeaderElector({ api: httpLeaseApi(http), namespace, name, identity,
+//     onStartedLeading: () => void controller.startWorkers(),
+//     onStoppedLeading: () => void controller.stopWorkers() });
+//   const applier = new Applier({ transport: http, registry, writeGate: () => elector.isLeader });
+//   const controller = new Controller({ name, primary: apps, owns: [deployments, services],
+//     watches: [{ reflector: secrets, map: secretToAppKeys }], reconcile });
+//   controller.startCaches(); elector.start();                 // readiness: controller.synced
+//   on SIGTERM: await controller.stopWorkers(); await elector.stop(); await controller.shutdown();
 export {
   Applier,
   type ApplierOptions,
