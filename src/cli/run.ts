@@ -46,6 +46,7 @@ export const run: Command = async (argv, io) => {
     resyncPeriodMs: config.resyncPeriodMs,
     ...(config.leaderElection.enabled ? { leaderElection: config.leaderElection } : {}),
     instance: config.leaderElection.identity,
+    reflector: { inactivityTimeoutMs: config.watchInactivityTimeoutMs },
     logger,
     metrics: {
       queue: metrics.queue("statelessapp"),

@@ -85,6 +85,9 @@ const variables = {
     .describe("Least severe log level written."),
   HTTP_ADDRESS: address.default(":8080").describe("Address of /healthz, /readyz and /metrics."),
   SHUTDOWN_TIMEOUT: duration("30s").describe("How long SIGTERM waits for in-flight reconciles."),
+  WATCH_INACTIVITY_TIMEOUT: duration("3m").describe(
+    "A watch that delivers no event or bookmark for this long is treated as stalled and restarted.",
+  ),
 } as const;
 
 const schema = z.object(variables);
@@ -102,6 +105,7 @@ export interface Config {
   readonly logLevel: "trace" | "debug" | "info" | "warn" | "error" | "fatal";
   readonly httpAddress: { readonly host: string; readonly port: number };
   readonly shutdownTimeoutMs: number;
+  readonly watchInactivityTimeoutMs: number;
 }
 
 export class ConfigError extends Error {
@@ -149,6 +153,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     logLevel: c.LOG_LEVEL,
     httpAddress: { host, port },
     shutdownTimeoutMs: c.SHUTDOWN_TIMEOUT,
+    watchInactivityTimeoutMs: c.WATCH_INACTIVITY_TIMEOUT,
   };
 }
 

@@ -27,6 +27,7 @@ describe("loadConfig", () => {
       logLevel: "info",
       httpAddress: { host: "", port: 8080 },
       shutdownTimeoutMs: 30_000,
+      watchInactivityTimeoutMs: 180_000,
     });
   });
 
@@ -42,6 +43,7 @@ describe("loadConfig", () => {
       LOG_LEVEL: "debug",
       HTTP_ADDRESS: "127.0.0.1:0",
       SHUTDOWN_TIMEOUT: "10s",
+      WATCH_INACTIVITY_TIMEOUT: "20s",
     });
     expect(c).toEqual({
       watchNamespaces: ["web", "shop"],
@@ -56,6 +58,7 @@ describe("loadConfig", () => {
       logLevel: "debug",
       httpAddress: { host: "127.0.0.1", port: 0 },
       shutdownTimeoutMs: 10_000,
+      watchInactivityTimeoutMs: 20_000,
     });
   });
 
