@@ -37,6 +37,7 @@ import {
   type ChildKind,
   createReconciler,
   type EventSink,
+  OWNER_INDEX,
 } from "./reconcile/index.ts";
 import { CachedSecretReader, stripForeignSecretData } from "./secrets.ts";
 
@@ -174,7 +175,13 @@ export function startOperator(options: OperatorOptions): Operator {
         kind === "Secret"
           ? { transform: stripForeignSecretData }
           : { labelSelector: OWNED_LABEL_SELECTOR };
-      return [kind, reflectorFor(resource, resource.plural, extra)];
+      const reflector = reflectorFor(resource, resource.plural, extra);
+      reflector.addIndex(OWNER_INDEX, (obj) =>
+        (obj.metadata?.ownerReferences ?? [])
+          .filter((r) => r.controller === true)
+          .map((r) => r.uid),
+      );
+      return [kind, reflector];
     }),
   ) as Record<ChildKind, Reflector>;
 

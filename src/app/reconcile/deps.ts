@@ -8,6 +8,9 @@ import type {
 } from "../../runtime/index.ts";
 import type { SourceSecret } from "../bindings/index.ts";
 
+/** Index of every child cache: the uid of the object's controller, so an app finds its children without a scan. */
+export const OWNER_INDEX = "owner";
+
 export const CHILD_KINDS = [
   "Secret",
   "Deployment",
@@ -43,7 +46,10 @@ export interface ProvisionedServices {
 
 export interface ReconcileDeps {
   readonly apps: ReadonlyStore<KubeObject>;
-  /** Owned children by kind (the operator's label-selected caches, keeping our managedFields). */
+  /**
+   * Owned children by kind (the operator's label-selected caches, keeping our managedFields),
+   * each indexed by OWNER_INDEX.
+   */
   readonly children: Readonly<Record<ChildKind, ReadonlyStore<KubeObject>>>;
   readonly applier: Applier;
   readonly secrets: SecretReader;

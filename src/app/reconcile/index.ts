@@ -4,6 +4,7 @@ export {
   CHILD_KINDS,
   type ChildKind,
   type EventSink,
+  OWNER_INDEX,
   type ProvisionedServiceLookup,
   type ProvisionedServices,
   type ReconcileDeps,

@@ -30,7 +30,7 @@ import {
 } from "../render/index.ts";
 import { computeStatus } from "../status/index.ts";
 import { resolveBindings } from "./bindings.ts";
-import { CHILD_KINDS, type ChildKind, type ReconcileDeps } from "./deps.ts";
+import { CHILD_KINDS, type ChildKind, OWNER_INDEX, type ReconcileDeps } from "./deps.ts";
 import { forbiddenAdditions, type JsonPatchOp } from "./forbidden.ts";
 import { childId, staleChildren } from "./prune.ts";
 import { decideRecycle } from "./recycle.ts";
@@ -238,7 +238,7 @@ async function pruneChildren(
   for (const b of app.spec.backingServices ?? [])
     keep.add(`Secret/${normalizedSecretName(app.metadata.name, b.name)}`);
   for (const kind of CHILD_KINDS) {
-    const owned = deps.children[kind].list(namespace);
+    const owned = deps.children[kind].byIndex(OWNER_INDEX, uid);
     for (const stale of staleChildren(owned, keep, uid)) {
       await deps.applier.delete(stale, { signal: ctx.signal });
       ctx.logger.info(
