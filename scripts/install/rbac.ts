@@ -20,7 +20,8 @@ type Json = Record<string, unknown>;
 const RBAC = "rbac.authorization.k8s.io/v1";
 /** Server-side apply creates through PATCH, and the API server then also checks `create`. */
 const APPLY = ["create", "patch"] as const;
-const READ = ["get", "list", "watch"] as const;
+/** The operator reads through list+watch caches; only source Secrets are also read by name. */
+const READ = ["list", "watch"] as const;
 
 /**
  * Exactly what the operator calls, nothing more (no `*`, no escalate/bind/impersonate). The
@@ -47,7 +48,7 @@ export const operatorRules: readonly PolicyRule[] = [
     verbs: [...READ, ...APPLY, "delete"],
   },
   // Source Secrets are read; the normalized `<app>-binding-<name>` Secrets are applied and pruned.
-  { apiGroups: [""], resources: ["secrets"], verbs: [...READ, ...APPLY, "delete"] },
+  { apiGroups: [""], resources: ["secrets"], verbs: ["get", ...READ, ...APPLY, "delete"] },
   // maxPodLifetime: list a process type's pods, evict the oldest through the eviction API.
   { apiGroups: [""], resources: ["pods"], verbs: ["list"] },
   { apiGroups: [""], resources: ["pods/eviction"], verbs: ["create"] },

@@ -95,13 +95,20 @@ describe("RBAC", () => {
       "apps/deployments:patch",
       "apps/deployments:delete",
       "/secrets:watch",
+      "/secrets:get",
       "/pods:list",
       "/pods/eviction:create",
       "events.k8s.io/events:create",
     ])
       expect(grants).toContain(needed);
-    // Nothing the operator never does: it does not update, it applies; it reads no ConfigMaps.
-    for (const unneeded of ["apps/deployments:update", "/configmaps:get", "/pods:delete"])
+    // Nothing the operator never does: it applies rather than updates, reads children from its
+    // caches (no get by name), and reads no ConfigMaps.
+    for (const unneeded of [
+      "apps/deployments:update",
+      "apps/deployments:get",
+      "/configmaps:get",
+      "/pods:delete",
+    ])
       expect(grants).not.toContain(unneeded);
   });
 

@@ -1,0 +1,259 @@
+// The operator runs as its ServiceAccount with only the shipped RBAC and reconciles samples end to end.
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, relative, resolve } from "node:path";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { stringify } from "yaml";
+import { NAMESPACE, SERVICE_ACCOUNT } from "../../../scripts/install/index.ts";
+import {
+  adminKubeConfig,
+  createTestNamespace,
+  eventually,
+  printClusterLogsOnFailure,
+  uniqueName,
+} from "../../support/cluster.ts";
+import { kubectl, kubectlOk } from "./kubectl.ts";
+import { baseEnv, type OperatorProcess, startOperatorProcess } from "./operator-process.ts";
+
+type Json = Record<string, unknown>;
+
+const root = resolve(import.meta.dirname, "../../..");
+const scratch = mkdtempSync(join(tmpdir(), "rbac-test-"));
+
+printClusterLogsOnFailure();
+
+/** A kubeconfig that authenticates with a TokenRequest token of the operator's ServiceAccount. */
+async function serviceAccountKubeconfig(namespace: string): Promise<string> {
+  const token = (
+    await kubectlOk(["create", "token", SERVICE_ACCOUNT, "-n", namespace, "--duration=1h"])
+  ).trim();
+  const cluster = adminKubeConfig().getCurrentCluster();
+  if (cluster === null) throw new Error("the admin kubeconfig has no cluster");
+  const ca = cluster.caData ?? "";
+  const user = `system:serviceaccount:${namespace}:${SERVICE_ACCOUNT}`;
+  const config = {
+    apiVersion: "v1",
+    kind: "Config",
+    clusters: [
+      { name: "test", cluster: { server: cluster.server, "certificate-authority-data": ca } },
+    ],
+    users: [{ name: user, user: { token } }],
+    contexts: [{ name: "operator", context: { cluster: "test", user } }],
+    "current-context": "operator",
+  };
+  const path = join(scratch, `${namespace}.kubeconfig`);
+  writeFileSync(path, stringify(config), { mode: 0o600 });
+  return path;
+}
+
+async function getJson(args: string[]): Promise<Json | undefined> {
+  const r = await kubectl(["get", ...args, "-o", "json"]);
+  return r.code === 0 ? (JSON.parse(r.stdout) as Json) : undefined;
+}
+
+const conditionsOf = (o: Json | undefined) =>
+  ((o?.status as { conditions?: { type: string; status: string; reason: string }[] })?.conditions ??
+    []) as { type: string; status: string; reason: string }[];
+
+/** Plays the Deployment controller (absent from this tier): the Deployment has rolled out. */
+async function markRolledOut(namespace: string, name: string): Promise<void> {
+  const d = (await getJson(["deployment", name, "-n", namespace])) as {
+    metadata: { generation: number };
+    spec: { replicas: number };
+  };
+  const n = d.spec.replicas;
+  const status = {
+    observedGeneration: d.metadata.generation,
+    replicas: n,
+    updatedReplicas: n,
+    readyReplicas: n,
+    availableReplicas: n,
+  };
+  await kubectlOk([
+    "patch",
+    "deployment",
+    name,
+    "-n",
+    namespace,
+    "--subresource=status",
+    "--type=merge",
+    "-p",
+    JSON.stringify({ status }),
+  ]);
+}
+
+/** What the operator's /metrics says about requests the API server refused. */
+async function forbiddenRequests(operator: OperatorProcess): Promise<string[]> {
+  const text = await (await fetch(`${await operator.endpoint()}/metrics`)).text();
+  return text
+    .split("\n")
+    .filter((l) => l.startsWith("rest_client_requests_total") && /code="40[13]"/.test(l));
+}
+
+interface Scenario {
+  /** Where the operator's ServiceAccount lives. */
+  saNamespace: string;
+  /** Where the samples go (and what the operator watches). */
+  appNamespace: string;
+  operator: OperatorProcess;
+}
+
+async function startAs(saNamespace: string, appNamespace: string): Promise<Scenario> {
+  const kubeconfig = await serviceAccountKubeconfig(saNamespace);
+  const home = mkdtempSync(join(scratch, "home-"));
+  const operator = startOperatorProcess({
+    args: ["src/cli/main.ts", "run"],
+    cwd: root,
+    env: baseEnv({
+      HOME: home,
+      KUBECONFIG: kubeconfig,
+      LEADER_ELECT: "true",
+      POD_NAMESPACE: saNamespace,
+      POD_NAME: uniqueName("operator"),
+      // Other test files run their own operators on their own namespaces: stay out of theirs.
+      WATCH_NAMESPACES: appNamespace,
+      HTTP_ADDRESS: "127.0.0.1:0",
+      LOG_LEVEL: "debug",
+    }),
+  });
+  await operator.endpoint();
+  return { saNamespace, appNamespace, operator };
+}
+
+/** Applies the samples and follows them through every kind of write the operator makes. */
+async function reconcileSamples(s: Scenario): Promise<void> {
+  const ns = s.appNamespace;
+  const failure = () => `operator log:\n${s.operator.tail(60)}`;
+  for (const sample of ["shop.yaml", "autoscaled.yaml"]) {
+    await kubectlOk([
+      "apply",
+      "--server-side",
+      "-n",
+      ns,
+      "-f",
+      join(root, "manifests/samples", sample),
+    ]);
+  }
+  // Children of every kind: Deployments, Services, a PDB, an HPA, the binding Secret.
+  const children = [
+    ["deployment", "shop-web"],
+    ["deployment", "shop-worker"],
+    ["service", "shop-web"],
+    ["poddisruptionbudget", "shop-web"],
+    ["secret", "shop-binding-sessions"],
+    ["deployment", "api-web"],
+    ["deployment", "api-clock"],
+    ["horizontalpodautoscaler", "api-web"],
+  ];
+  for (const [kind, name] of children) {
+    await eventually(() => getJson([kind as string, name as string, "-n", ns]), {
+      what: `${kind} ${name} (${failure()})`,
+    });
+  }
+  // The status subresource: a rollout under way, bindings resolved.
+  const progressing = await eventually(
+    async () => {
+      const app = await getJson(["statelessapp", "shop", "-n", ns]);
+      const c = conditionsOf(app);
+      return c.some((x) => x.type === "BindingsReady" && x.status === "True") &&
+        c.some((x) => x.type === "Reconciling" && x.status === "True")
+        ? app
+        : undefined;
+    },
+    { what: `shop's status to show a rollout (${failure()})` },
+  );
+  expect((progressing.status as { observedGeneration: number }).observedGeneration).toBe(
+    (progressing.metadata as { generation: number }).generation,
+  );
+  // Owned Deployments are watched: their rollout makes the app Ready.
+  await markRolledOut(ns, "shop-web");
+  await markRolledOut(ns, "shop-worker");
+  await eventually(
+    async () =>
+      conditionsOf(await getJson(["statelessapp", "shop", "-n", ns])).some(
+        (c) => c.type === "Ready" && c.status === "True",
+      ),
+    { what: `shop to become Ready (${failure()})` },
+  );
+  // Pruning: a process type removed from the spec loses its Deployment.
+  await kubectlOk([
+    "patch",
+    "statelessapp",
+    "shop",
+    "-n",
+    ns,
+    "--type=json",
+    "-p",
+    JSON.stringify([{ op: "remove", path: "/spec/processes/1" }]),
+  ]);
+  await eventually(
+    async () => (await getJson(["deployment", "shop-worker", "-n", ns])) === undefined,
+    { what: `shop-worker to be pruned (${failure()})` },
+  );
+  // Leader election ran on a Lease in the operator's namespace, held by this process.
+  const lease = (await getJson(["lease", "stateless-operator", "-n", s.saNamespace])) as {
+    spec: { holderIdentity?: string };
+  };
+  expect(lease.spec.holderIdentity).toBeDefined();
+  expect(await forbiddenRequests(s.operator)).toEqual([]);
+  expect(s.operator.lines.filter((l) => /forbidden/i.test(l))).toEqual([]);
+}
+
+async function stopCleanly(s: Scenario): Promise<void> {
+  expect(await s.operator.stop(), s.operator.tail()).toBe(0);
+}
+
+describe("the cluster-wide install (ClusterRole)", () => {
+  let scenario: Scenario | undefined;
+  beforeAll(async () => {
+    const apply = await kubectl(["apply", "--server-side", "-f", join(root, "dist/install.yaml")]);
+    expect(apply.code, apply.stderr).toBe(0);
+    await kubectlOk(["wait", "--for=condition=Established", "crd/statelessapps.twelvefactor.dev"]);
+    const apps = await createTestNamespace("rbac");
+    scenario = await startAs(NAMESPACE, apps);
+  }, 120_000);
+  afterAll(async () => {
+    await scenario?.operator.stop();
+  });
+
+  test("reconciles the samples with only the shipped permissions, then stops on SIGTERM", async () => {
+    if (scenario === undefined) throw new Error("no operator");
+    await reconcileSamples(scenario);
+    await stopCleanly(scenario);
+  }, 120_000);
+});
+
+describe("the namespace-scoped install (one Role)", () => {
+  let scenario: Scenario | undefined;
+  beforeAll(async () => {
+    await kubectlOk([
+      "apply",
+      "--server-side",
+      "-f",
+      join(root, "manifests/crd/twelvefactor.dev_statelessapps.yaml"),
+    ]);
+    await kubectlOk(["wait", "--for=condition=Established", "crd/statelessapps.twelvefactor.dev"]);
+    const team = await createTestNamespace("team");
+    const overlay = mkdtempSync(join(scratch, "overlay-"));
+    writeFileSync(
+      join(overlay, "kustomization.yaml"),
+      stringify({
+        apiVersion: "kustomize.config.k8s.io/v1beta1",
+        kind: "Kustomization",
+        namespace: team,
+        resources: [relative(overlay, join(root, "manifests/namespaced"))],
+      }),
+    );
+    await kubectlOk(["apply", "--server-side", "-k", overlay]);
+    scenario = await startAs(team, team);
+  }, 120_000);
+  afterAll(async () => {
+    await scenario?.operator.stop();
+  });
+
+  test("reconciles the samples in its own namespace with the Role alone", async () => {
+    if (scenario === undefined) throw new Error("no operator");
+    await reconcileSamples(scenario);
+    await stopCleanly(scenario);
+  }, 120_000);
+});
