@@ -232,7 +232,6 @@ async function pruneChildren(
   deps: ReconcileDeps,
   ctx: ReconcileContext,
 ): Promise<void> {
-  const namespace = app.metadata.namespace;
   const keep = new Set(rendered.map(childId));
   // A binding that does not resolve now keeps its Secret: the frozen Deployment still mounts it.
   for (const b of app.spec.backingServices ?? [])
