@@ -175,6 +175,30 @@ async function reconcileSamples(s: Scenario): Promise<void> {
       ),
     { what: `shop to become Ready (${failure()})` },
   );
+  // Drift: a field the operator applied, changed by someone else, is re-applied with an Event.
+  await kubectlOk([
+    "patch",
+    "deployment",
+    "shop-web",
+    "-n",
+    ns,
+    "--type=merge",
+    "-p",
+    JSON.stringify({ spec: { replicas: 5 } }),
+  ]);
+  await eventually(
+    async () => {
+      const events = (await getJson(["events.events.k8s.io", "-n", ns])) as {
+        items: { reason?: string; regarding?: { name?: string } }[];
+      };
+      return events.items.some((e) => e.reason === "DriftCorrected");
+    },
+    { what: `a DriftCorrected Event (${failure()})` },
+  );
+  const web = (await getJson(["deployment", "shop-web", "-n", ns])) as {
+    spec: { replicas: number };
+  };
+  expect(web.spec.replicas).toBe(2);
   // Pruning: a process type removed from the spec loses its Deployment.
   await kubectlOk([
     "patch",
