@@ -172,6 +172,8 @@ async function applyChild(
 ): Promise<KubeObject> {
   const { deps, ctx, raw } = scope;
   let current: KubeObject | undefined = cached;
+  if (releasesReplicas(object, cached, deps.applier.fieldManager))
+    await handOffReplicas(object, cached, deps, ctx);
   const fix = forbiddenAdditions(object, cached);
   if (fix.patch.length > 0) {
     current = await jsonPatch(object, fix.patch, deps, ctx.signal);
@@ -200,6 +202,57 @@ async function applyChild(
     );
   }
   return result.object ?? current ?? (object as KubeObject);
+}
+
+/** Manager that keeps a Deployment's replica count while the operator lets go of it for an autoscaler. */
+export const REPLICAS_HANDOFF_MANAGER = "stateless-operator-replicas-handoff";
+
+/** We applied `spec.replicas` before and no longer do: a process type just got an autoscaler. */
+function releasesReplicas(
+  object: KubernetesObject,
+  cached: KubeObject | undefined,
+  manager: string,
+): boolean {
+  if (object.kind !== "Deployment" || cached === undefined) return false;
+  if ((object as V1Deployment).spec?.replicas !== undefined) return false;
+  const ours = cached.metadata?.managedFields?.find(
+    (e) => e.manager === manager && e.operation === "Apply",
+  );
+  const spec = (ours?.fieldsV1 as { "f:spec"?: Record<string, unknown> } | undefined)?.["f:spec"];
+  return spec !== undefined && "f:replicas" in spec;
+}
+
+/**
+ * Server-side apply removes a field its last applier stops setting, and the API server would then
+ * default `replicas` to 1 until the autoscaler acts: a scale-down to one process. Applying the
+ * current count under a second manager first keeps the field, owned by someone else, as the
+ * Kubernetes documentation on transferring ownership to an autoscaler describes.
+ */
+async function handOffReplicas(
+  object: KubernetesObject,
+  cached: KubeObject | undefined,
+  deps: ReconcileDeps,
+  ctx: ReconcileContext,
+): Promise<void> {
+  const replicas = (cached as V1Deployment | undefined)?.spec?.replicas;
+  if (replicas === undefined) return;
+  await requestJson(deps.transport, {
+    method: "PATCH",
+    verb: "apply",
+    path: resourcePath(RESOURCE_OF.Deployment, {
+      namespace: object.metadata?.namespace,
+      name: object.metadata?.name,
+    }),
+    query: { fieldManager: REPLICAS_HANDOFF_MANAGER, force: true },
+    contentType: "application/apply-patch+yaml",
+    body: JSON.stringify({
+      apiVersion: "apps/v1",
+      kind: "Deployment",
+      metadata: { name: object.metadata?.name, namespace: object.metadata?.namespace },
+      spec: { replicas },
+    }),
+    signal: ctx.signal,
+  });
 }
 
 async function jsonPatch(

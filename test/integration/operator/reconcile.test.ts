@@ -224,6 +224,35 @@ describe("reconciling a StatelessApp", () => {
     expect(removed?.note).toContain('volume "data": a hostPath volume');
   });
 
+  test("hands the replica count to a new autoscaler without a scale-down to one", async () => {
+    await applyAsUser([app("handoff", { processes: [{ name: "web", replicas: 3 }] })]);
+    await eventually(
+      async () =>
+        (await getObject<V1Deployment>("Deployment", ns, "handoff-web"))?.spec?.replicas === 3,
+      {
+        what: "3 replicas",
+      },
+    );
+    await applyAsUser([
+      app("handoff", {
+        processes: [{ name: "web", autoscale: { minReplicas: 2, maxReplicas: 6 } }],
+      }),
+    ]);
+    await eventually(
+      async () => (await getObject("HorizontalPodAutoscaler", ns, "handoff-web")) !== undefined,
+      {
+        what: "the autoscaler",
+      },
+    );
+    await settledApp(ns, "handoff");
+    const d = await getObject<V1Deployment>("Deployment", ns, "handoff-web");
+    expect(d?.spec?.replicas).toBe(3);
+    const owners = (d?.metadata?.managedFields ?? []).filter((e) =>
+      JSON.stringify(e.fieldsV1 ?? {}).includes('"f:replicas"'),
+    );
+    expect(owners.map((e) => e.manager)).toEqual(["stateless-operator-replicas-handoff"]);
+  });
+
   test("sets sessionAffinity back to None when someone makes sessions sticky", async () => {
     await applyAsUser([
       app("sticky", {
