@@ -11,10 +11,18 @@ import { closeSync, openSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
-/** Process group ids of every live child, for the exit handlers and the watchdog. */
-const liveGroups = new Set<number>();
+/**
+ * Process group ids of every live child, for the exit handlers and the watchdog. Kept on
+ * globalThis: a test runner may load this module more than once in one process (one module
+ * graph per vitest project), and all copies must share one pid file and one watchdog.
+ */
+type Reaper = { liveGroups: Set<number>; installed: boolean };
+const reaperKey = Symbol.for("stateless-operator/tools/cluster/proc");
+const shared = globalThis as { [reaperKey]?: Reaper };
+if (!shared[reaperKey]) shared[reaperKey] = { liveGroups: new Set<number>(), installed: false };
+const reaper: Reaper = shared[reaperKey];
+const liveGroups = reaper.liveGroups;
 const pidFile = join(tmpdir(), `stateless-operator-children-${process.pid}.pids`);
-let reaperInstalled = false;
 
 function syncPidFile(): void {
   writeFileSync(pidFile, [...liveGroups].join("\n"));
@@ -29,8 +37,8 @@ function killAllGroups(signal: NodeJS.Signals): void {
 }
 
 function installReaper(): void {
-  if (reaperInstalled) return;
-  reaperInstalled = true;
+  if (reaper.installed) return;
+  reaper.installed = true;
   syncPidFile();
   const watchdog = spawn(
     "sh",
@@ -51,12 +59,13 @@ function installReaper(): void {
   });
   for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
     const onSignal = () => {
+      // Someone else handles the signal (vitest, the cluster CLI): let them stop the cluster in
+      // order; the exit handler above still kills whatever is left when the process ends.
+      if (process.listenerCount(signal) > 1) return;
+      // Nobody does: behave as the default (exit on the signal), without leaving children.
       killAllGroups("SIGKILL");
-      // Keep the default behaviour (exit) unless someone else handles the signal.
-      if (process.listenerCount(signal) === 1) {
-        process.removeListener(signal, onSignal);
-        process.kill(process.pid, signal);
-      }
+      process.removeListener(signal, onSignal);
+      process.kill(process.pid, signal);
     };
     process.on(signal, onSignal);
   }
