@@ -5,6 +5,7 @@ import {
   parseDuration,
   parseStatelessApp,
   type StatelessApp,
+  type StatelessAppStatus,
 } from "../../api/index.ts";
 import {
   type Action,
@@ -28,7 +29,7 @@ import {
   LABEL_COMPONENT,
   LABEL_INSTANCE,
 } from "../render/index.ts";
-import { computeStatus } from "../status/index.ts";
+import { ConditionType, computeStatus } from "../status/index.ts";
 import { resolveBindings } from "./bindings.ts";
 import { CHILD_KINDS, type ChildKind, OWNER_INDEX, type ReconcileDeps } from "./deps.ts";
 import { forbiddenAdditions, type JsonPatchOp } from "./forbidden.ts";
@@ -148,6 +149,7 @@ export async function reconcileApp(
     now,
   });
   await writeStatus(raw, status, deps, ctx);
+  recordReadyTransition(raw, app, status, deps);
   for (const w of render.warnings) deps.events.warning(raw, w.reason, w.message);
   if (!bindings.ready) {
     for (const o of bindings.outcomes)
@@ -202,6 +204,21 @@ async function applyChild(
     );
   }
   return result.object ?? current ?? (object as KubeObject);
+}
+
+/** A Normal Event when the app becomes Ready, a Warning when it stops being Ready. */
+function recordReadyTransition(
+  raw: KubeObject,
+  app: StatelessApp,
+  status: StatelessAppStatus,
+  deps: ReconcileDeps,
+): void {
+  const before = app.status?.conditions?.find((c) => c.type === ConditionType.ready);
+  const after = status.conditions?.find((c) => c.type === ConditionType.ready);
+  if (after === undefined || before?.status === after.status) return;
+  if (after.status === "True") deps.events.normal(raw, "Ready", after.message);
+  else if (before?.status === "True")
+    deps.events.warning(raw, "NotReady", `${after.reason}: ${after.message}`);
 }
 
 /** Manager that keeps a Deployment's replica count while the operator lets go of it for an autoscaler. */

@@ -126,6 +126,16 @@ describe("reconciling a StatelessApp", () => {
     expect(conditionOf(ready, "Reconciling")).toBeUndefined();
     expect(conditionOf(ready, "Stalled")).toBeUndefined();
     expect(ready.status?.summary).toBe("web 2/2, worker 1/1, api 1/1");
+    await eventually(
+      async () =>
+        (
+          await listObjects<{ reason: string; type: string; regarding: { name: string } }>(
+            "Event",
+            ns,
+          )
+        ).some((e) => e.regarding.name === "shop" && e.type === "Normal" && e.reason === "Ready"),
+      { what: "a Normal Ready Event" },
+    );
   });
 
   test("follows a spec change: observedGeneration, the new image, a removed process type and port deleted", async () => {
