@@ -25,10 +25,12 @@ export interface OperatorProcessOptions {
   readonly env: Record<string, string>;
   readonly uid?: number;
   readonly gid?: number;
+  /** The node binary. @default the test's own (process.execPath) */
+  readonly node?: string;
 }
 
 export function startOperatorProcess(options: OperatorProcessOptions): OperatorProcess {
-  const child = spawn(process.execPath, [...options.args], {
+  const child = spawn(options.node ?? process.execPath, [...options.args], {
     cwd: options.cwd,
     env: options.env,
     stdio: ["ignore", "pipe", "pipe"],
