@@ -2,6 +2,7 @@
 import { renderCrd } from "../../src/api/index.ts";
 import { renderPolicySet } from "../../src/app/policies/index.ts";
 import { toYamlDocuments } from "../../src/cli/yaml.ts";
+import { renderApiReference } from "./api-doc.ts";
 import { IMAGE_NAME, NAME, NAMESPACE, VERSION } from "./names.ts";
 import { renderNamespace, renderOperator } from "./operator.ts";
 import { renderClusterRbac, renderNamespacedRbac } from "./rbac.ts";
@@ -209,6 +210,7 @@ export const installFiles: readonly InstallFile[] = [
         "The namespace-scoped install (no cluster-admin needed but for the CRD): set `namespace:` in an overlay.",
       ),
   },
+  { path: "docs/api.md", render: renderApiReference },
   {
     path: "dist/install.yaml",
     render: () =>
