@@ -1,0 +1,157 @@
+// The benchmark's own API access: a transport on a kubeconfig file, namespaces, the CRD, app manifests.
+import { KubeConfig } from "@kubernetes/client-node";
+import { renderCrd } from "../../src/api/index.ts";
+import {
+  type HttpTransport,
+  type KubeObject,
+  kubeConfigTransport,
+  requestJson,
+} from "../../src/runtime/index.ts";
+
+export const APPS_PATH = (ns: string) =>
+  `/apis/twelvefactor.dev/v1alpha1/namespaces/${ns}/statelessapps`;
+export const DEPLOYMENTS_PATH = (ns: string) => `/apis/apps/v1/namespaces/${ns}/deployments`;
+export const SERVICES_PATH = (ns: string) => `/api/v1/namespaces/${ns}/services`;
+
+/** The same transport kind the operator uses (client-node auth, one keep-alive pool, raw JSON). */
+export function transportFor(kubeconfigPath: string): HttpTransport {
+  const kc = new KubeConfig();
+  kc.loadFromFile(kubeconfigPath);
+  return kubeConfigTransport(kc, { timeoutMs: 120_000 });
+}
+
+export async function createNamespace(transport: HttpTransport, name: string): Promise<void> {
+  await requestJson(transport, {
+    method: "POST",
+    verb: "create",
+    path: "/api/v1/namespaces",
+    contentType: "application/json",
+    body: JSON.stringify({ apiVersion: "v1", kind: "Namespace", metadata: { name } }),
+  });
+}
+
+/** Server-side applies the StatelessApp CRD and waits until it is Established. */
+export async function installCrd(transport: HttpTransport): Promise<void> {
+  const path =
+    "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/statelessapps.twelvefactor.dev";
+  await requestJson(transport, {
+    method: "PATCH",
+    verb: "apply",
+    path,
+    query: { fieldManager: "bench", force: true },
+    contentType: "application/apply-patch+yaml",
+    body: JSON.stringify(renderCrd()),
+  });
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const crd = await requestJson<{
+      status?: { conditions?: { type: string; status: string }[] };
+    }>(transport, { method: "GET", path });
+    if (crd.status?.conditions?.some((c) => c.type === "Established" && c.status === "True")) {
+      // The discovery and the storage of a new CRD settle shortly after Established.
+      await sleep(1000);
+      return;
+    }
+    if (Date.now() > deadline) throw new Error("the StatelessApp CRD did not become Established");
+    await sleep(100);
+  }
+}
+
+export const appName = (i: number) => `app-${String(i).padStart(5, "0")}`;
+
+/** The benchmark's app: one web process with one port, so a Deployment and a Service (no PDB). */
+export function appManifest(
+  namespace: string,
+  name: string,
+  image = "registry.example.com/bench:1.0.0",
+) {
+  return {
+    apiVersion: "twelvefactor.dev/v1alpha1",
+    kind: "StatelessApp",
+    metadata: { name, namespace },
+    spec: {
+      image,
+      processes: [
+        {
+          name: "web",
+          command: ["node", "server.js"],
+          replicas: 1,
+          ports: [{ name: "http", containerPort: 8080, servicePort: 80 }],
+        },
+      ],
+    },
+  };
+}
+
+export async function createApp(
+  transport: HttpTransport,
+  namespace: string,
+  name: string,
+): Promise<KubeObject> {
+  return requestJson<KubeObject>(transport, {
+    method: "POST",
+    verb: "create",
+    path: APPS_PATH(namespace),
+    contentType: "application/json",
+    body: JSON.stringify(appManifest(namespace, name)),
+  });
+}
+
+/** Creates apps 0..n-1 with `concurrency` requests in flight; returns how long it took. */
+export async function createApps(
+  transport: HttpTransport,
+  namespace: string,
+  n: number,
+  concurrency: number,
+  progress?: (done: number) => void,
+): Promise<number> {
+  const started = performance.now();
+  let next = 0;
+  let done = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < n) {
+        const i = next++;
+        await createApp(transport, namespace, appName(i));
+        done++;
+        if (done % 1000 === 0) progress?.(done);
+      }
+    }),
+  );
+  return performance.now() - started;
+}
+
+/** The collection's current resourceVersion (a one-item list). */
+export async function currentVersion(transport: HttpTransport, path: string): Promise<string> {
+  const list = await requestJson<{ metadata?: { resourceVersion?: string } }>(transport, {
+    method: "GET",
+    verb: "list",
+    path,
+    query: { limit: 1 },
+  });
+  const rv = list.metadata?.resourceVersion;
+  if (rv === undefined) throw new Error(`no resourceVersion listing ${path}`);
+  return rv;
+}
+
+/** Every object of a collection (paged). */
+export async function listAll<T = KubeObject>(
+  transport: HttpTransport,
+  path: string,
+): Promise<T[]> {
+  const items: T[] = [];
+  let token: string | undefined;
+  do {
+    const page = await requestJson<{ items: T[]; metadata?: { continue?: string } }>(transport, {
+      method: "GET",
+      verb: "list",
+      path,
+      query: { limit: 500, continue: token },
+    });
+    items.push(...page.items);
+    token = page.metadata?.continue || undefined;
+  } while (token !== undefined);
+  return items;
+}
+
+export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));

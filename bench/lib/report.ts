@@ -1,0 +1,240 @@
+// The benchmark's result: its JSON shape, the targets, and the text and Markdown tables printed from it.
+import type { BaselineConvergence, OperatorConvergence } from "../scenarios/convergence.ts";
+import type { LatencyResult } from "../scenarios/latency.ts";
+
+export interface BenchResult {
+  readonly meta: {
+    readonly date: string;
+    readonly commit: string;
+    readonly node: string;
+    readonly kubernetes: string;
+    readonly etcd: string;
+    readonly cpus: number;
+    readonly cpuModel: string;
+    readonly memoryGiB: number;
+    readonly loadAverageBefore: readonly number[];
+    readonly loadAverageAfter: readonly number[];
+    readonly workers: number;
+    readonly operatorBuild: "compiled" | "source";
+    readonly durationS: number;
+    readonly method: readonly string[];
+  };
+  readonly latency?: LatencyResult;
+  readonly convergence: readonly {
+    readonly n: number;
+    readonly baseline?: BaselineConvergence;
+    readonly operator?: OperatorConvergence;
+    /** operator wall time / baseline wall time */
+    readonly ratio?: number;
+  }[];
+  readonly targets: readonly Target[];
+}
+
+export interface Target {
+  readonly name: string;
+  readonly target: string;
+  readonly value: string;
+  readonly met: boolean;
+}
+
+const MiB = 2 ** 20;
+const s = (ms: number | undefined) => (ms === undefined ? "—" : `${(ms / 1000).toFixed(2)} s`);
+const mib = (b: number | undefined) => (b === undefined ? "—" : `${(b / MiB).toFixed(0)} MiB`);
+const fixed = (x: number | undefined, d = 2) => (x === undefined ? "—" : x.toFixed(d));
+const verbs = (r: Readonly<Record<string, number>>) =>
+  Object.entries(r)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([k, v]) => `${k} ${Number(v.toFixed(2))}`)
+    .join(", ") || "none";
+
+export function evaluateTargets(result: Omit<BenchResult, "targets">): Target[] {
+  const targets: Target[] = [];
+  for (const c of result.convergence) {
+    if (c.n < 1000 || c.ratio === undefined) continue;
+    targets.push({
+      name: `convergence N=${c.n}`,
+      target: "≤ 1.25 × baseline",
+      value: `${c.ratio.toFixed(2)} ×`,
+      met: c.ratio <= 1.25,
+    });
+  }
+  const l = result.latency;
+  if (l !== undefined) {
+    targets.push({
+      name: "writes per new app",
+      target: "≤ 3",
+      value: fixed(l.writesPerApp),
+      met: l.writesPerApp <= 3,
+    });
+    targets.push({
+      name: "p99 create → Deployment (idle)",
+      target: "≤ 100 ms",
+      value: `${l.createToDeploymentMs.p99.toFixed(0)} ms`,
+      met: l.createToDeploymentMs.p99 <= 100,
+    });
+  }
+  for (const c of result.convergence) {
+    const o = c.operator;
+    if (o === undefined) continue;
+    targets.push({
+      name: `no-op restart + resync N=${c.n}`,
+      target: "0 writes",
+      value: `${o.restart.firstPassWrites} + ${o.restart.resyncWrites} writes (${o.restart.resyncReconciles} resync reconciles)`,
+      met: o.restart.firstPassWrites === 0 && o.restart.resyncWrites === 0,
+    });
+    if (c.n >= 5000) {
+      const rss = Math.max(o.footprint.rssBytes, o.restart.footprint.rssBytes);
+      targets.push({
+        name: `RSS N=${c.n}`,
+        target: "≤ 150 MiB",
+        value: mib(rss),
+        met: rss <= 150 * MiB,
+      });
+    }
+  }
+  return targets;
+}
+
+type Table = { readonly title: string; readonly head: string[]; readonly rows: string[][] };
+
+export function tables(result: BenchResult): Table[] {
+  const out: Table[] = [];
+  out.push({
+    title:
+      "Convergence: N apps created while nothing runs, then the operator (or the baseline) is started; wall time from its process spawn to the last app having its Deployment, Service and status.observedGeneration",
+    head: [
+      "N",
+      "baseline",
+      "operator",
+      "ratio",
+      "operator ready",
+      "operator writes",
+      "reconciles",
+      "create N (excluded)",
+    ],
+    rows: result.convergence.map((c) => [
+      String(c.n),
+      s(c.baseline?.wallMs),
+      s(c.operator?.wallMs),
+      c.ratio === undefined ? "—" : `${c.ratio.toFixed(2)} ×`,
+      s(c.operator?.readyMs),
+      c.operator === undefined
+        ? "—"
+        : `${c.operator.writes} (baseline ${c.baseline?.writes ?? "—"})`,
+      String(c.operator?.reconciles ?? "—"),
+      s(c.operator?.createMs ?? c.baseline?.createMs),
+    ]),
+  });
+  const l = result.latency;
+  if (l !== undefined) {
+    out.push({
+      title: `Latency over ${l.creates} sequential creates on an idle cluster (ms)`,
+      head: ["from → to", "p50", "p90", "p99", "max"],
+      rows: [
+        ["create sent → Deployment ADDED seen", l.createToDeploymentMs],
+        ["create request alone", l.createRequestMs],
+        ["create sent → status observedGeneration", l.createToStatusMs],
+        ["image change sent → Deployment MODIFIED", l.specChangeToDeploymentMs],
+      ].map(([name, v]) => {
+        const x = v as LatencyResult["createToDeploymentMs"];
+        return [name as string, ...[x.p50, x.p90, x.p99, x.max].map((n) => n.toFixed(1))];
+      }),
+    });
+    out.push({
+      title: "API requests by the operator (Events and the Lease excluded: none written here)",
+      head: ["what", "requests by verb", "writes", "reconciles"],
+      rows: [
+        [
+          "one new app (mean)",
+          verbs(l.requestsPerApp),
+          fixed(l.writesPerApp),
+          fixed(l.reconcilesPerApp),
+        ],
+        [
+          "one spec change (mean)",
+          verbs(l.requestsPerSpecChange),
+          fixed(l.writesPerSpecChange),
+          "—",
+        ],
+        ["3 s idle afterwards", "—", String(l.idleWrites), "—"],
+      ],
+    });
+  }
+  const ops = result.convergence.filter((c) => c.operator !== undefined);
+  if (ops.length > 0) {
+    out.push({
+      title:
+        "Footprint after convergence (caches hold N apps, Deployments, Services) and after the restart's resync",
+      head: [
+        "N",
+        "RSS",
+        "heap used",
+        "heap total",
+        "RSS after restart",
+        "heap used after restart",
+        "CPU s / 1000 reconciles (converge)",
+        "CPU s / 1000 no-op reconciles",
+      ],
+      rows: ops.map(({ n, operator: o }) => [
+        String(n),
+        mib(o?.footprint.rssBytes),
+        mib(o?.footprint.heapUsedBytes),
+        mib(o?.footprint.heapTotalBytes),
+        mib(o?.restart.footprint.rssBytes),
+        mib(o?.restart.footprint.heapUsedBytes),
+        fixed(o?.cpuSecondsPer1000Reconciles),
+        fixed(o?.restart.cpuSecondsPer1000NoopReconciles),
+      ]),
+    });
+    out.push({
+      title: "Start-up against N converged apps (restart), and a periodic resync of every app",
+      head: [
+        "N",
+        "spawn → /readyz",
+        "spawn → first pass done",
+        "first-pass writes",
+        "resync reconciles",
+        "resync writes",
+        "resync requests",
+      ],
+      rows: ops.map(({ n, operator: o }) => [
+        String(n),
+        s(o?.restart.readyMs),
+        s(o?.restart.firstPassMs),
+        String(o?.restart.firstPassWrites),
+        String(o?.restart.resyncReconciles),
+        String(o?.restart.resyncWrites),
+        verbs(o?.restart.resyncRequests ?? {}),
+      ]),
+    });
+  }
+  out.push({
+    title: "Targets",
+    head: ["target", "wanted", "measured", "met"],
+    rows: result.targets.map((t) => [t.name, t.target, t.value, t.met ? "yes" : "NO"]),
+  });
+  return out;
+}
+
+export function formatText(t: Table): string {
+  const widths = t.head.map((h, i) =>
+    Math.max(h.length, ...t.rows.map((r) => (r[i] ?? "").length)),
+  );
+  const line = (cells: readonly string[]) =>
+    cells
+      .map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0)))
+      .join("  ");
+  return [
+    t.title,
+    line(t.head),
+    widths.map((w) => "-".repeat(w)).join("  "),
+    ...t.rows.map(line),
+  ].join("\n");
+}
+
+export function formatMarkdown(t: Table): string {
+  const row = (cells: readonly string[]) => `| ${cells.join(" | ")} |`;
+  return [`**${t.title}**`, "", row(t.head), row(t.head.map(() => "---")), ...t.rows.map(row)].join(
+    "\n",
+  );
+}

@@ -1,0 +1,216 @@
+// `npm run bench`: the operator against a tight baseline client on a local control plane; prints tables, writes JSON and an SVG chart.
+import { execFileSync } from "node:child_process";
+import { copyFileSync, mkdirSync, writeFileSync } from "node:fs";
+import { cpus, loadavg, totalmem } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { ensureBinaries, tierBinaries } from "../tools/cluster/index.ts";
+import { etcdVersion, kubernetesVersion } from "../tools/cluster/versions.ts";
+import { compileOperator, sourceCommand } from "./lib/build.ts";
+import { lineChart } from "./lib/chart.ts";
+import { RESULTS_DIR } from "./lib/env.ts";
+import { REPO_ROOT } from "./lib/operator.ts";
+import {
+  type BenchResult,
+  evaluateTargets,
+  formatMarkdown,
+  formatText,
+  tables,
+} from "./lib/report.ts";
+import { baselineConvergence, operatorConvergence } from "./scenarios/convergence.ts";
+import { latency } from "./scenarios/latency.ts";
+
+const USAGE = `usage: npm run bench -- [options]
+
+  --quick            N = 100 and 1000 only (for iteration)
+  --n=100,1000,5000  the app counts of the convergence runs
+  --only=latency,convergence,baseline,operator
+                     a subset of the runs
+  --workers=4        the operator's WORKERS and the baseline's concurrency
+  --source           run the operator from src/ (type stripping) instead of compiled JS
+  --profile          operator runs with --cpu-prof and a heap snapshot after convergence
+                     (bench/results/profiles)
+  --save             also copy the results to bench/last/ (committed figures)
+  --verbose          the control plane's progress lines
+`;
+
+const METHOD = [
+  "Control plane: etcd + kube-apiserver (the integration tier), a fresh one for every run, on this machine (loopback).",
+  "Apps: one web process, replicas 1, one port: each converges to a Deployment, a Service and a status.",
+  "Convergence: the N apps are created first (not timed; nothing else runs); then the operator (or the baseline) process is spawned; the clock runs from the spawn to the last watch event that completes an app (Deployment seen, Service seen, status.observedGeneration == metadata.generation). Process start-up is inside both times.",
+  "Baseline: a separate Node process with the operator's transport (client-node auth, keep-alive pool, no client-side rate limit) that lists the apps once and server-side applies each app's Deployment, Service and status (the operator's own render and status code), WORKERS apps in flight; no caches, no watches, no comparison.",
+  "Operator: the CLI (`run`) with WORKERS, WATCH_NAMESPACES=<the namespace>, LOG_LEVEL=info, leader election off; requests, reconciles, memory and CPU from its /metrics.",
+  "Restart: the operator is stopped after convergence and started again with RESYNC_PERIOD=20s: start-up to /readyz, to every app reconciled once, then one periodic resync of every app; writes counted throughout.",
+  "Latency: operator idle and synced; 5 warm-up apps (the API server's first object of a CRD takes seconds), then sequential creates, each waited for until its status is written; timestamps from the benchmark's own watches.",
+];
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({
+    options: {
+      quick: { type: "boolean", default: false },
+      n: { type: "string" },
+      only: { type: "string" },
+      workers: { type: "string", default: "4" },
+      source: { type: "boolean", default: false },
+      profile: { type: "boolean", default: false },
+      save: { type: "boolean", default: false },
+      verbose: { type: "boolean", default: false },
+      help: { type: "boolean", short: "h", default: false },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  const sizes = (values.n ?? (values.quick ? "100,1000" : "100,1000,5000"))
+    .split(",")
+    .map(Number)
+    .filter((n) => Number.isInteger(n) && n > 0);
+  const only = new Set((values.only ?? "latency,baseline,operator").split(","));
+  if (only.has("convergence")) {
+    only.add("baseline");
+    only.add("operator");
+  }
+  const workers = Number(values.workers);
+  const log = (line: string) => console.error(line);
+  const started = performance.now();
+  const loadBefore = loadavg();
+  mkdirSync(RESULTS_DIR, { recursive: true });
+
+  log("bench: control-plane binaries (built on first use; this can take a while) …");
+  await ensureBinaries(tierBinaries.integration, { log });
+  log(values.source ? "bench: running the operator from src/" : "bench: compiling the operator …");
+  const operatorCommand = values.source ? sourceCommand() : await compileOperator();
+  const profileDir = join(RESULTS_DIR, "profiles");
+  const nodeArgs = values.profile
+    ? [
+        `--cpu-prof`,
+        `--cpu-prof-dir=${profileDir}`,
+        "--heapsnapshot-signal=SIGUSR2",
+        `--diagnostic-dir=${profileDir}`,
+      ]
+    : undefined;
+  const common = {
+    workers,
+    verbose: values.verbose,
+    operatorCommand,
+    log,
+    ...(nodeArgs ? { nodeArgs } : {}),
+  };
+
+  let latencyResult: BenchResult["latency"];
+  if (only.has("latency")) {
+    log("bench: latency (200 sequential creates, 50 spec changes) …");
+    latencyResult = await latency({ ...common, creates: 200, specChanges: 50 });
+  }
+  const convergence: BenchResult["convergence"][number][] = [];
+  for (const n of sizes) {
+    log(`bench: convergence N=${n} …`);
+    const baseline = only.has("baseline") ? await baselineConvergence({ ...common, n }) : undefined;
+    const operator = only.has("operator") ? await operatorConvergence({ ...common, n }) : undefined;
+    convergence.push({
+      n,
+      ...(baseline ? { baseline } : {}),
+      ...(operator ? { operator } : {}),
+      ...(baseline && operator ? { ratio: operator.wallMs / baseline.wallMs } : {}),
+    });
+  }
+
+  const partial: Omit<BenchResult, "targets"> = {
+    meta: {
+      date: new Date().toISOString(),
+      commit: gitCommit(),
+      node: process.version,
+      kubernetes: kubernetesVersion,
+      etcd: etcdVersion,
+      cpus: cpus().length,
+      cpuModel: cpus()[0]?.model ?? "",
+      memoryGiB: Math.round(totalmem() / 2 ** 30),
+      loadAverageBefore: loadBefore.map((x) => Math.round(x * 100) / 100),
+      loadAverageAfter: loadavg().map((x) => Math.round(x * 100) / 100),
+      workers,
+      operatorBuild: values.source ? "source" : "compiled",
+      durationS: Math.round((performance.now() - started) / 1000),
+      method: METHOD,
+    },
+    ...(latencyResult ? { latency: latencyResult } : {}),
+    convergence,
+  };
+  const result: BenchResult = { ...partial, targets: evaluateTargets(partial) };
+
+  const text = tables(result).map(formatText).join("\n\n");
+  process.stdout.write(`\n${text}\n\n`);
+  const stamp = result.meta.date.replace(/[:.]/g, "-");
+  const json = `${JSON.stringify(result, null, 2)}\n`;
+  const jsonPath = join(RESULTS_DIR, `bench-${stamp}.json`);
+  writeFileSync(jsonPath, json);
+  writeFileSync(join(RESULTS_DIR, "latest.json"), json);
+  const chartPath = join(RESULTS_DIR, "convergence.svg");
+  writeFileSync(chartPath, chart(result));
+  const summaryPath = join(RESULTS_DIR, "summary.md");
+  writeFileSync(summaryPath, summary(result));
+  log(`bench: wrote ${jsonPath}, ${chartPath} and ${summaryPath} in ${result.meta.durationS} s`);
+  if (values.save) {
+    const last = join(REPO_ROOT, "bench", "last");
+    mkdirSync(last, { recursive: true });
+    writeFileSync(join(last, "results.json"), json);
+    copyFileSync(chartPath, join(last, "convergence.svg"));
+    copyFileSync(summaryPath, join(last, "summary.md"));
+    log(`bench: saved the figures to ${last}`);
+  }
+  return 0;
+}
+
+function chart(result: BenchResult): string {
+  const series = [
+    {
+      name: "baseline",
+      color: "#888888",
+      pick: (c: BenchResult["convergence"][number]) => c.baseline?.wallMs,
+    },
+    {
+      name: "operator",
+      color: "#1f6feb",
+      pick: (c: BenchResult["convergence"][number]) => c.operator?.wallMs,
+    },
+  ].map(({ name, color, pick }) => ({
+    name,
+    color,
+    points: result.convergence.flatMap((c) => {
+      const y = pick(c);
+      return y === undefined ? [] : [{ x: c.n, y: y / 1000 }];
+    }),
+  }));
+  return lineChart({
+    title: "Time to converge N StatelessApps",
+    xLabel: "N apps (log scale)",
+    yLabel: "seconds (process spawn → last app converged)",
+    series: series.filter((s) => s.points.length > 0),
+    note: `${result.meta.cpus} × ${result.meta.cpuModel}; kube-apiserver ${result.meta.kubernetes}; WORKERS=${result.meta.workers}; ${result.meta.date.slice(0, 10)}`,
+  });
+}
+
+function summary(result: BenchResult): string {
+  const m = result.meta;
+  return [
+    `Measured ${m.date.slice(0, 10)} at ${m.commit} on ${m.cpus} × ${m.cpuModel}, ${m.memoryGiB} GiB; Node ${m.node}; kube-apiserver ${m.kubernetes}, etcd ${m.etcd}; WORKERS=${m.workers}; operator ${m.operatorBuild}; load average before/after ${m.loadAverageBefore[0]}/${m.loadAverageAfter[0]}; run took ${m.durationS} s.`,
+    "",
+    ...tables(result).map((t) => `${formatMarkdown(t)}\n`),
+    "How it is measured:",
+    "",
+    ...m.method.map((line) => `- ${line}`),
+    "",
+  ].join("\n");
+}
+
+function gitCommit(): string {
+  try {
+    return execFileSync("git", ["rev-parse", "--short", "HEAD"], { cwd: REPO_ROOT })
+      .toString()
+      .trim();
+  } catch {
+    return "unknown";
+  }
+}
+
+process.exitCode = await main();
