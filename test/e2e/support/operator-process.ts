@@ -1,0 +1,154 @@
+// The operator as a child process (`node src/cli/main.ts run`): its JSON logs, /metrics, and signals.
+
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { ManagedProcess } from "../../../tools/cluster/proc.ts";
+import { type Metrics, parseMetrics } from "./metrics.ts";
+
+const REPO = resolve(import.meta.dirname, "../../..");
+
+/** One JSON log line of the operator (pino). */
+export type LogLine = { level?: string; msg?: string; time?: string; [field: string]: unknown };
+
+export interface OperatorProcessOptions {
+  /** Names the process in messages and its log file. */
+  readonly name: string;
+  readonly kubeconfig: string;
+  readonly namespaces: readonly string[];
+  /** More environment (RESYNC_PERIOD, LEADER_ELECT, …). */
+  readonly env?: Readonly<Record<string, string>>;
+}
+
+/** A running (or exited) operator process. Its output is kept in a file for the whole test file. */
+export class OperatorProcess {
+  readonly name: string;
+  readonly logPath: string;
+  readonly #process: ManagedProcess;
+  #url: string | undefined;
+  #exit: { code: number | null } | undefined;
+
+  private constructor(name: string, logPath: string, process: ManagedProcess) {
+    this.name = name;
+    this.logPath = logPath;
+    this.#process = process;
+  }
+
+  /** Spawns the operator and resolves once its endpoints answer and its caches are synced. */
+  static async start(options: OperatorProcessOptions): Promise<OperatorProcess> {
+    const dir = mkdtempSync(join(tmpdir(), `e2e-operator-${options.name}-`));
+    const logPath = join(dir, "output.log");
+    const env: NodeJS.ProcessEnv = {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      KUBECONFIG: options.kubeconfig,
+      WATCH_NAMESPACES: options.namespaces.join(","),
+      HTTP_ADDRESS: "127.0.0.1:0",
+      LOG_LEVEL: "debug",
+      POD_NAME: options.name,
+      NO_PROXY: "127.0.0.1,localhost",
+      ...options.env,
+    };
+    const managed = new ManagedProcess({
+      name: `operator-${options.name}`,
+      command: process.execPath,
+      args: ["src/cli/main.ts", "run"],
+      cwd: REPO,
+      env,
+      logPath,
+    });
+    const op = new OperatorProcess(options.name, logPath, managed);
+    await managed.start();
+    void managed.exited().then((code) => {
+      op.#exit = { code };
+    });
+    await op.#waitReady();
+    return op;
+  }
+
+  get pid(): number | undefined {
+    return this.#process.pid;
+  }
+
+  get running(): boolean {
+    return this.#process.running;
+  }
+
+  /** The exit code once it has exited on its own or by a signal; undefined while running. */
+  get exit(): { code: number | null } | undefined {
+    return this.#exit;
+  }
+
+  /** Everything it wrote to stdout and stderr so far. */
+  output(): string {
+    try {
+      return readFileSync(this.logPath, "utf8");
+    } catch {
+      return "";
+    }
+  }
+
+  /** Its log lines parsed as JSON (lines that are not JSON are skipped). */
+  logs(): LogLine[] {
+    const lines: LogLine[] = [];
+    for (const line of this.output().split("\n")) {
+      if (!line.startsWith("{")) continue;
+      try {
+        lines.push(JSON.parse(line) as LogLine);
+      } catch {}
+    }
+    return lines;
+  }
+
+  /** The last lines of its output, for failure messages. */
+  tail(lines = 30): string {
+    return this.output().split("\n").slice(-lines).join("\n");
+  }
+
+  /** Scrapes /metrics. */
+  async metrics(): Promise<Metrics> {
+    if (this.#url === undefined) throw new Error(`${this.name}: not started`);
+    const res = await fetch(`${this.#url}/metrics`, { signal: AbortSignal.timeout(5_000) });
+    if (!res.ok) throw new Error(`${this.name}: /metrics answered ${res.status}`);
+    return parseMetrics(await res.text());
+  }
+
+  async ready(): Promise<boolean> {
+    if (this.#url === undefined) return false;
+    try {
+      const res = await fetch(`${this.#url}/readyz`, { signal: AbortSignal.timeout(2_000) });
+      return res.ok;
+    } catch {
+      return false;
+    }
+  }
+
+  /** SIGKILL: a crash, no cleanup, no Lease release. */
+  async kill(): Promise<void> {
+    await this.#process.kill();
+  }
+
+  /** SIGTERM and wait (SIGKILL after `graceMs`); returns the exit code. */
+  async stop(graceMs = 15_000): Promise<number | null> {
+    await this.#process.stop(graceMs);
+    return this.#process.exited();
+  }
+
+  async #waitReady(): Promise<void> {
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      if (this.#url === undefined) {
+        const started = this.logs().find((l) => l.msg === "operator started");
+        if (typeof started?.address === "string") this.#url = `http://${started.address}`;
+      }
+      if (this.#url !== undefined && (await this.ready())) return;
+      if (!this.running) {
+        throw new Error(`operator ${this.name} exited during start:\n${this.tail()}`);
+      }
+      if (Date.now() > deadline) {
+        throw new Error(`operator ${this.name} not ready after 60 s:\n${this.tail()}`);
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+}
