@@ -53,38 +53,3 @@ export function parseDuration(text: string): number {
   }
   return total;
 }
-
-const BINARY_SUFFIX: Record<string, number> = {
-  Ki: 2 ** 10,
-  Mi: 2 ** 20,
-  Gi: 2 ** 30,
-  Ti: 2 ** 40,
-  Pi: 2 ** 50,
-  Ei: 2 ** 60,
-};
-const DECIMAL_SUFFIX: Record<string, number> = {
-  n: 1e-9,
-  u: 1e-6,
-  m: 1e-3,
-  "": 1,
-  k: 1e3,
-  M: 1e6,
-  G: 1e9,
-  T: 1e12,
-  P: 1e15,
-  E: 1e18,
-};
-
-/** The numeric value of a quantity (assumed to match QUANTITY), e.g. `128Mi` → 134217728. */
-export function parseQuantity(value: number | string): number {
-  if (typeof value === "number") return value;
-  const m = /^([+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+))(.*)$/.exec(value);
-  if (m === null) return Number.NaN;
-  const n = Number(m[1]);
-  const suffix = m[2] ?? "";
-  const factor =
-    BINARY_SUFFIX[suffix] ??
-    DECIMAL_SUFFIX[suffix] ??
-    (/^[eE]/.test(suffix) ? 10 ** Number(suffix.slice(1)) : Number.NaN);
-  return n * factor;
-}

@@ -1,4 +1,6 @@
 // The StatelessApp API: schema, types, parser and CRD. Pure; no I/O.
+
+export { parseQuantity } from "../lib/quantity.ts";
 export {
   formatPath,
   formatProblem,
@@ -10,7 +12,7 @@ export {
 } from "./app.ts";
 export type { EnvVar, Probe, ResourceRequirements } from "./core.ts";
 export { CRD_NAME, renderCrd } from "./crd.ts";
-export { parseDuration, parseQuantity } from "./formats.ts";
+export { parseDuration } from "./formats.ts";
 export {
   API_VERSION,
   CATEGORIES,

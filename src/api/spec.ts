@@ -1,7 +1,8 @@
 // The StatelessApp spec: the single source of truth for validation, types and the CRD schema.
 import { z } from "zod";
+import { parseQuantity } from "../lib/quantity.ts";
 import { envList, probe, resourceRequirements } from "./core.ts";
-import { DURATION, dnsLabel, parseDuration, parseQuantity, QUANTITY } from "./formats.ts";
+import { DURATION, dnsLabel, parseDuration, QUANTITY } from "./formats.ts";
 import { SERVICE_BINDING_ROOT } from "./group.ts";
 import { firstDuplicate, withRules } from "./rules.ts";
 
@@ -180,7 +181,9 @@ const scratchVolume = withRules(
       message: "sizeLimit must be greater than zero",
       fieldPath: ".sizeLimit",
       find: (v) =>
-        !QUANTITY.test(v.sizeLimit) || parseQuantity(v.sizeLimit) > 0 ? undefined : ["sizeLimit"],
+        !QUANTITY.test(v.sizeLimit) || (parseQuantity(v.sizeLimit) ?? 0) > 0
+          ? undefined
+          : ["sizeLimit"],
     },
     {
       cel: "!self.sizeLimit.startsWith('-')",

@@ -22,7 +22,6 @@ export {
   applyNeeded,
   defaultFieldManager,
   hashOf,
-  parseQuantity,
 } from "./apply.ts";
 export { Backoff, type BackoffOptions, backoffDelay } from "./backoff.ts";
 export { type Clock, FakeClock, flushPromises, realClock, type Timer } from "./clock.ts";

@@ -19,4 +19,4 @@ export function formatBytes(bytes: number): string {
 }
 
 export const sumQuantities = (values: readonly string[]): number =>
-  values.reduce((total, v) => total + parseQuantity(v), 0);
+  values.reduce((total, v) => total + (parseQuantity(v) ?? 0), 0);

@@ -1,5 +1,6 @@
 import { describe, expect, test } from "vitest";
-import { Applier, applyNeeded, parseQuantity } from "../../../src/runtime/apply.ts";
+import { parseQuantity } from "../../../src/lib/quantity.ts";
+import { Applier, applyNeeded } from "../../../src/runtime/apply.ts";
 import { NotLeaderError } from "../../../src/runtime/errors.ts";
 import type { HttpRequest, HttpTransport } from "../../../src/runtime/http.ts";
 import type { KubeObject, ManagedFieldsEntry } from "../../../src/runtime/object.ts";
