@@ -1,0 +1,232 @@
+// The install on the full control plane: the operator's pods pass Pod Security "restricted", roles aggregate, `kubectl wait` sees a sample Ready.
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { stringify } from "yaml";
+import { NAMESPACE, SERVICE_ACCOUNT } from "../../../scripts/install/index.ts";
+import { kubectl, kubectlOk } from "../../integration/install/kubectl.ts";
+import {
+  baseEnv,
+  type OperatorProcess,
+  startOperatorProcess,
+} from "../../integration/install/operator-process.ts";
+import {
+  adminKubeConfig,
+  createTestNamespace,
+  eventually,
+  printClusterLogsOnFailure,
+  uniqueName,
+} from "../../support/cluster.ts";
+
+const root = resolve(import.meta.dirname, "../../..");
+const SA_USER = `system:serviceaccount:${NAMESPACE}:${SERVICE_ACCOUNT}`;
+
+printClusterLogsOnFailure();
+
+interface Access {
+  readonly user: string;
+  readonly verb: string;
+  readonly group: string;
+  readonly resource: string;
+  readonly subresource?: string;
+  readonly namespace?: string;
+}
+
+/**
+ * Asks the API server's authorizer through a SubjectAccessReview (`kubectl auth can-i` answers
+ * "no" for a resource type discovery does not know, such as a Provisioned Service kind not
+ * installed here).
+ */
+async function canI(access: Access): Promise<boolean> {
+  const { user, ...resourceAttributes } = access;
+  const file = join(mkdtempSync(join(tmpdir(), "sar-")), "review.json");
+  writeFileSync(
+    file,
+    JSON.stringify({
+      apiVersion: "authorization.k8s.io/v1",
+      kind: "SubjectAccessReview",
+      spec: { user, groups: ["system:authenticated"], resourceAttributes },
+    }),
+  );
+  const review = JSON.parse(await kubectlOk(["create", "-f", file, "-o", "json"])) as {
+    status: { allowed: boolean };
+  };
+  return review.status.allowed;
+}
+
+describe("the install on a full control plane", () => {
+  let ns = "";
+  beforeAll(async () => {
+    const r = await kubectl(["apply", "--server-side", "-f", join(root, "dist/install.yaml")]);
+    expect(r.code, r.stderr).toBe(0);
+    await kubectlOk(["wait", "--for=condition=Established", "crd/statelessapps.twelvefactor.dev"]);
+    ns = await createTestNamespace("install");
+  }, 120_000);
+
+  test("the operator Deployment rolls out in its restricted namespace (Pod Security admits its pods)", async () => {
+    const r = await kubectl([
+      "rollout",
+      "status",
+      "deployment/stateless-operator",
+      "-n",
+      NAMESPACE,
+      "--timeout=100s",
+    ]);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    const pods = JSON.parse(
+      await kubectlOk([
+        "get",
+        "pods",
+        "-n",
+        NAMESPACE,
+        "-l",
+        "app.kubernetes.io/name=stateless-operator",
+        "-o",
+        "json",
+      ]),
+    ) as { items: { spec: { serviceAccountName: string } }[] };
+    expect(pods.items).toHaveLength(2);
+    for (const pod of pods.items) expect(pod.spec.serviceAccountName).toBe(SERVICE_ACCOUNT);
+  }, 120_000);
+
+  test("namespace edit users manage StatelessApps and view users read them (aggregated roles)", async () => {
+    const editor = uniqueName("editor");
+    const viewer = uniqueName("viewer");
+    await kubectlOk([
+      "create",
+      "rolebinding",
+      editor,
+      "--clusterrole=edit",
+      `--user=${editor}`,
+      "-n",
+      ns,
+    ]);
+    await kubectlOk([
+      "create",
+      "rolebinding",
+      viewer,
+      "--clusterrole=view",
+      `--user=${viewer}`,
+      "-n",
+      ns,
+    ]);
+    const sapps = { group: "twelvefactor.dev", resource: "statelessapps", namespace: ns };
+    await eventually(() => canI({ user: editor, verb: "create", ...sapps }), {
+      what: "edit to include StatelessApps",
+    });
+    await eventually(() => canI({ user: viewer, verb: "list", ...sapps }), {
+      what: "view to include StatelessApps",
+    });
+    expect(await canI({ user: editor, verb: "delete", ...sapps })).toBe(true);
+    expect(await canI({ user: viewer, verb: "create", ...sapps })).toBe(false);
+    // Status is the operator's: neither users nor editors write it.
+    expect(await canI({ user: editor, verb: "patch", subresource: "status", ...sapps })).toBe(
+      false,
+    );
+  }, 60_000);
+
+  test("a labelled ClusterRole extends the operator's Provisioned Service access", async () => {
+    const name = uniqueName("provisioned");
+    const kind = { user: SA_USER, group: "redis.example.com", resource: "redisinstances" };
+    expect(await canI({ ...kind, verb: "list" })).toBe(false);
+    const file = join(mkdtempSync(join(tmpdir(), "provisioned-")), "role.yaml");
+    writeFileSync(
+      file,
+      stringify({
+        apiVersion: "rbac.authorization.k8s.io/v1",
+        kind: "ClusterRole",
+        metadata: {
+          name,
+          labels: { "twelvefactor.dev/aggregate-to-provisioned-services": "true" },
+        },
+        rules: [
+          {
+            apiGroups: ["redis.example.com"],
+            resources: ["redisinstances"],
+            verbs: ["get", "list", "watch"],
+          },
+        ],
+      }),
+    );
+    await kubectlOk(["apply", "-f", file]);
+    try {
+      await eventually(() => canI({ ...kind, verb: "watch" }), {
+        what: "the provisioned-services role to aggregate the new rule",
+      });
+      expect(await canI({ ...kind, verb: "list", namespace: ns })).toBe(true);
+      expect(await canI({ ...kind, verb: "delete", namespace: ns })).toBe(false);
+    } finally {
+      await kubectl(["delete", "clusterrole", name]);
+    }
+  }, 60_000);
+
+  describe("with the operator running as its ServiceAccount", () => {
+    let operator: OperatorProcess | undefined;
+    beforeAll(async () => {
+      const token = (
+        await kubectlOk(["create", "token", SERVICE_ACCOUNT, "-n", NAMESPACE, "--duration=1h"])
+      ).trim();
+      const cluster = adminKubeConfig().getCurrentCluster();
+      if (cluster === null) throw new Error("no cluster");
+      const dir = mkdtempSync(join(tmpdir(), "e2e-install-"));
+      const kubeconfig = join(dir, "kubeconfig");
+      writeFileSync(
+        kubeconfig,
+        stringify({
+          apiVersion: "v1",
+          kind: "Config",
+          clusters: [
+            {
+              name: "e2e",
+              cluster: { server: cluster.server, "certificate-authority-data": cluster.caData },
+            },
+          ],
+          users: [{ name: SA_USER, user: { token } }],
+          contexts: [{ name: "operator", context: { cluster: "e2e", user: SA_USER } }],
+          "current-context": "operator",
+        }),
+        { mode: 0o600 },
+      );
+      operator = startOperatorProcess({
+        args: ["src/cli/main.ts", "run"],
+        cwd: root,
+        env: baseEnv({
+          HOME: dir,
+          KUBECONFIG: kubeconfig,
+          WATCH_NAMESPACES: ns,
+          HTTP_ADDRESS: "127.0.0.1:0",
+          POD_NAMESPACE: NAMESPACE,
+          POD_NAME: uniqueName("e2e-install"),
+        }),
+      });
+      await operator.endpoint();
+    }, 60_000);
+    afterAll(async () => {
+      await operator?.stop();
+    });
+
+    test("kubectl wait --for=condition=Ready returns once a sample has rolled out", async () => {
+      // shop: web and worker, a Redis binding, Memory scratch (kwok's nodes offer no
+      // ephemeral-storage, so a disk-backed scratch volume would stay unschedulable here).
+      await kubectlOk(["apply", "-n", ns, "-f", join(root, "manifests/samples/shop.yaml")]);
+      const r = await kubectl([
+        "wait",
+        "-n",
+        ns,
+        "--for=condition=Ready",
+        "statelessapp/shop",
+        "--timeout=100s",
+      ]);
+      expect(r.code, `${r.stderr}\n${operator?.tail() ?? ""}`).toBe(0);
+      const app = JSON.parse(await kubectlOk(["get", "sapp", "shop", "-n", ns, "-o", "json"])) as {
+        metadata: { generation: number };
+        status: { observedGeneration: number; summary: string };
+      };
+      expect(app.status.observedGeneration).toBe(app.metadata.generation);
+      expect(app.status.summary).toBe("web 2/2, worker 1/1");
+      const columns = await kubectlOk(["get", "sapp", "shop", "-n", ns]);
+      expect(columns).toMatch(/shop\s+True\s+web 2\/2, worker 1\/1/);
+    }, 120_000);
+  });
+});
