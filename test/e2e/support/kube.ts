@@ -63,12 +63,16 @@ export class Kube {
     this.transport = kubeConfigTransport(kc, { timeoutMs: options.timeoutMs ?? 30_000 });
   }
 
-  /** Server-side apply (force) as `manager`, with strict field validation. */
-  async apply<T = KubeObject>(object: KubeObject, manager = "e2e-user"): Promise<T> {
+  /** Server-side apply as `manager` (forced unless told otherwise), with strict field validation. */
+  async apply<T = KubeObject>(
+    object: KubeObject,
+    manager = "e2e-user",
+    options: { force?: boolean } = {},
+  ): Promise<T> {
     return requestJson<T>(this.transport, {
       method: "PATCH",
       path: pathOf(object.kind ?? "", object.metadata?.namespace, object.metadata?.name),
-      query: { fieldManager: manager, force: true, fieldValidation: "Strict" },
+      query: { fieldManager: manager, force: options.force ?? true, fieldValidation: "Strict" },
       contentType: "application/apply-patch+yaml",
       body: JSON.stringify(object),
     });

@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { ManagedProcess } from "../../../tools/cluster/proc.ts";
-import { type Metrics, parseMetrics } from "./metrics.ts";
+import { type Metrics, parseMetrics, writes } from "./metrics.ts";
 
 const REPO = resolve(import.meta.dirname, "../../..");
 
@@ -121,6 +121,22 @@ export class OperatorProcess {
     } catch {
       return false;
     }
+  }
+
+  /**
+   * Watches for `ms`: how many writes it made meanwhile, and its log lines of that time (which
+   * name what it applied and why), for the failure message.
+   */
+  async quietWindow(ms: number): Promise<{ writes: number; log: string[] }> {
+    const before = writes(await this.metrics());
+    const offset = this.output().length;
+    await new Promise((r) => setTimeout(r, ms));
+    const after = writes(await this.metrics());
+    const log = this.output()
+      .slice(offset)
+      .split("\n")
+      .filter((l) => l.includes('"applied"') || l.includes('"deleted') || l.includes("event"));
+    return { writes: after - before, log };
   }
 
   /** SIGKILL: a crash, no cleanup, no Lease release. */
