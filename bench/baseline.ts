@@ -89,7 +89,9 @@ async function main(): Promise<void> {
       }
     }),
   );
-  process.stdout.write(`${JSON.stringify({ apps: apps.length, requests: counts })}\n`);
+  const cpu = process.cpuUsage();
+  const cpuSeconds = (cpu.user + cpu.system) / 1e6;
+  process.stdout.write(`${JSON.stringify({ apps: apps.length, requests: counts, cpuSeconds })}\n`);
 }
 
 await main();

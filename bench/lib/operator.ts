@@ -54,7 +54,7 @@ export class OperatorProcess {
 
   static async start(options: OperatorProcessOptions): Promise<OperatorProcess> {
     const port = await freePort();
-    const log = createWriteStream(options.logPath, { flags: "a" });
+    const log = createWriteStream(options.logPath);
     const env: NodeJS.ProcessEnv = { ...process.env };
     for (const key of ["HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"]) delete env[key];
     Object.assign(env, {

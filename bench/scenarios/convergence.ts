@@ -2,7 +2,8 @@
 import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { trackConvergence } from "../lib/convergence.ts";
-import { type BenchCluster, freshCluster, LOG_DIR } from "../lib/env.ts";
+import { cpuMeter, cpuSecondsOf, memoryOf, otherLoad } from "../lib/cpu.ts";
+import { freshCluster, LOG_DIR } from "../lib/env.ts";
 import { appName, createApps, sleep } from "../lib/kube.ts";
 import { OperatorProcess, REPO_ROOT } from "../lib/operator.ts";
 import { byLabel, delta, type Sample, sumOf } from "../lib/prom.ts";
@@ -12,6 +13,9 @@ export const WRITE_VERBS = ["apply", "apply-status", "patch", "create", "update"
 
 export const writesIn = (requests: Readonly<Record<string, number>>) =>
   WRITE_VERBS.reduce((n, v) => n + (requests[v] ?? 0), 0);
+
+/** The V8 flag a memory-limited pod would want: a small young generation (see docs/performance.md). */
+export const TUNED_NODE_ARGS = ["--max-semi-space-size=2"];
 
 export interface ConvergenceOptions {
   readonly n: number;
@@ -25,9 +29,22 @@ export interface ConvergenceOptions {
 
 export interface Footprint {
   readonly rssBytes: number;
+  /** The process's RSS high-water mark (VmHWM) so far. */
+  readonly peakRssBytes: number;
   readonly heapUsedBytes: number;
   readonly heapTotalBytes: number;
   readonly cpuSeconds: number;
+}
+
+/** CPU seconds spent from the spawn to the last app converged. */
+export interface RunCpu {
+  readonly apiserver: number;
+  readonly etcd: number;
+  /** The operator or the baseline process. */
+  readonly client: number;
+  /** Everything else on the machine in the same window (other people's work: noise). */
+  readonly otherOnMachine: number;
+  readonly windowSeconds: number;
 }
 
 export interface OperatorConvergence {
@@ -38,16 +55,26 @@ export interface OperatorConvergence {
   readonly wallMs: number;
   /** Operator process spawned → /readyz ok (caches synced). */
   readonly readyMs: number;
+  readonly cpu: RunCpu;
   /** Requests by verb from spawn until idle after convergence. */
   readonly requests: Record<string, number>;
   readonly writes: number;
   readonly reconciles: number;
   readonly applies: Record<string, number>;
-  /** After convergence and a quiet second: caches hold N apps, Deployments and Services. */
+  /** Right after convergence (idle queue, a quiet second): caches hold N apps, Deployments and Services. */
   readonly footprint: Footprint;
-  /** CPU seconds per 1000 reconciles during convergence (the first pass writes; later ones are no-ops). */
+  /** The same process after 15 s more of idling (V8 shrinks its heap when idle). */
+  readonly settled: Footprint;
+  /** CPU seconds per 1000 reconciles, start-up and convergence included (first pass writes; later ones are no-ops). */
   readonly cpuSecondsPer1000Reconciles: number;
   readonly restart: Restart;
+  /** A second restart with TUNED_NODE_ARGS: start-up and first pass only. */
+  readonly tunedRestart: {
+    readonly nodeArgs: readonly string[];
+    readonly firstPassMs: number;
+    readonly writes: number;
+    readonly footprint: Footprint;
+  };
 }
 
 export interface Restart {
@@ -70,16 +97,20 @@ export interface BaselineConvergence {
   readonly createMs: number;
   /** Baseline process spawned → the last app converged. */
   readonly wallMs: number;
+  readonly cpu: RunCpu;
   readonly requests: Record<string, number>;
   readonly writes: number;
 }
 
 const CREATE_CONCURRENCY = 16;
 const RESYNC_PERIOD_S = 20;
+const SETTLE_MS = 15_000;
 
-function footprint(samples: readonly Sample[]): Footprint {
+function footprint(samples: readonly Sample[], pid: number | undefined): Footprint {
+  const mem = memoryOf(pid);
   return {
-    rssBytes: sumOf(samples, "process_resident_memory_bytes"),
+    rssBytes: mem?.rss ?? sumOf(samples, "process_resident_memory_bytes"),
+    peakRssBytes: mem?.peak ?? Number.NaN,
     heapUsedBytes: sumOf(samples, "nodejs_heap_size_used_bytes"),
     heapTotalBytes: sumOf(samples, "nodejs_heap_size_total_bytes"),
     cpuSeconds: sumOf(samples, "process_cpu_seconds_total"),
@@ -89,28 +120,46 @@ function footprint(samples: readonly Sample[]): Footprint {
 const requestsOf = (samples: readonly Sample[]) =>
   byLabel(samples, "rest_client_requests_total", "method");
 
+const ms = (x: number) => `${(x / 1000).toFixed(2)} s`;
+const mib = (b: number) => `${(b / 2 ** 20).toFixed(0)} MiB`;
+
 /** Fresh cluster, N apps created, and a watch that times the convergence from here on. */
 async function prepare(mode: string, options: ConvergenceOptions) {
   const env = await freshCluster(`bench-${mode}-${options.n}`, options.verbose);
   const apps = Array.from({ length: options.n }, (_, i) => appName(i));
   const createMs = await createApps(env.transport, env.namespace, options.n, CREATE_CONCURRENCY);
-  options.log(
-    `  ${mode} N=${options.n}: created ${options.n} apps in ${ms(createMs)} (not measured)`,
-  );
+  options.log(`  ${mode} N=${options.n}: created ${options.n} apps in ${ms(createMs)} (not timed)`);
   // Let the API server finish with the creates (watch cache, etcd) before the clock starts.
   await sleep(2000);
   const tracker = await trackConvergence(env.transport, env.namespace, apps);
-  return { env, tracker, createMs };
+  const server = cpuMeter({
+    apiserver: env.cluster.pid("kube-apiserver"),
+    etcd: env.cluster.pid("etcd"),
+  });
+  const other = otherLoad();
+  /** CPU of the window so far, given the client's CPU seconds. */
+  const cpu = (client: number): RunCpu => {
+    const s = server.read();
+    const apiserver = s.apiserver ?? Number.NaN;
+    const etcd = s.etcd ?? Number.NaN;
+    const o = other.read(apiserver + etcd + client);
+    return {
+      apiserver,
+      etcd,
+      client: Math.round(client * 100) / 100,
+      otherOnMachine: o.otherCpuSeconds,
+      windowSeconds: o.windowSeconds,
+    };
+  };
+  return { env, tracker, createMs, cpu };
 }
-
-const ms = (x: number) => `${(x / 1000).toFixed(2)} s`;
 
 async function progressUntil<T>(
   done: Promise<T>,
   report: () => string,
   log: (line: string) => void,
 ): Promise<T> {
-  const timer = setInterval(() => log(`    … ${report()}`), 10_000);
+  const timer = setInterval(() => log(`    … ${report()}`), 15_000);
   try {
     return await done;
   } finally {
@@ -121,7 +170,7 @@ async function progressUntil<T>(
 export async function baselineConvergence(
   options: ConvergenceOptions,
 ): Promise<BaselineConvergence> {
-  const { env, tracker, createMs } = await prepare("baseline", options);
+  const { env, tracker, createMs, cpu: cpuSoFar } = await prepare("baseline", options);
   try {
     const started = performance.now();
     const child = spawn(process.execPath, [join(REPO_ROOT, "bench", "baseline.ts")], {
@@ -152,11 +201,17 @@ export async function baselineConvergence(
     );
     const code = await exited;
     if (code !== 0) throw new Error(`the baseline exited with ${code}`);
-    const report = JSON.parse(out) as { requests: Record<string, number> };
+    const report = JSON.parse(out) as { requests: Record<string, number>; cpuSeconds: number };
+    const cpu = cpuSoFar(report.cpuSeconds);
+    const wallMs = finished - started;
+    options.log(
+      `  baseline N=${options.n}: converged in ${ms(wallMs)}; CPU s ${JSON.stringify(cpu)}`,
+    );
     return {
       n: options.n,
       createMs,
-      wallMs: finished - started,
+      wallMs,
+      cpu,
       requests: report.requests,
       writes: writesIn(report.requests),
     };
@@ -169,8 +224,8 @@ export async function baselineConvergence(
 export async function operatorConvergence(
   options: ConvergenceOptions,
 ): Promise<OperatorConvergence> {
-  const { env, tracker, createMs } = await prepare("operator", options);
-  const start = (resyncPeriod: string, label: string) =>
+  const { env, tracker, createMs, cpu: cpuSoFar } = await prepare("operator", options);
+  const start = (label: string, resyncPeriod: string, nodeArgs = options.nodeArgs) =>
     OperatorProcess.start({
       command: options.operatorCommand,
       kubeconfigPath: env.cluster.kubeconfigPath,
@@ -178,9 +233,9 @@ export async function operatorConvergence(
       workers: options.workers,
       resyncPeriod,
       logPath: join(LOG_DIR, `operator-${options.n}-${label}.log`),
-      ...(options.nodeArgs ? { nodeArgs: options.nodeArgs } : {}),
+      ...(nodeArgs ? { nodeArgs } : {}),
     });
-  let operator = await start("10m", "converge");
+  let operator = await start("converge", "10m");
   try {
     let readyAt: number | undefined;
     void operator.waitReady().then((at) => {
@@ -192,38 +247,42 @@ export async function operatorConvergence(
       options.log,
     );
     const wallMs = finished - operator.startedAt;
+    const cpu = cpuSoFar(cpuSecondsOf(operator.pid) ?? Number.NaN);
     await tracker.stop();
     // Idle: every event the convergence caused has been reconciled; then a quiet second.
     await operator.waitIdle(options.n);
     await sleep(1000);
-    const after = await operator.waitIdle(options.n);
-    const samples = after.samples;
+    const { samples } = await operator.waitIdle(options.n);
     const requests = requestsOf(samples);
     const reconciles = sumOf(samples, "controller_runtime_reconcile_total");
-    const fp = footprint(samples);
+    const fp = footprint(samples, operator.pid);
+    await sleep(SETTLE_MS);
+    const settled = footprint((await operator.waitIdle(options.n)).samples, operator.pid);
     options.log(
-      `  operator N=${options.n}: converged in ${ms(wallMs)}, ${reconciles} reconciles, RSS ${(fp.rssBytes / 2 ** 20).toFixed(0)} MiB`,
+      `  operator N=${options.n}: converged in ${ms(wallMs)}, ${reconciles} reconciles; RSS ${mib(fp.rssBytes)} (peak ${mib(fp.peakRssBytes)}, settled ${mib(settled.rssBytes)}); CPU s ${JSON.stringify(cpu)}`,
     );
     if (options.nodeArgs?.some((a) => a.startsWith("--heapsnapshot-signal"))) {
       operator.signal("SIGUSR2");
-      await sleep(5000 + options.n * 2);
+      await sleep(10_000 + options.n * 4);
     }
     const converged = {
       n: options.n,
       createMs,
       wallMs,
       readyMs: (readyAt ?? Number.NaN) - operator.startedAt,
+      cpu,
       requests,
       writes: writesIn(requests),
       reconciles,
       applies: byLabel(samples, "stateless_operator_apply_total", "outcome"),
       footprint: fp,
+      settled,
       cpuSecondsPer1000Reconciles: (fp.cpuSeconds / reconciles) * 1000,
     };
     await operator.stop();
 
     // Restart against N converged apps: start-up, the first pass and a periodic resync, all without writes.
-    operator = await start(`${RESYNC_PERIOD_S}s`, "restart");
+    operator = await start("restart", `${RESYNC_PERIOD_S}s`);
     const readyAt2 = await operator.waitReady();
     const firstPass = await operator.waitIdle(options.n);
     const firstRequests = requestsOf(firstPass.samples);
@@ -242,17 +301,31 @@ export async function operatorConvergence(
       resyncRequests,
       cpuSecondsPer1000NoopReconciles:
         ((sumOf(resync.samples, "process_cpu_seconds_total") - firstCpu) / resyncReconciles) * 1000,
-      footprint: footprint(resync.samples),
+      footprint: footprint(resync.samples, operator.pid),
+    };
+    await operator.stop();
+    options.log(
+      `  operator N=${options.n}: restart ready in ${ms(restart.readyMs)}, first pass done in ${ms(restart.firstPassMs)} with ${restart.firstPassWrites} writes; resync of ${resyncReconciles} apps: ${restart.resyncWrites} writes; RSS ${mib(restart.footprint.rssBytes)} (peak ${mib(restart.footprint.peakRssBytes)})`,
+    );
+
+    // The same restart with a small young generation, as a memory-limited pod would run it.
+    const tunedArgs = [...(options.nodeArgs ?? []), ...TUNED_NODE_ARGS];
+    operator = await start("restart-tuned", "10m", tunedArgs);
+    const tunedPass = await operator.waitIdle(options.n);
+    await sleep(SETTLE_MS);
+    const tuned = {
+      nodeArgs: TUNED_NODE_ARGS,
+      firstPassMs: tunedPass.at - operator.startedAt,
+      writes: writesIn(requestsOf(tunedPass.samples)),
+      footprint: footprint((await operator.waitIdle(options.n)).samples, operator.pid),
     };
     options.log(
-      `  operator N=${options.n}: restart ready in ${ms(restart.readyMs)}, first pass done in ${ms(restart.firstPassMs)} with ${restart.firstPassWrites} writes; resync of ${resyncReconciles} apps: ${restart.resyncWrites} writes`,
+      `  operator N=${options.n}: restart with ${TUNED_NODE_ARGS.join(" ")}: RSS ${mib(tuned.footprint.rssBytes)} (peak ${mib(tuned.footprint.peakRssBytes)}), heap used ${mib(tuned.footprint.heapUsedBytes)}`,
     );
-    return { ...converged, restart };
+    return { ...converged, restart, tunedRestart: tuned };
   } finally {
     await operator.stop();
     await tracker.stop();
     await env.stop();
   }
 }
-
-export type { BenchCluster };
