@@ -5,7 +5,7 @@ import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { stringify } from "yaml";
 import { NAMESPACE, SERVICE_ACCOUNT } from "../../../scripts/install/index.ts";
-import { kubectl, kubectlOk } from "../../integration/install/kubectl.ts";
+import { kubectl, kubectlOk, splitPolicies } from "../../integration/install/kubectl.ts";
 import {
   baseEnv,
   type OperatorProcess,
@@ -58,7 +58,8 @@ async function canI(access: Access): Promise<boolean> {
 describe("the install on a full control plane", () => {
   let ns = "";
   beforeAll(async () => {
-    const r = await kubectl(["apply", "--server-side", "-f", join(root, "dist/install.yaml")]);
+    const { workload } = splitPolicies(join(root, "dist/install.yaml"));
+    const r = await kubectl(["apply", "--server-side", "-f", workload]);
     expect(r.code, r.stderr).toBe(0);
     await kubectlOk(["wait", "--for=condition=Established", "crd/statelessapps.twelvefactor.dev"]);
     ns = await createTestNamespace("install");

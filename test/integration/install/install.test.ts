@@ -5,7 +5,7 @@ import { join, relative, resolve } from "node:path";
 import { beforeAll, describe, expect, test } from "vitest";
 import { installObjects, NAMESPACE, namespacedObjects } from "../../../scripts/install/index.ts";
 import { createTestNamespace } from "../../support/cluster.ts";
-import { kubectl, kubectlOk, parseObjects } from "./kubectl.ts";
+import { kubectl, kubectlOk, parseObjects, splitPolicies } from "./kubectl.ts";
 
 type Json = Record<string, unknown>;
 
@@ -15,13 +15,13 @@ const nameOf = (o: Json) => (o.metadata as { name: string }).name;
 const namespaceOf = (o: Json) => (o.metadata as { namespace?: string }).namespace;
 const idOf = (o: Json) => `${o.kind}/${namespaceOf(o) ?? ""}/${nameOf(o)}`;
 const byId = (objects: Json[]) => new Map(objects.map((o) => [idOf(o), o]));
-/** Objects other test files also apply (the CRD, the policies): their versions may move meanwhile. */
-const shared = (o: Json) =>
-  o.kind === "CustomResourceDefinition" || String(o.kind).startsWith("ValidatingAdmissionPolicy");
+/** Objects other test files also apply (the CRD): its version may move meanwhile. */
+const shared = (o: Json) => o.kind === "CustomResourceDefinition";
+const { workload, policies } = splitPolicies(dist);
 
-/** The live objects of the install with their resourceVersions. */
+/** The live objects of the install (but the policies) with their resourceVersions. */
 async function liveVersions(): Promise<Map<string, string>> {
-  const list = JSON.parse(await kubectlOk(["get", "-f", dist, "-o", "json"])) as {
+  const list = JSON.parse(await kubectlOk(["get", "-f", workload, "-o", "json"])) as {
     items: Json[];
   };
   return new Map(
@@ -30,6 +30,12 @@ async function liveVersions(): Promise<Map<string, string>> {
       .map((o) => [idOf(o), (o.metadata as { resourceVersion: string }).resourceVersion]),
   );
 }
+
+/** Client-side apply over server-side-applied objects notes the missing annotation; nothing else. */
+const warningsIn = (stderr: string) =>
+  stderr
+    .split("\n")
+    .filter((line) => /warning/i.test(line) && !line.includes("last-applied-configuration"));
 
 describe("kubectl kustomize", () => {
   test("manifests/default builds exactly the objects of dist/install.yaml", async () => {
@@ -54,7 +60,7 @@ describe("kubectl kustomize", () => {
 describe("dist/install.yaml", () => {
   let firstApply = "";
   beforeAll(async () => {
-    const r = await kubectl(["apply", "--server-side", "-f", dist]);
+    const r = await kubectl(["apply", "--server-side", "-f", workload]);
     expect(r.code, r.stderr).toBe(0);
     firstApply = r.stderr;
   });
@@ -67,34 +73,50 @@ describe("dist/install.yaml", () => {
     expect(namespaceOf(deployment)).toBe(NAMESPACE);
   });
 
-  test("passes server-side dry-run, with server-side and with client-side apply", async () => {
+  test("passes server-side dry-run whole, with server-side and with client-side apply", async () => {
     for (const args of [
-      ["apply", "--server-side", "--dry-run=server", "-f", dist],
+      // --force-conflicts: the policies test owns the policies' atomic match structs (see splitPolicies).
+      ["apply", "--server-side", "--force-conflicts", "--dry-run=server", "-f", dist],
       ["apply", "--dry-run=server", "-f", dist],
     ]) {
       const r = await kubectl(args);
       expect(r.code, r.stderr).toBe(0);
-      // Client-side apply over server-side-applied objects notes the missing annotation; nothing else.
-      const warnings = r.stderr
-        .split("\n")
-        .filter((line) => /warning/i.test(line) && !line.includes("last-applied-configuration"));
-      expect(warnings).toEqual([]);
+      expect(warningsIn(r.stderr)).toEqual([]);
+      expect(r.stdout.split("\n").filter((l) => l !== "")).toHaveLength(installObjects().length);
     }
+    const p = await kubectl([
+      "apply",
+      "--server-side",
+      "--force-conflicts",
+      "--dry-run=server",
+      "-f",
+      policies,
+    ]);
+    expect(p.code, p.stderr).toBe(0);
+    expect(p.stdout).toMatch(
+      /validatingadmissionpolicy\S*\/twelvefactor-processes serverside-applied/,
+    );
   });
 
   test("a second apply changes nothing: kubectl diff is empty, no resourceVersion moves", async () => {
     const before = await liveVersions();
-    expect(before.size).toBe(installObjects().filter((o) => !shared(o)).length);
-    const again = await kubectl(["apply", "--server-side", "-f", dist]);
+    expect(before.size).toBe(
+      installObjects().filter(
+        (o) => !shared(o) && !String(o.kind).startsWith("ValidatingAdmissionPolicy"),
+      ).length,
+    );
+    const again = await kubectl(["apply", "--server-side", "-f", workload]);
     expect(again.code, again.stderr).toBe(0);
     expect(await liveVersions()).toEqual(before);
-    const diff = await kubectl(["diff", "--server-side", "-f", dist]);
+    const diff = await kubectl(["diff", "--server-side", "-f", workload]);
     expect(diff.stdout).toBe("");
     expect(diff.code, diff.stderr).toBe(0);
   });
 
   test("kubectl apply -k manifests/default is the same install: nothing to change", async () => {
-    const diff = await kubectl(["diff", "--server-side", "-k", join(root, "manifests/default")]);
+    const built = join(mkdtempSync(join(tmpdir(), "kustomized-")), "default.yaml");
+    writeFileSync(built, await kubectlOk(["kustomize", join(root, "manifests/default")]));
+    const diff = await kubectl(["diff", "--server-side", "-f", splitPolicies(built).workload]);
     expect(diff.stdout).toBe("");
     expect(diff.code, diff.stderr).toBe(0);
   });

@@ -1,6 +1,10 @@
 // Runs the tier's kubectl (with its built-in kustomize) against the tier's cluster, as admin or another user.
 import { execFile } from "node:child_process";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { parseAllDocuments } from "yaml";
+import { toYamlDocuments } from "../../../src/cli/yaml.ts";
 import { providedCluster } from "../../support/cluster.ts";
 
 export interface KubectlResult {
@@ -50,4 +54,23 @@ export function parseObjects(text: string): Record<string, unknown>[] {
   return parseAllDocuments(text)
     .map((d) => d.toJS() as Record<string, unknown> | null)
     .filter((o): o is Record<string, unknown> => o !== null);
+}
+
+const isPolicy = (o: Record<string, unknown>) =>
+  String(o.kind).startsWith("ValidatingAdmissionPolicy");
+
+/**
+ * Splits an install file for a cluster that other test files share: the admission policies are
+ * also applied (with force) by the policies test, and `matchConstraints` / `matchResources` are
+ * atomic structs the API server defaults, so a second field manager applying the same value still
+ * conflicts. The rest is applied for real; the policies only in a server-side dry run.
+ */
+export function splitPolicies(file: string): { workload: string; policies: string } {
+  const objects = parseObjects(readFileSync(file, "utf8"));
+  const dir = mkdtempSync(join(tmpdir(), "install-split-"));
+  const workload = join(dir, "workload.yaml");
+  const policies = join(dir, "policies.yaml");
+  writeFileSync(workload, toYamlDocuments(objects.filter((o) => !isPolicy(o))));
+  writeFileSync(policies, toYamlDocuments(objects.filter(isPolicy)));
+  return { workload, policies };
 }

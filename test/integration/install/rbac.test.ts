@@ -12,7 +12,7 @@ import {
   printClusterLogsOnFailure,
   uniqueName,
 } from "../../support/cluster.ts";
-import { kubectl, kubectlOk } from "./kubectl.ts";
+import { kubectl, kubectlOk, splitPolicies } from "./kubectl.ts";
 import { baseEnv, type OperatorProcess, startOperatorProcess } from "./operator-process.ts";
 
 type Json = Record<string, unknown>;
@@ -230,7 +230,8 @@ async function stopCleanly(s: Scenario): Promise<void> {
 describe("the cluster-wide install (ClusterRole)", () => {
   let scenario: Scenario | undefined;
   beforeAll(async () => {
-    const apply = await kubectl(["apply", "--server-side", "-f", join(root, "dist/install.yaml")]);
+    const { workload } = splitPolicies(join(root, "dist/install.yaml"));
+    const apply = await kubectl(["apply", "--server-side", "-f", workload]);
     expect(apply.code, apply.stderr).toBe(0);
     await kubectlOk(["wait", "--for=condition=Established", "crd/statelessapps.twelvefactor.dev"]);
     const apps = await createTestNamespace("rbac");
