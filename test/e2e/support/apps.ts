@@ -21,6 +21,7 @@ export type ProcessSpec = {
   replicas?: number;
   ports?: { name: string; containerPort: number; servicePort?: number }[];
   command?: string[];
+  [field: string]: unknown;
 };
 
 export type AppSpec = {
