@@ -110,7 +110,7 @@ export async function reconcileApp(
         live.set(childId(object), await applyChild(object, cached, { steady, raw, deps, ctx }));
       } catch (error) {
         if (classifyError(error) !== ErrorKind.permanent) throw error;
-        applyError = `${kind} ${object.metadata?.name}: ${String(describeError(error).message ?? "rejected by the API server")}`;
+        applyError = `${kind} ${object.metadata?.name}: ${String(describeError(error).err ?? "rejected by the API server")}`;
         ctx.logger.warn(
           { kind, name: object.metadata?.name, ...describeError(error) },
           "child rejected",
