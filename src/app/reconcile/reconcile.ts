@@ -29,7 +29,7 @@ import {
   LABEL_COMPONENT,
   LABEL_INSTANCE,
 } from "../render/index.ts";
-import { ConditionType, computeStatus } from "../status/index.ts";
+import { ConditionType, computeStatus, conditionTime } from "../status/index.ts";
 import { resolveBindings } from "./bindings.ts";
 import { CHILD_KINDS, type ChildKind, OWNER_INDEX, type ReconcileDeps } from "./deps.ts";
 import { forbiddenAdditions, type JsonPatchOp } from "./forbidden.ts";
@@ -66,7 +66,7 @@ export async function reconcileApp(
 ): Promise<Action> {
   const raw = deps.apps.get(key);
   if (raw === undefined || raw.metadata?.deletionTimestamp !== undefined) return awaitChange();
-  const now = new Date(deps.clock.now()).toISOString();
+  const now = conditionTime(deps.clock.now());
 
   const parsed = parseStatelessApp(raw);
   if (!parsed.ok) {

@@ -41,6 +41,16 @@ export function settleConditions(
   });
 }
 
+/**
+ * A condition's transition time as the API server writes metav1.Time: RFC 3339 in whole seconds.
+ * Sub-second stamps would make two reconciles of one unchanged state differ (a second status
+ * write whenever a reconcile runs before its own last write reached the cache); whole seconds
+ * make them identical within the same second, so the applier's last-write memo skips the repeat.
+ */
+export function conditionTime(epochMs: number): string {
+  return new Date(Math.floor(epochMs / 1000) * 1000).toISOString().replace(".000Z", "Z");
+}
+
 /** Truncates a message to what a condition holds, on a character boundary. */
 export function conditionMessage(text: string, max = 1024): string {
   return text.length <= max ? text : `${text.slice(0, max - 1)}…`;

@@ -10,5 +10,6 @@ export {
   type ConditionDraft,
   ConditionType,
   conditionMessage,
+  conditionTime,
   settleConditions,
 } from "./conditions.ts";
