@@ -28,6 +28,7 @@ const USAGE = `usage: npm run bench -- [options]
                      a subset of the runs
   --workers=4        the operator's WORKERS and the baseline's concurrency
   --source           run the operator from src/ (type stripping) instead of compiled JS
+  --operator=FILE    run this CLI entry point instead (e.g. a patched build, for A/B runs)
   --profile          operator runs with --cpu-prof and a heap snapshot after convergence
                      (bench/results/profiles)
   --save             also copy the results to bench/last/ (committed figures)
@@ -52,6 +53,7 @@ async function main(): Promise<number> {
       only: { type: "string" },
       workers: { type: "string", default: "4" },
       source: { type: "boolean", default: false },
+      operator: { type: "string" },
       profile: { type: "boolean", default: false },
       save: { type: "boolean", default: false },
       verbose: { type: "boolean", default: false },
@@ -79,8 +81,17 @@ async function main(): Promise<number> {
 
   log("bench: control-plane binaries (built on first use; this can take a while) …");
   await ensureBinaries(tierBinaries.integration, { log });
-  log(values.source ? "bench: running the operator from src/" : "bench: compiling the operator …");
-  const operatorCommand = values.source ? sourceCommand() : await compileOperator();
+  let operatorCommand: string[];
+  if (values.operator !== undefined) {
+    log(`bench: running the operator from ${values.operator}`);
+    operatorCommand = [values.operator];
+  } else if (values.source) {
+    log("bench: running the operator from src/");
+    operatorCommand = sourceCommand();
+  } else {
+    log("bench: compiling the operator …");
+    operatorCommand = await compileOperator();
+  }
   const profileDir = join(RESULTS_DIR, "profiles");
   const nodeArgs = values.profile
     ? [
@@ -129,7 +140,7 @@ async function main(): Promise<number> {
       loadAverageBefore: loadBefore.map((x) => Math.round(x * 100) / 100),
       loadAverageAfter: loadavg().map((x) => Math.round(x * 100) / 100),
       workers,
-      operatorBuild: values.source ? "source" : "compiled",
+      operatorBuild: values.operator ?? (values.source ? "source" : "compiled"),
       durationS: Math.round((performance.now() - started) / 1000),
       method: METHOD,
     },

@@ -15,7 +15,8 @@ export interface BenchResult {
     readonly loadAverageBefore: readonly number[];
     readonly loadAverageAfter: readonly number[];
     readonly workers: number;
-    readonly operatorBuild: "compiled" | "source";
+    /** "compiled", "source", or the entry point given with --operator. */
+    readonly operatorBuild: string;
     readonly durationS: number;
     readonly method: readonly string[];
   };

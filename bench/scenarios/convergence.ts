@@ -311,6 +311,7 @@ export async function operatorConvergence(
     // The same restart with a small young generation, as a memory-limited pod would run it.
     const tunedArgs = [...(options.nodeArgs ?? []), ...TUNED_NODE_ARGS];
     operator = await start("restart-tuned", "10m", tunedArgs);
+    await operator.waitReady();
     const tunedPass = await operator.waitIdle(options.n);
     await sleep(SETTLE_MS);
     const tuned = {
