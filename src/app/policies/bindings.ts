@@ -31,10 +31,13 @@ export function renderBinding(
     spec: {
       policyName,
       validationActions: plan.actions,
+      // Defaults written out, as in the policies: matchResources is atomic.
       matchResources: {
+        matchPolicy: "Equivalent",
         namespaceSelector: {
           matchExpressions: [{ key: ENFORCE_LABEL, operator: "In", values: plan.modes }],
         },
+        objectSelector: {},
       },
     },
   };

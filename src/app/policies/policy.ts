@@ -29,6 +29,7 @@ function resourceRules(targets: readonly Target[]): Json[] {
       apiVersions: ["*"],
       operations: ["CREATE", "UPDATE"],
       resources: [...resources].sort(),
+      scope: "*",
     }));
 }
 
@@ -49,7 +50,14 @@ export function renderPolicy(options: PolicyOptions): Json {
     metadata: { name, labels: options.labels },
     spec: {
       failurePolicy: "Fail",
-      matchConstraints: { resourceRules: resourceRules(rules.flatMap((r) => r.targets)) },
+      // The API server's defaults, written out: matchConstraints is atomic, so a second apply tool
+      // (two GitOps controllers, kubectl) would conflict over fields it only sees as defaulted.
+      matchConstraints: {
+        matchPolicy: "Equivalent",
+        namespaceSelector: {},
+        objectSelector: {},
+        resourceRules: resourceRules(rules.flatMap((r) => r.targets)),
+      },
       variables: [
         ...policyVariables,
         ...rules.map((r) => ({ name: ruleVariable(r), expression: ruleExpression(r) })),
