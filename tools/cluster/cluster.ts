@@ -45,6 +45,14 @@ export type UnexpectedExit = {
 };
 
 /** Names of the fake nodes kwok manages. */
+/** Resources of each fake node. */
+const NODE_RESOURCES = {
+  cpu: "32",
+  memory: "256Gi",
+  pods: "110",
+  "ephemeral-storage": "100Gi",
+} as const;
+
 export function nodeName(index: number): string {
   return `kwok-node-${index}`;
 }
@@ -266,6 +274,9 @@ export class Cluster {
           },
         },
         spec: {},
+        // What kwokctl's node template offers, plus ephemeral-storage: without it, a pod that
+        // requests disk (bounded emptyDir scratch) is never scheduled.
+        status: { capacity: NODE_RESOURCES, allocatable: NODE_RESOURCES },
       });
       if (res.status !== 201 && res.status !== 409) {
         throw new Error(`creating node ${name}: HTTP ${res.status} ${res.body}`);
