@@ -1,0 +1,280 @@
+// Scenarios 3 and 4: kube-apiserver and etcd restarts, and a frozen API server, on a cluster of this file's own.
+
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { type Cluster, startCluster } from "../../tools/cluster/index.ts";
+import {
+  type App,
+  childProblems,
+  PASSWORD,
+  redisSecret,
+  secretLeaks,
+  statelessApp,
+  waitConverged,
+  webWorkerSpec,
+} from "./support/apps.ts";
+import { Kube } from "./support/kube.ts";
+import { sumOf } from "./support/metrics.ts";
+import { startInProcessOperator } from "./support/operator-inprocess.ts";
+import { type LogLine, OperatorProcess } from "./support/operator-process.ts";
+import { createNamespace, installCrd, sleep } from "./support/setup.ts";
+import { reportNote, reportRecovery, seconds, stopwatch } from "./support/summary.ts";
+
+/** How long each component stays down. */
+const OUTAGE_MS = 15_000;
+
+let cluster: Cluster;
+let kube: Kube;
+
+beforeAll(async () => {
+  cluster = await startCluster({
+    tier: "e2e",
+    log: (line) => console.error(`[faults] ${line}`),
+    // kwok marks pods Ready once, when they start: a node that turned NotReady while the API
+    // server was frozen would leave its pods unready for good. Real kubelets report again.
+    extraArgs: { "kube-controller-manager": ["--node-monitor-grace-period=300s"] },
+  });
+  // Short request timeouts: the user's requests during an outage fail fast and are retried.
+  kube = new Kube(cluster.kubeconfigPath, { timeoutMs: 5_000 });
+  await installCrd(kube);
+}, 180_000);
+afterAll(async () => {
+  if (cluster === undefined) return;
+  if (cluster.unexpectedExits.length > 0) {
+    console.error(`components died during the run:\n${cluster.logTails(40)}`);
+  }
+  await cluster.stop();
+});
+
+/**
+ * A user who keeps changing apps — creating new ones, or giving existing ones a new image —
+ * retrying each change until the API server takes it (as a GitOps tool would).
+ */
+class User {
+  readonly changes: { what: string; firstTriedAt: number; doneAt: number; retries: number }[] = [];
+  readonly #ns: string;
+  readonly #existing: string[];
+  #running = true;
+  readonly #done: Promise<void>;
+
+  readonly #mode: "create" | "edit";
+
+  constructor(ns: string, mode: "create" | "edit", existing: readonly string[]) {
+    this.#ns = ns;
+    this.#mode = mode;
+    this.#existing = [...existing];
+    this.#done = this.#run();
+  }
+
+  async stop(): Promise<void> {
+    this.#running = false;
+    await this.#done;
+  }
+
+  async #run(): Promise<void> {
+    for (let n = 0; this.#running; n++) {
+      const created = `new-${String(n).padStart(2, "0")}`;
+      const edited = this.#existing[n % this.#existing.length] ?? "";
+      const change =
+        this.#mode === "create"
+          ? {
+              what: `create ${created}`,
+              app: statelessApp(this.#ns, created, webWorkerSpec({ web: 1 })),
+            }
+          : {
+              what: `image ${edited}`,
+              app: statelessApp(
+                this.#ns,
+                edited,
+                webWorkerSpec({ image: `registry.example.com/shop:${n}.0.0` }),
+              ),
+            };
+      const firstTriedAt = Date.now();
+      let retries = 0;
+      for (;;) {
+        try {
+          await kube.apply(change.app);
+          break;
+        } catch {
+          retries++;
+          await sleep(500);
+        }
+      }
+      if (this.#mode === "create") this.#existing.push(created);
+      this.changes.push({ what: change.what, firstTriedAt, doneAt: Date.now(), retries });
+      await sleep(300);
+    }
+  }
+}
+
+async function seed(ns: string, count: number): Promise<string[]> {
+  await kube.apply(redisSecret(ns));
+  const names = Array.from({ length: count }, (_, i) => `app-${i}`);
+  for (const name of names) await kube.apply(statelessApp(ns, name, webWorkerSpec({ web: 1 })));
+  await waitConverged(kube, ns, { names });
+  return names;
+}
+
+/**
+ * The delay each reflector chose for its first relist after a 410 Gone (what a restarted API
+ * server answers a watch from before the restart).
+ */
+function firstGoneDelays(logs: readonly LogLine[]): Record<string, number> {
+  const delays: Record<string, number> = {};
+  for (const l of logs) {
+    const expired = typeof l.msg === "string" && l.msg.includes("expired (410); relisting");
+    if (expired && typeof l.reflector === "string" && !(l.reflector in delays)) {
+      delays[l.reflector] = Number(l.delay);
+    }
+  }
+  return delays;
+}
+
+/** Filled by the kube-apiserver restart scenario, checked by 3c. */
+let firstRelistDelays: Record<string, number> | undefined;
+
+describe.sequential("control-plane faults", () => {
+  for (const component of ["kube-apiserver", "etcd"] as const) {
+    test(`3. ${component} stopped for ${OUTAGE_MS / 1000} s while apps are created and edited; the running operator catches up`, {
+      timeout: 240_000,
+    }, async ({ annotate }) => {
+      const ns = await createNamespace(kube, component === "etcd" ? "etcd" : "apiserver");
+      const operator = await OperatorProcess.start({
+        name: component,
+        kubeconfig: cluster.kubeconfigPath,
+        namespaces: [ns],
+        // No periodic resync to hide a watch that never came back.
+        env: { RESYNC_PERIOD: "1h" },
+      });
+      try {
+        const names = await seed(ns, 5);
+        const pid = operator.pid;
+        const users = [new User(ns, "create", names), new User(ns, "edit", names)];
+        await sleep(2_000);
+
+        await cluster.stopComponent(component);
+        await sleep(OUTAGE_MS);
+        await cluster.startComponent(component);
+        const back = stopwatch();
+        // Changes after the outage too.
+        await sleep(3_000);
+        for (const user of users) await user.stop();
+        const changes = users.flatMap((u) => u.changes);
+        const delayed = changes.filter((c) => c.retries > 0).length;
+        expect(delayed).toBeGreaterThan(0);
+
+        const apps = await waitConverged(kube, ns, { timeoutMs: 180_000 });
+        await reportRecovery(annotate, "converged after restart", back.elapsed());
+        expect(apps.length).toBe(
+          names.length + changes.filter((c) => c.what.startsWith("create")).length,
+        );
+        expect(await childProblems(kube, ns)).toEqual([]);
+        // The last image each edited app was given is what its Deployments run.
+        for (const a of apps) {
+          const d = await kube.get<{
+            spec: { template: { spec: { containers: { image: string }[] } } };
+          }>("Deployment", ns, `${a.metadata.name}-web`);
+          expect(d?.spec.template.spec.containers[0]?.image, a.metadata.name).toBe(a.spec.image);
+        }
+
+        // The same process all along: its watches came back by themselves.
+        expect(operator.pid).toBe(pid);
+        expect(operator.running).toBe(true);
+        const m = await operator.metrics();
+        const restarts = sumOf(m, "stateless_operator_informer_watch_restarts_total");
+        if (component === "kube-apiserver") {
+          // Every watch broke; etcd's outage, by contrast, the API server's watch cache hides.
+          expect(restarts).toBeGreaterThan(0);
+          expect(
+            sumOf(m, "rest_client_requests_total", {
+              code: (c) => c === "<error>" || c.startsWith("5"),
+            }),
+          ).toBeGreaterThan(0);
+          // A restarted API server has a fresh watch cache: old resourceVersions are gone (410).
+          firstRelistDelays = firstGoneDelays(operator.logs());
+          expect(Object.keys(firstRelistDelays).length).toBeGreaterThan(0);
+        }
+        await reportNote(
+          annotate,
+          `${changes.length} changes (${delayed} held up by the outage), ${restarts} watch restarts`,
+        );
+        expect(
+          await secretLeaks(kube, {
+            namespaces: [ns],
+            outputs: [{ name: operator.name, text: operator.output() }],
+          }),
+        ).toEqual([]);
+      } finally {
+        await operator.stop();
+      }
+    });
+  }
+
+  // Known bug (src/runtime/reflector.ts, #goneDelay): "the first 410 relists at once (expected
+  // after a long disconnect)" is decided by `backoff.attempts === 0`, but the connection errors
+  // of the outage itself have already counted as attempts. So after an API server restart every
+  // watch's first 410 waits out the grown backoff (30 s and more here) before relisting: the
+  // operator is blind that long after the API server is back. `.fails` keeps the suite green
+  // while the bug stands and turns red once it is fixed: then drop `.fails`.
+  test.fails("known bug: after the kube-apiserver restart, each watch's first 410 relists at once", ({
+    expect,
+  }) => {
+    const delays = firstRelistDelays ?? {};
+    expect(delays).toEqual(Object.fromEntries(Object.keys(delays).map((r) => [r, 0])));
+  });
+
+  test("4. watch stall: kube-apiserver frozen (SIGSTOP) past the inactivity timeout; the operator notices, reconnects, catches up", {
+    timeout: 240_000,
+  }, async ({ annotate }) => {
+    // Above the API server's bookmark interval (about 60 s), so a healthy idle watch never
+    // trips it; the frozen server must outlast it.
+    const inactivityTimeoutMs = 65_000;
+    const ns = await createNamespace(kube, "stall");
+    const operator = await startInProcessOperator({
+      name: "stall",
+      kubeconfig: cluster.kubeconfigPath,
+      namespaces: [ns],
+      reflector: { inactivityTimeoutMs },
+    });
+    try {
+      const names = await seed(ns, 3);
+      const stalled = async () =>
+        sumOf(await operator.metrics(), "stateless_operator_informer_watch_restarts_total", {
+          reason: "stalled",
+        });
+      expect(await stalled()).toBe(0);
+
+      cluster.pauseComponent("kube-apiserver");
+      const frozen = stopwatch();
+      await sleep(inactivityTimeoutMs + 10_000);
+      cluster.resumeComponent("kube-apiserver");
+      const frozenMs = frozen.elapsed();
+      const back = stopwatch();
+
+      // Every watch noticed the silence (one per watched resource, more with retries).
+      const reflectors = operator.operator.controller.reflectors.length;
+      const noticed = await stalled();
+      expect(noticed).toBeGreaterThanOrEqual(reflectors);
+      expect(operator.output()).toContain("watch silent past the inactivity timeout");
+
+      await kube.apply(
+        statelessApp(
+          ns,
+          names[0] ?? "",
+          webWorkerSpec({ web: 2, image: "registry.example.com/shop:9.0.0" }),
+        ),
+      );
+      await kube.apply(statelessApp(ns, "after-stall", webWorkerSpec({ web: 1 })));
+      const apps = await waitConverged(kube, ns, { names: [...names, "after-stall"] });
+      await reportRecovery(annotate, "change reconciled after resume", back.elapsed());
+      expect(apps.find((a: App) => a.metadata.name === names[0])?.metadata.generation).toBe(2);
+      expect(await childProblems(kube, ns)).toEqual([]);
+      await reportNote(
+        annotate,
+        `frozen ${seconds(frozenMs)}, ${noticed} stalled watches restarted`,
+      );
+      expect(operator.output()).not.toContain(PASSWORD);
+    } finally {
+      await operator.stop();
+    }
+  });
+});
