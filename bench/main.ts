@@ -157,15 +157,18 @@ async function main(): Promise<number> {
   writeFileSync(jsonPath, json);
   writeFileSync(join(RESULTS_DIR, "latest.json"), json);
   const chartPath = join(RESULTS_DIR, "convergence.svg");
-  writeFileSync(chartPath, chart(result));
+  const hasPoints = result.convergence.some((c) => c.baseline || c.operator);
+  if (hasPoints) writeFileSync(chartPath, chart(result));
   const summaryPath = join(RESULTS_DIR, "summary.md");
   writeFileSync(summaryPath, summary(result));
-  log(`bench: wrote ${jsonPath}, ${chartPath} and ${summaryPath} in ${result.meta.durationS} s`);
+  log(
+    `bench: wrote ${jsonPath}, ${hasPoints ? `${chartPath}, ` : ""}${summaryPath} in ${result.meta.durationS} s`,
+  );
   if (values.save) {
     const last = join(REPO_ROOT, "bench", "last");
     mkdirSync(last, { recursive: true });
     writeFileSync(join(last, "results.json"), json);
-    copyFileSync(chartPath, join(last, "convergence.svg"));
+    if (hasPoints) copyFileSync(chartPath, join(last, "convergence.svg"));
     copyFileSync(summaryPath, join(last, "summary.md"));
     log(`bench: saved the figures to ${last}`);
   }

@@ -34,10 +34,11 @@ export function lineChart(options: {
   const yMax = niceMax(Math.max(...ys) * 1.05);
   const sx = (x: number) =>
     m.left + (x1 === x0 ? plotW / 2 : ((Math.log10(x) - x0) / (x1 - x0)) * plotW);
-  const sy = (y: number) => m.top + plotH - (y / yMax) * plotH;
+  const sy = (y: number) => Math.round((m.top + plotH - (y / yMax) * plotH) * 10) / 10;
   const out: string[] = [];
   out.push(
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="12">`,
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="12" role="img">`,
+    `<title>${esc(options.title)}</title>`,
     `<rect width="${width}" height="${height}" fill="white"/>`,
     `<text x="${m.left}" y="22" font-size="15" font-weight="bold">${esc(options.title)}</text>`,
   );

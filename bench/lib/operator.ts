@@ -44,6 +44,7 @@ export class OperatorProcess {
   readonly #child: ChildProcess;
   readonly #base: string;
   readonly #exited: Promise<number | null>;
+  #maxLagSeconds = 0;
 
   private constructor(child: ChildProcess, port: number, startedAt: number) {
     this.#child = child;
@@ -89,7 +90,18 @@ export class OperatorProcess {
 
   async metrics(): Promise<Sample[]> {
     const res = await fetch(`${this.#base}/metrics`);
-    return parseMetrics(await res.text());
+    const samples = parseMetrics(await res.text());
+    // prom-client resets its event-loop delay histogram on every scrape: keep the maximum seen.
+    const lag = sumOf(samples, "nodejs_eventloop_lag_max_seconds");
+    if (Number.isFinite(lag)) this.#maxLagSeconds = Math.max(this.#maxLagSeconds, lag);
+    return samples;
+  }
+
+  /** The longest event-loop delay seen in the scrapes since the last call (seconds). */
+  takeMaxEventLoopLag(): number {
+    const lag = this.#maxLagSeconds;
+    this.#maxLagSeconds = 0;
+    return lag;
   }
 
   /** Polls /readyz until it answers 200; returns performance.now() then. */

@@ -251,6 +251,7 @@ export function tables(result: BenchResult): Table[] {
         "resync reconciles",
         "resync writes",
         "resync requests",
+        "longest event-loop block: start-up / resync",
       ],
       rows: ops.map(({ n, operator: o }) => [
         String(n),
@@ -260,6 +261,9 @@ export function tables(result: BenchResult): Table[] {
         String(o?.restart.resyncReconciles),
         String(o?.restart.resyncWrites),
         verbs(o?.restart.resyncRequests ?? {}),
+        o === undefined
+          ? "—"
+          : `${o.restart.maxEventLoopLagS.firstPass.toFixed(2)} s / ${o.restart.maxEventLoopLagS.resync.toFixed(2)} s`,
       ]),
     });
   }

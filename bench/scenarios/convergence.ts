@@ -89,6 +89,8 @@ export interface Restart {
   readonly resyncRequests: Record<string, number>;
   /** CPU seconds per 1000 reconciles of unchanged apps (the resync pass). */
   readonly cpuSecondsPer1000NoopReconciles: number;
+  /** Longest event-loop delay during start-up and the first pass, and during the resync (s). */
+  readonly maxEventLoopLagS: { readonly firstPass: number; readonly resync: number };
   readonly footprint: Footprint;
 }
 
@@ -288,6 +290,7 @@ export async function operatorConvergence(
     const firstRequests = requestsOf(firstPass.samples);
     const firstReconciles = sumOf(firstPass.samples, "controller_runtime_reconcile_total");
     const firstCpu = sumOf(firstPass.samples, "process_cpu_seconds_total");
+    const firstPassLag = operator.takeMaxEventLoopLag();
     const resync = await operator.waitIdle(firstReconciles + options.n, 300_000, 200);
     const resyncRequests = delta(firstRequests, requestsOf(resync.samples));
     const resyncReconciles =
@@ -301,11 +304,12 @@ export async function operatorConvergence(
       resyncRequests,
       cpuSecondsPer1000NoopReconciles:
         ((sumOf(resync.samples, "process_cpu_seconds_total") - firstCpu) / resyncReconciles) * 1000,
+      maxEventLoopLagS: { firstPass: firstPassLag, resync: operator.takeMaxEventLoopLag() },
       footprint: footprint(resync.samples, operator.pid),
     };
     await operator.stop();
     options.log(
-      `  operator N=${options.n}: restart ready in ${ms(restart.readyMs)}, first pass done in ${ms(restart.firstPassMs)} with ${restart.firstPassWrites} writes; resync of ${resyncReconciles} apps: ${restart.resyncWrites} writes; RSS ${mib(restart.footprint.rssBytes)} (peak ${mib(restart.footprint.peakRssBytes)})`,
+      `  operator N=${options.n}: restart ready in ${ms(restart.readyMs)}, first pass done in ${ms(restart.firstPassMs)} with ${restart.firstPassWrites} writes; resync of ${resyncReconciles} apps: ${restart.resyncWrites} writes, event loop blocked up to ${restart.maxEventLoopLagS.resync.toFixed(2)} s; RSS ${mib(restart.footprint.rssBytes)} (peak ${mib(restart.footprint.peakRssBytes)})`,
     );
 
     // The same restart with a small young generation, as a memory-limited pod would run it.
