@@ -172,8 +172,17 @@ export class Reflector<T extends KubeObject = KubeObject> {
       ...this.#options.backoff,
     });
     const cursor: Cursor = { resourceVersion: undefined, listedAt: 0, delivered: false };
+    // Consecutive 410s: the first relists at once (the usual end of an outage, whatever the
+    // backoff grew to while the server was away); a 410 right after a relist backs off.
+    let goneBefore = false;
+    const goneDelay = () => {
+      const delay = goneBefore ? backoff.next() : 0;
+      goneBefore = true;
+      return delay;
+    };
     while (!stop.aborted) {
       let delay = 0;
+      let gone = false;
       try {
         if (cursor.resourceVersion === undefined) {
           cursor.resourceVersion = await this.#list(namespace, stop);
@@ -202,7 +211,8 @@ export class Reflector<T extends KubeObject = KubeObject> {
             );
             break;
           case "gone":
-            delay = this.#goneDelay(backoff);
+            gone = true;
+            delay = goneDelay();
             cursor.resourceVersion = undefined;
             log.info({ delay }, "watch resourceVersion expired (410); relisting");
             break;
@@ -216,7 +226,8 @@ export class Reflector<T extends KubeObject = KubeObject> {
         if (cursor.delivered) backoff.reset();
         cursor.delivered = false;
         if (httpStatusOf(err) === 410) {
-          delay = this.#goneDelay(backoff);
+          gone = true;
+          delay = goneDelay();
           cursor.resourceVersion = undefined;
           this.#metrics.watchRestarted?.("gone");
           log.info({ delay }, "resourceVersion expired (410); relisting");
@@ -231,15 +242,9 @@ export class Reflector<T extends KubeObject = KubeObject> {
           );
         }
       }
+      if (!gone) goneBefore = false;
       if (delay > 0) await this.#clock.sleep(delay, stop);
     }
-  }
-
-  /** The first 410 relists at once (expected after a long disconnect); repeated ones back off. */
-  #goneDelay(backoff: Backoff): number {
-    const first = backoff.attempts === 0;
-    const delay = backoff.next();
-    return first ? 0 : delay;
   }
 
   async #list(namespace: string | undefined, signal: AbortSignal): Promise<string> {

@@ -165,6 +165,24 @@ describe("Reflector", () => {
     await reflector.stop();
   });
 
+  test("the first 410 after an outage relists at once, whatever the backoff grew to", async () => {
+    const { clock, source, reflector } = setup();
+    source.onList(page([], "10"), page([], "40"));
+    for (let i = 0; i < 4; i++) source.failNextWatch(new Error("ECONNREFUSED"));
+    source.failNextWatch(new HttpError(410));
+    reflector.start();
+    await flushPromises();
+    for (let i = 0; i < 4; i++) {
+      const next = clock.nextTimerAt();
+      if (next === undefined) throw new Error("no retry scheduled");
+      await clock.advance(next - clock.now());
+    }
+    // The server is back and the old resourceVersion is gone: relisted without waiting.
+    expect(source.listCalls).toHaveLength(2);
+    expect(source.current.options.resourceVersion).toBe("40");
+    await reflector.stop();
+  });
+
   test("a broken watch backs off, then resumes from the last resourceVersion without relisting", async () => {
     const { clock, source, reflector, restarts } = setup();
     source.onList(page([pod("a", "5")], "10"));
