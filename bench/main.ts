@@ -12,12 +12,22 @@ import { RESULTS_DIR } from "./lib/env.ts";
 import { REPO_ROOT } from "./lib/operator.ts";
 import {
   type BenchResult,
+  type ConvergenceRun,
   evaluateTargets,
   formatMarkdown,
   formatText,
+  summarizeRuns,
   tables,
 } from "./lib/report.ts";
-import { baselineConvergence, operatorConvergence } from "./scenarios/convergence.ts";
+import {
+  type BaselineConvergence,
+  baselineConvergence,
+  type ConvergenceOptions,
+  type OperatorConvergence,
+  type OperatorRun,
+  operatorConvergence,
+  operatorRun,
+} from "./scenarios/convergence.ts";
 import { latency } from "./scenarios/latency.ts";
 
 const USAGE = `usage: npm run bench -- [options]
@@ -27,6 +37,9 @@ const USAGE = `usage: npm run bench -- [options]
   --only=latency,convergence,baseline,operator
                      a subset of the runs
   --workers=4        the operator's WORKERS and the baseline's concurrency
+  --repeat=K         convergence runs per N, alternating which side goes first
+                     (default 3 below N=5000, 2 from 5000, 1 with --quick); the ratio is
+                     the median of the runs' ratios
   --source           run the operator from src/ (type stripping) instead of compiled JS
   --operator=FILE    run this CLI entry point instead (e.g. a patched build, for A/B runs)
   --profile          operator runs with --cpu-prof and a heap snapshot after convergence
@@ -38,6 +51,7 @@ const USAGE = `usage: npm run bench -- [options]
 const METHOD = [
   "Control plane: etcd + kube-apiserver (the integration tier), a fresh one for every run, on this machine (loopback).",
   "Apps: one web process, replicas 1, one port: each converges to a Deployment, a Service and a status.",
+  "Each N is measured in several runs (3 below N=5000, 2 at 5000) alternating which side goes first; the table gives the medians and the ratio is the median of the runs' ratios, with its range. Footprint, restart and resync come from the first operator run.",
   "Convergence: the N apps are created first (not timed; nothing else runs); then the operator (or the baseline) process is spawned; the clock runs from the spawn to the last watch event that completes an app (Deployment seen, Service seen, status.observedGeneration == metadata.generation). Process start-up is inside both times.",
   "Baseline: a separate Node process with the operator's transport (client-node auth, keep-alive pool, no client-side rate limit) that lists the apps once and server-side applies each app's Deployment, Service and status (the operator's own render and status code), WORKERS apps in flight; no caches, no watches, no comparison.",
   "Operator: the CLI (`run`) with WORKERS, WATCH_NAMESPACES=<the namespace>, LOG_LEVEL=info, leader election off; requests, reconciles, memory and CPU from its /metrics.",
@@ -54,6 +68,7 @@ async function main(): Promise<number> {
       workers: { type: "string", default: "4" },
       source: { type: "boolean", default: false },
       operator: { type: "string" },
+      repeat: { type: "string" },
       profile: { type: "boolean", default: false },
       save: { type: "boolean", default: false },
       verbose: { type: "boolean", default: false },
@@ -116,14 +131,54 @@ async function main(): Promise<number> {
   }
   const convergence: BenchResult["convergence"][number][] = [];
   for (const n of sizes) {
-    log(`bench: convergence N=${n} …`);
-    const baseline = only.has("baseline") ? await baselineConvergence({ ...common, n }) : undefined;
-    const operator = only.has("operator") ? await operatorConvergence({ ...common, n }) : undefined;
+    const repeats = values.repeat
+      ? Math.max(1, Number(values.repeat))
+      : values.quick
+        ? 1
+        : n >= 5000
+          ? 2
+          : 3;
+    let baseline: BaselineConvergence | undefined;
+    let operator: OperatorConvergence | undefined;
+    const runs: ConvergenceRun[] = [];
+    for (let r = 0; r < repeats; r++) {
+      // Alternate which goes first, so a drift in the machine's load does not favour one side.
+      const operatorFirst = r % 2 === 1;
+      log(`bench: convergence N=${n}, run ${r + 1}/${repeats} …`);
+      const o: ConvergenceOptions = { ...common, n };
+      let b: BaselineConvergence | undefined;
+      let op: OperatorRun | undefined;
+      const runBaseline = async () => {
+        if (only.has("baseline")) b = await baselineConvergence(o);
+      };
+      const runOperator = async () => {
+        if (!only.has("operator")) return;
+        if (operator === undefined) {
+          operator = await operatorConvergence(o);
+          op = operator;
+        } else {
+          op = await operatorRun(o);
+        }
+      };
+      if (operatorFirst) {
+        await runOperator();
+        await runBaseline();
+      } else {
+        await runBaseline();
+        await runOperator();
+      }
+      baseline ??= b;
+      runs.push({
+        order: operatorFirst ? "operator first" : "baseline first",
+        ...(b ? { baselineMs: b.wallMs, baselineCpu: b.cpu } : {}),
+        ...(op ? { operatorMs: op.wallMs, operatorCpu: op.cpu } : {}),
+      });
+    }
     convergence.push({
       n,
       ...(baseline ? { baseline } : {}),
       ...(operator ? { operator } : {}),
-      ...(baseline && operator ? { ratio: operator.wallMs / baseline.wallMs } : {}),
+      ...summarizeRuns(runs),
     });
   }
 
@@ -180,12 +235,12 @@ function chart(result: BenchResult): string {
     {
       name: "baseline",
       color: "#888888",
-      pick: (c: BenchResult["convergence"][number]) => c.baseline?.wallMs,
+      pick: (c: BenchResult["convergence"][number]) => c.baselineMedianMs,
     },
     {
       name: "operator",
       color: "#1f6feb",
-      pick: (c: BenchResult["convergence"][number]) => c.operator?.wallMs,
+      pick: (c: BenchResult["convergence"][number]) => c.operatorMedianMs,
     },
   ].map(({ name, color, pick }) => ({
     name,
@@ -198,7 +253,7 @@ function chart(result: BenchResult): string {
   return lineChart({
     title: "Time to converge N StatelessApps",
     xLabel: "N apps (log scale)",
-    yLabel: "seconds (process spawn → last app converged)",
+    yLabel: "seconds, median of runs (spawn → last app converged)",
     series: series.filter((s) => s.points.length > 0),
     note: `${result.meta.cpus} × ${result.meta.cpuModel}; kube-apiserver ${result.meta.kubernetes}; WORKERS=${result.meta.workers}; ${result.meta.date.slice(0, 10)}`,
   });

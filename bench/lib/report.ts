@@ -1,5 +1,5 @@
 // The benchmark's result: its JSON shape, the targets, and the text and Markdown tables printed from it.
-import type { BaselineConvergence, OperatorConvergence } from "../scenarios/convergence.ts";
+import type { BaselineConvergence, OperatorConvergence, RunCpu } from "../scenarios/convergence.ts";
 import type { LatencyResult } from "../scenarios/latency.ts";
 
 export interface BenchResult {
@@ -21,14 +21,68 @@ export interface BenchResult {
     readonly method: readonly string[];
   };
   readonly latency?: LatencyResult;
-  readonly convergence: readonly {
+  readonly convergence: readonly ({
     readonly n: number;
+    /** The first baseline run, in full. */
     readonly baseline?: BaselineConvergence;
+    /** The first operator run, with footprint, restart and resync. */
     readonly operator?: OperatorConvergence;
-    /** operator wall time / baseline wall time */
-    readonly ratio?: number;
-  }[];
+  } & RunsSummary)[];
   readonly targets: readonly Target[];
+}
+
+/** One repetition: both sides on fresh clusters, back to back. */
+export interface ConvergenceRun {
+  readonly order: "baseline first" | "operator first";
+  readonly baselineMs?: number;
+  readonly operatorMs?: number;
+  readonly baselineCpu?: RunCpu;
+  readonly operatorCpu?: RunCpu;
+}
+
+export interface RunsSummary {
+  readonly runs: readonly ConvergenceRun[];
+  readonly baselineMedianMs?: number;
+  readonly operatorMedianMs?: number;
+  /** Median over runs of operator wall time / baseline wall time. */
+  readonly ratio?: number;
+  readonly ratioMin?: number;
+  readonly ratioMax?: number;
+  /** Median over runs of (apiserver + etcd + client CPU) operator / baseline. */
+  readonly cpuRatio?: number;
+}
+
+const median = (xs: readonly number[]): number | undefined => {
+  if (xs.length === 0) return undefined;
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 === 1 ? s[mid] : ((s[mid - 1] ?? 0) + (s[mid] ?? 0)) / 2;
+};
+
+const cpuTotal = (c: RunCpu) => c.apiserver + c.etcd + c.client;
+
+export function summarizeRuns(runs: readonly ConvergenceRun[]): RunsSummary {
+  const ratios = runs.flatMap((r) =>
+    r.baselineMs !== undefined && r.operatorMs !== undefined ? [r.operatorMs / r.baselineMs] : [],
+  );
+  const cpuRatios = runs.flatMap((r) =>
+    r.baselineCpu !== undefined && r.operatorCpu !== undefined
+      ? [cpuTotal(r.operatorCpu) / cpuTotal(r.baselineCpu)]
+      : [],
+  );
+  const b = median(runs.flatMap((r) => (r.baselineMs === undefined ? [] : [r.baselineMs])));
+  const o = median(runs.flatMap((r) => (r.operatorMs === undefined ? [] : [r.operatorMs])));
+  const ratio = median(ratios);
+  const cpuRatio = median(cpuRatios);
+  return {
+    runs,
+    ...(b === undefined ? {} : { baselineMedianMs: b }),
+    ...(o === undefined ? {} : { operatorMedianMs: o }),
+    ...(ratio === undefined
+      ? {}
+      : { ratio, ratioMin: Math.min(...ratios), ratioMax: Math.max(...ratios) }),
+    ...(cpuRatio === undefined ? {} : { cpuRatio }),
+  };
 }
 
 export interface Target {
@@ -55,7 +109,7 @@ export function evaluateTargets(result: Omit<BenchResult, "targets">): Target[] 
     targets.push({
       name: `convergence N=${c.n}`,
       target: "≤ 1.25 × baseline",
-      value: `${c.ratio.toFixed(2)} ×`,
+      value: `${c.ratio.toFixed(2)} × (median of ${c.runs.length}; ${(c.ratioMin ?? c.ratio).toFixed(2)}–${(c.ratioMax ?? c.ratio).toFixed(2)}; CPU ${c.cpuRatio?.toFixed(2) ?? "—"} ×)`,
       met: c.ratio <= 1.25,
     });
   }
@@ -102,33 +156,37 @@ export function tables(result: BenchResult): Table[] {
   const out: Table[] = [];
   out.push({
     title:
-      "Convergence: N apps created while nothing runs, then the operator (or the baseline) is started; wall time from its process spawn to the last app having its Deployment, Service and status.observedGeneration",
+      "Convergence: N apps created while nothing runs, then the operator (or the baseline) is started; wall time from its process spawn to the last app having its Deployment, Service and status.observedGeneration (medians of the runs)",
     head: [
       "N",
+      "runs",
       "baseline",
       "operator",
-      "ratio",
+      "ratio (range)",
+      "CPU ratio",
       "operator ready",
       "operator writes",
       "reconciles",
-      "create N (excluded)",
     ],
     rows: result.convergence.map((c) => [
       String(c.n),
-      s(c.baseline?.wallMs),
-      s(c.operator?.wallMs),
-      c.ratio === undefined ? "—" : `${c.ratio.toFixed(2)} ×`,
+      String(c.runs.length),
+      s(c.baselineMedianMs),
+      s(c.operatorMedianMs),
+      c.ratio === undefined
+        ? "—"
+        : `${c.ratio.toFixed(2)} × (${(c.ratioMin ?? c.ratio).toFixed(2)}–${(c.ratioMax ?? c.ratio).toFixed(2)})`,
+      c.cpuRatio === undefined ? "—" : `${c.cpuRatio.toFixed(2)} ×`,
       s(c.operator?.readyMs),
       c.operator === undefined
         ? "—"
         : `${c.operator.writes} (baseline ${c.baseline?.writes ?? "—"})`,
       String(c.operator?.reconciles ?? "—"),
-      s(c.operator?.createMs ?? c.baseline?.createMs),
     ]),
   });
   out.push({
     title:
-      "CPU seconds over the same windows (spawn → converged): the cost side, less sensitive than wall time to other load on the machine",
+      "CPU seconds over the same windows (spawn → converged; first run of each N): the cost side, less sensitive than wall time to other load on the machine",
     head: [
       "N",
       "apiserver+etcd (baseline)",

@@ -47,7 +47,8 @@ export interface RunCpu {
   readonly windowSeconds: number;
 }
 
-export interface OperatorConvergence {
+/** One timed operator convergence (what every repetition measures). */
+export interface OperatorRun {
   readonly n: number;
   /** Creating the N apps before the operator starts: not part of wallMs. */
   readonly createMs: number;
@@ -63,10 +64,14 @@ export interface OperatorConvergence {
   readonly applies: Record<string, number>;
   /** Right after convergence (idle queue, a quiet second): caches hold N apps, Deployments and Services. */
   readonly footprint: Footprint;
-  /** The same process after 15 s more of idling (V8 shrinks its heap when idle). */
-  readonly settled: Footprint;
   /** CPU seconds per 1000 reconciles, start-up and convergence included (first pass writes; later ones are no-ops). */
   readonly cpuSecondsPer1000Reconciles: number;
+}
+
+/** The first operator run of an N, with footprint, restart and resync measured after it. */
+export interface OperatorConvergence extends OperatorRun {
+  /** The same process after 15 s more of idling (V8 shrinks its heap when idle). */
+  readonly settled: Footprint;
   readonly restart: Restart;
   /** A second restart with TUNED_NODE_ARGS: start-up and first pass only. */
   readonly tunedRestart: {
@@ -223,9 +228,27 @@ export async function baselineConvergence(
   }
 }
 
+/** Times one operator convergence only (the repetitions after the first). */
+export async function operatorRun(options: ConvergenceOptions): Promise<OperatorRun> {
+  return (await operatorMeasure(options, false)).run;
+}
+
+/** Times one operator convergence, then measures footprint, restart, resync and a tuned restart. */
 export async function operatorConvergence(
   options: ConvergenceOptions,
 ): Promise<OperatorConvergence> {
+  const { run, details } = await operatorMeasure(options, true);
+  if (details === undefined) throw new Error("operator details were not measured");
+  return { ...run, ...details };
+}
+
+async function operatorMeasure(
+  options: ConvergenceOptions,
+  withDetails: boolean,
+): Promise<{
+  run: OperatorRun;
+  details?: Pick<OperatorConvergence, "settled" | "restart" | "tunedRestart">;
+}> {
   const { env, tracker, createMs, cpu: cpuSoFar } = await prepare("operator", options);
   const start = (label: string, resyncPeriod: string, nodeArgs = options.nodeArgs) =>
     OperatorProcess.start({
@@ -258,16 +281,7 @@ export async function operatorConvergence(
     const requests = requestsOf(samples);
     const reconciles = sumOf(samples, "controller_runtime_reconcile_total");
     const fp = footprint(samples, operator.pid);
-    await sleep(SETTLE_MS);
-    const settled = footprint((await operator.waitIdle(options.n)).samples, operator.pid);
-    options.log(
-      `  operator N=${options.n}: converged in ${ms(wallMs)}, ${reconciles} reconciles; RSS ${mib(fp.rssBytes)} (peak ${mib(fp.peakRssBytes)}, settled ${mib(settled.rssBytes)}); CPU s ${JSON.stringify(cpu)}`,
-    );
-    if (options.nodeArgs?.some((a) => a.startsWith("--heapsnapshot-signal"))) {
-      operator.signal("SIGUSR2");
-      await sleep(10_000 + options.n * 4);
-    }
-    const converged = {
+    const converged: OperatorRun = {
       n: options.n,
       createMs,
       wallMs,
@@ -278,9 +292,23 @@ export async function operatorConvergence(
       reconciles,
       applies: byLabel(samples, "stateless_operator_apply_total", "outcome"),
       footprint: fp,
-      settled,
       cpuSecondsPer1000Reconciles: (fp.cpuSeconds / reconciles) * 1000,
     };
+    if (!withDetails) {
+      options.log(
+        `  operator N=${options.n}: converged in ${ms(wallMs)}, ${reconciles} reconciles; CPU s ${JSON.stringify(cpu)}`,
+      );
+      return { run: converged };
+    }
+    await sleep(SETTLE_MS);
+    const settled = footprint((await operator.waitIdle(options.n)).samples, operator.pid);
+    options.log(
+      `  operator N=${options.n}: converged in ${ms(wallMs)}, ${reconciles} reconciles; RSS ${mib(fp.rssBytes)} (peak ${mib(fp.peakRssBytes)}, settled ${mib(settled.rssBytes)}); CPU s ${JSON.stringify(cpu)}`,
+    );
+    if (options.nodeArgs?.some((a) => a.startsWith("--heapsnapshot-signal"))) {
+      operator.signal("SIGUSR2");
+      await sleep(10_000 + options.n * 4);
+    }
     await operator.stop();
 
     // Restart against N converged apps: start-up, the first pass and a periodic resync, all without writes.
@@ -327,7 +355,7 @@ export async function operatorConvergence(
     options.log(
       `  operator N=${options.n}: restart with ${TUNED_NODE_ARGS.join(" ")}: RSS ${mib(tuned.footprint.rssBytes)} (peak ${mib(tuned.footprint.peakRssBytes)}), heap used ${mib(tuned.footprint.heapUsedBytes)}`,
     );
-    return { ...converged, restart, tunedRestart: tuned };
+    return { run: converged, details: { settled, restart, tunedRestart: tuned } };
   } finally {
     await operator.stop();
     await tracker.stop();
