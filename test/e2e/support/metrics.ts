@@ -70,3 +70,17 @@ export function idle(metrics: Metrics): boolean {
 export function appliesWritten(metrics: Metrics): number {
   return sumOf(metrics, "stateless_operator_apply_total", { outcome: "written" });
 }
+
+/**
+ * Writes to objects (applies that wrote, deletes), leaving out Events: the recorder writes a
+ * repeated event's series count up to 30 s later, on its own timer, which is not a reconcile.
+ */
+export function objectWrites(metrics: Metrics): number {
+  return (
+    appliesWritten(metrics) +
+    sumOf(metrics, "rest_client_requests_total", {
+      method: "delete",
+      code: (c) => c.startsWith("2"),
+    })
+  );
+}

@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { ManagedProcess } from "../../../tools/cluster/proc.ts";
-import { type Metrics, parseMetrics, writes } from "./metrics.ts";
+import { type Metrics, objectWrites, parseMetrics } from "./metrics.ts";
 
 const REPO = resolve(import.meta.dirname, "../../..");
 
@@ -124,14 +124,14 @@ export class OperatorProcess {
   }
 
   /**
-   * Watches for `ms`: how many writes it made meanwhile, and its log lines of that time (which
-   * name what it applied and why), for the failure message.
+   * Watches for `ms`: how many object writes it made meanwhile (Events aside: see
+   * `objectWrites`), and its log lines of that time (which name what it applied and why).
    */
   async quietWindow(ms: number): Promise<{ writes: number; log: string[] }> {
-    const before = writes(await this.metrics());
+    const before = objectWrites(await this.metrics());
     const offset = this.output().length;
     await new Promise((r) => setTimeout(r, ms));
-    const after = writes(await this.metrics());
+    const after = objectWrites(await this.metrics());
     const log = this.output()
       .slice(offset)
       .split("\n")
