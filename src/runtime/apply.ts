@@ -294,6 +294,12 @@ export interface ApplyOptions {
   /** The cached object (from a reflector that keeps our managedFields entry). */
   readonly live?: KubeObject | undefined;
   readonly signal?: AbortSignal;
+  /**
+   * Skip the write while the cache has not yet seen our previous write to this object, even if
+   * the content differs: that write's watch event reconciles again, against fresh data. For
+   * content that embeds the time (status conditions), which would otherwise be written twice.
+   */
+  readonly deferWhileCacheLags?: boolean;
 }
 
 export interface ApplyResult {
@@ -309,6 +315,8 @@ const maxRememberedWrites = 10_000;
 /** What we wrote last per object, so a cache that has not caught up yet does not cause a second write. */
 interface LastWrite {
   readonly hash: string;
+  /** The resourceVersion the cache showed when we wrote: still seeing it means the cache lags. */
+  readonly before: string | undefined;
   /** The resourceVersions the cache may show that already include this write. */
   readonly versions: ReadonlySet<string>;
 }
@@ -416,6 +424,19 @@ export class Applier {
       this.#metrics.applied?.(type.kind, "skipped");
       return { written: false, object: live, reason: "just applied; cache not caught up" };
     }
+    if (
+      options.deferWhileCacheLags === true &&
+      last !== undefined &&
+      liveVersion !== undefined &&
+      liveVersion === last.before
+    ) {
+      this.#metrics.applied?.(type.kind, "skipped");
+      return {
+        written: false,
+        object: live,
+        reason: "our last write is not in the cache yet; its event reconciles again",
+      };
+    }
     const decision = applyNeeded(body, live, {
       fieldManager: this.fieldManager,
       ...(subresource ? { subresource } : {}),
@@ -439,7 +460,7 @@ export class Applier {
     if (liveVersion !== undefined) versions.add(liveVersion);
     const newVersion = written?.metadata?.resourceVersion;
     if (newVersion !== undefined) versions.add(newVersion);
-    this.#remember(memoKey, { hash, versions });
+    this.#remember(memoKey, { hash, before: liveVersion, versions });
     this.#metrics.applied?.(type.kind, "written");
     this.#logger.info(
       { kind: type.kind, namespace, name, subresource, reason: decision.reason },

@@ -387,7 +387,11 @@ async function writeStatus(
   ctx: ReconcileContext,
 ): Promise<void> {
   try {
-    await deps.applier.applyStatus(raw, status, { live: raw, signal: ctx.signal });
+    await deps.applier.applyStatus(raw, status, {
+      live: raw,
+      signal: ctx.signal,
+      deferWhileCacheLags: true,
+    });
   } catch (error) {
     // The app went away while we worked: nothing left to report on.
     if ((error as { code?: number }).code === 404) return;

@@ -476,6 +476,32 @@ describe("Applier", () => {
     expect(api.requests).toHaveLength(3);
   });
 
+  test("deferWhileCacheLags: a changed status is not written while the cache lacks our previous write", async () => {
+    const api = fakeApiserver();
+    const applier = new Applier({ transport: api.transport });
+    const app = {
+      apiVersion: "v1",
+      kind: "ConfigMap",
+      metadata: { name: "a", namespace: "web", resourceVersion: "7" },
+    };
+    const opts = { live: app, deferWhileCacheLags: true };
+    expect((await applier.applyStatus(app, { at: "12:00:00" }, opts)).written).toBe(true);
+    // Same stale cache, a status that differs only by its time: deferred to the next reconcile.
+    const deferred = await applier.applyStatus(app, { at: "12:00:01" }, opts);
+    expect(deferred).toMatchObject({
+      written: false,
+      reason: "our last write is not in the cache yet; its event reconciles again",
+    });
+    // Without the option the same call writes.
+    expect((await applier.applyStatus(app, { at: "12:00:01" }, { live: app })).written).toBe(true);
+    // Once the cache moves on, it is compared and written as usual.
+    const fresh = { ...app, metadata: { ...app.metadata, resourceVersion: "999" } };
+    expect(
+      (await applier.applyStatus(fresh, { at: "12:00:02" }, { ...opts, live: fresh })).written,
+    ).toBe(true);
+    expect(api.requests).toHaveLength(3);
+  });
+
   test("status goes through the /status subresource with SSA", async () => {
     const api = fakeApiserver();
     const applier = new Applier({ transport: api.transport });
