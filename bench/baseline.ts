@@ -3,48 +3,78 @@
 // It does what the operator must do at the least: one list of the apps, then per app the
 // server-side applies of its Deployment and Service and of its status, with `WORKERS` apps in
 // flight, on the operator's transport kind. No caches, no watches, no comparisons.
-
+//
+// It loads the operator's code from BENCH_LIB_ROOT (the compiled snapshot the operator runs
+// from), so edits to src/ during a run change neither side; src/ itself by default.
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 import type { V1Deployment } from "@kubernetes/client-node";
-import { FIELD_MANAGER, parseStatelessApp } from "../src/api/index.ts";
-import { desired } from "../src/app/render/index.ts";
-import { computeStatus } from "../src/app/status/index.ts";
-import { loadKubeConfig } from "../src/platform/kubeconfig.ts";
-import {
-  builtinResources,
-  type HttpTransport,
-  instrumentTransport,
-  type KubeObject,
-  kubeConfigTransport,
-  requestJson,
-  resourcePath,
-} from "../src/runtime/index.ts";
-import { APPS_PATH, listAll } from "./lib/kube.ts";
+import type { KubeObject } from "../src/runtime/index.ts";
 
-const RESOURCES: Record<string, (typeof builtinResources)[keyof typeof builtinResources]> = {
-  Deployment: builtinResources.deployment,
-  Service: builtinResources.service,
+const root = process.env.BENCH_LIB_ROOT ?? join(import.meta.dirname, "..", "src");
+const ext = process.env.BENCH_LIB_EXT ?? "ts";
+const load = (path: string): Promise<unknown> =>
+  import(pathToFileURL(join(root, `${path}.${ext}`)).href);
+
+const api = (await load("api/index")) as typeof import("../src/api/index.ts");
+const render = (await load("app/render/index")) as typeof import("../src/app/render/index.ts");
+const status = (await load("app/status/index")) as typeof import("../src/app/status/index.ts");
+const platform = (await load(
+  "platform/kubeconfig",
+)) as typeof import("../src/platform/kubeconfig.ts");
+const runtime = (await load("runtime/index")) as typeof import("../src/runtime/index.ts");
+
+type Transport = ReturnType<typeof runtime.kubeConfigTransport>;
+
+const appsPath = (ns: string) => `/apis/twelvefactor.dev/v1alpha1/namespaces/${ns}/statelessapps`;
+
+const RESOURCES: Record<
+  string,
+  (typeof runtime.builtinResources)[keyof typeof runtime.builtinResources]
+> = {
+  Deployment: runtime.builtinResources.deployment,
+  Service: runtime.builtinResources.service,
 };
 
-function apply(transport: HttpTransport, path: string, body: unknown, verb: string) {
-  return requestJson<KubeObject>(transport, {
+function apply(transport: Transport, path: string, body: unknown, verb: string) {
+  return runtime.requestJson<KubeObject>(transport, {
     method: "PATCH",
     verb,
     path,
-    query: { fieldManager: FIELD_MANAGER, force: true },
+    query: { fieldManager: api.FIELD_MANAGER, force: true },
     contentType: "application/apply-patch+yaml",
     body: JSON.stringify(body),
   });
 }
 
-async function converge(transport: HttpTransport, raw: KubeObject): Promise<void> {
-  const parsed = parseStatelessApp(raw);
+async function listApps(transport: Transport, namespace: string): Promise<KubeObject[]> {
+  const items: KubeObject[] = [];
+  let token: string | undefined;
+  do {
+    const page = await runtime.requestJson<{
+      items: KubeObject[];
+      metadata?: { continue?: string };
+    }>(transport, {
+      method: "GET",
+      verb: "list",
+      path: appsPath(namespace),
+      query: { limit: 500, continue: token },
+    });
+    items.push(...page.items);
+    token = page.metadata?.continue || undefined;
+  } while (token !== undefined);
+  return items;
+}
+
+async function converge(transport: Transport, raw: KubeObject): Promise<void> {
+  const parsed = api.parseStatelessApp(raw);
   if (!parsed.ok) throw new Error(`invalid app ${raw.metadata?.name}`);
   const app = parsed.value;
   const deployments = new Map<string, V1Deployment>();
-  for (const object of desired(app, { bindings: { resolved: [], hash: "" } }).objects) {
+  for (const object of render.desired(app, { bindings: { resolved: [], hash: "" } }).objects) {
     const type = RESOURCES[object.kind ?? ""];
     if (type === undefined) throw new Error(`the baseline does not write ${object.kind}`);
-    const path = resourcePath(type, {
+    const path = runtime.resourcePath(type, {
       namespace: object.metadata?.namespace,
       name: object.metadata?.name,
     });
@@ -56,15 +86,20 @@ async function converge(transport: HttpTransport, raw: KubeObject): Promise<void
       if (proc !== undefined) deployments.set(proc.name, written as unknown as V1Deployment);
     }
   }
-  const status = computeStatus({ app, deployments, bindings: [], now: new Date().toISOString() });
+  const computed = status.computeStatus({
+    app,
+    deployments,
+    bindings: [],
+    now: new Date().toISOString(),
+  });
   await apply(
     transport,
-    `${APPS_PATH(app.metadata.namespace ?? "")}/${app.metadata.name}/status`,
+    `${appsPath(app.metadata.namespace ?? "")}/${app.metadata.name}/status`,
     {
       apiVersion: raw.apiVersion,
       kind: raw.kind,
       metadata: { name: app.metadata.name, namespace: app.metadata.namespace },
-      status,
+      status: computed,
     },
     "apply-status",
   );
@@ -74,12 +109,15 @@ async function main(): Promise<void> {
   const namespace = process.env.BENCH_NAMESPACE ?? "";
   const workers = Number(process.env.WORKERS ?? "4");
   const counts: Record<string, number> = {};
-  const transport = instrumentTransport(kubeConfigTransport(loadKubeConfig(process.env)), {
-    request: (verb) => {
-      counts[verb] = (counts[verb] ?? 0) + 1;
+  const transport = runtime.instrumentTransport(
+    runtime.kubeConfigTransport(platform.loadKubeConfig(process.env)),
+    {
+      request: (verb) => {
+        counts[verb] = (counts[verb] ?? 0) + 1;
+      },
     },
-  });
-  const apps = await listAll(transport, APPS_PATH(namespace));
+  );
+  const apps = await listApps(transport, namespace);
   let next = 0;
   await Promise.all(
     Array.from({ length: workers }, async () => {

@@ -1,6 +1,6 @@
 // Convergence of N apps (operator vs baseline), and for the operator: footprint, restart and a no-op resync.
 import { spawn } from "node:child_process";
-import { join } from "node:path";
+import { dirname, extname, join } from "node:path";
 import { trackConvergence } from "../lib/convergence.ts";
 import { cpuMeter, cpuSecondsOf, memoryOf, otherLoad } from "../lib/cpu.ts";
 import { freshCluster, LOG_DIR } from "../lib/env.ts";
@@ -110,6 +110,13 @@ export interface BaselineConvergence {
 }
 
 const CREATE_CONCURRENCY = 16;
+
+/** Where the baseline loads the operator's code: the tree the operator's CLI entry belongs to. */
+function libraryOf(command: readonly string[]): Record<string, string> {
+  const entry = command[command.length - 1];
+  if (entry === undefined) return {};
+  return { BENCH_LIB_ROOT: dirname(dirname(entry)), BENCH_LIB_EXT: extname(entry).slice(1) };
+}
 const RESYNC_PERIOD_S = 20;
 const SETTLE_MS = 15_000;
 
@@ -186,6 +193,7 @@ export async function baselineConvergence(
         ...process.env,
         KUBECONFIG: env.cluster.kubeconfigPath,
         BENCH_NAMESPACE: env.namespace,
+        ...libraryOf(options.operatorCommand),
         WORKERS: String(options.workers),
         NO_PROXY: "127.0.0.1,localhost",
       },
