@@ -1,11 +1,8 @@
-// Raw JSON over HTTP to the apiserver: a small transport interface, its KubeConfig implementation, and helpers.
-import {
-  ApiException,
-  HttpMethod,
-  IsomorphicFetchHttpLibrary,
-  type KubeConfig,
-  RequestContext,
-} from "@kubernetes/client-node";
+// Raw JSON over HTTP to the apiserver: a small transport interface, its node:https implementation, and helpers.
+import { readFileSync } from "node:fs";
+import * as http from "node:http";
+import * as https from "node:https";
+import type { KubeConfig } from "@kubernetes/client-node";
 import type { RequestMetrics } from "./metrics.ts";
 import { isRecord, type Status } from "./object.ts";
 
@@ -35,85 +32,170 @@ export interface HttpResponse {
 /** Sends one request. Resolves for every HTTP status; rejects only when no response arrived. */
 export type HttpTransport = (request: HttpRequest) => Promise<HttpResponse>;
 
-export interface KubeConfigTransportOptions {
-  /** Timeout of non-streaming requests. @default 30_000 */
-  readonly timeoutMs?: number;
+/** Where the API server is and how to prove who we are. */
+export interface Connection {
+  /** e.g. `https://10.0.0.1:443` (a path prefix, as behind some proxies, is kept). */
+  readonly server: string;
+  readonly ca?: Buffer | undefined;
+  readonly cert?: Buffer | undefined;
+  readonly key?: Buffer | undefined;
+  /** false only for `insecure-skip-tls-verify`. */
+  readonly rejectUnauthorized?: boolean | undefined;
+  /** `tls-server-name`: the name to verify the serving certificate against. */
+  readonly servername?: string | undefined;
+  /** Headers for each request (Authorization…), asked for every time: tokens rotate. */
+  readonly headers?: (() => Promise<Record<string, string>> | Record<string, string>) | undefined;
 }
 
+export interface TransportOptions {
+  /** Timeout of non-streaming requests. @default 30_000 */
+  readonly timeoutMs?: number;
+  /** Connections kept open to the server at most. @default 64 */
+  readonly maxSockets?: number;
+}
+
+/** @deprecated name kept for callers: the options of any transport. */
+export type KubeConfigTransportOptions = TransportOptions;
+
 /**
- * A transport that authenticates exactly as client-node's typed clients do (tokens, exec
- * plugins, client certificates, in-cluster service account) and uses its bundled undici, but
- * returns raw JSON: list and watch then give objects of one plain shape, without the typed
- * deserializer's `Date` instances (list) next to plain strings (watch).
- *
- * client-node builds a new connection pool (undici Agent) per request; this keeps the first one,
- * so requests reuse keep-alive connections. Credentials are still applied per request, so
- * rotating tokens are picked up.
+ * A transport on node:http(s) with one keep-alive connection pool. It parses nothing: bodies stay
+ * raw JSON text, so list and watch give objects of one plain shape, and it loads no API client
+ * (importing client-node's generated API costs ~90 MiB of memory the operator never uses).
  */
-export function kubeConfigTransport(
-  kubeConfig: KubeConfig,
-  options: KubeConfigTransportOptions = {},
+export function connectionTransport(
+  connection: Connection,
+  options: TransportOptions = {},
 ): HttpTransport {
-  const cluster = kubeConfig.getCurrentCluster();
-  if (cluster === null) throw new Error("kubeconfig has no current cluster");
-  const server = cluster.server.replace(/\/+$/, "");
+  const base = new URL(connection.server);
+  const secure = base.protocol === "https:";
+  const prefix = base.pathname.replace(/\/+$/, "");
   const timeoutMs = options.timeoutMs ?? 30_000;
-  const library = new IsomorphicFetchHttpLibrary();
-  let dispatcher: ReturnType<RequestContext["getDispatcher"]>;
+  const tls = {
+    ...(connection.ca ? { ca: connection.ca } : {}),
+    ...(connection.cert ? { cert: connection.cert } : {}),
+    ...(connection.key ? { key: connection.key } : {}),
+    ...(connection.rejectUnauthorized === false ? { rejectUnauthorized: false } : {}),
+    ...(connection.servername ? { servername: connection.servername } : {}),
+  };
+  const agentOptions = { keepAlive: true, maxSockets: options.maxSockets ?? 64 };
+  const agent = secure
+    ? new https.Agent({ ...agentOptions, ...tls })
+    : new http.Agent(agentOptions);
+  const hostname = base.hostname.replace(/^\[|\]$/g, "");
+  const port = base.port === "" ? (secure ? 443 : 80) : Number(base.port);
 
   return async (request) => {
-    const url = new URL(server + request.path);
-    for (const [k, v] of Object.entries(request.query ?? {})) {
-      if (v !== undefined) url.searchParams.set(k, String(v));
-    }
-    const ctx = new RequestContext(url.toString(), HttpMethod[request.method]);
-    await kubeConfig.applySecurityAuthentication(ctx);
-    if (dispatcher === undefined) dispatcher = ctx.getDispatcher();
-    else ctx.setDispatcher(dispatcher);
-    ctx.setHeaderParam("Accept", "application/json");
-    if (request.contentType !== undefined) ctx.setHeaderParam("Content-Type", request.contentType);
-    if (request.body !== undefined) ctx.setBody(request.body);
+    const query = new URLSearchParams();
+    for (const [k, v] of Object.entries(request.query ?? {}))
+      if (v !== undefined) query.set(k, String(v));
+    const search = query.size > 0 ? `?${query.toString()}` : "";
+    const headers: Record<string, string> = {
+      Accept: "application/json",
+      ...(await connection.headers?.()),
+    };
+    if (request.contentType !== undefined) headers["Content-Type"] = request.contentType;
+    // Explicit: node sends a DELETE's body neither chunked nor with a length unless told.
+    if (request.body !== undefined) headers["Content-Length"] = String(Buffer.byteLength(request.body));
     const signals = [
       request.signal,
       request.streaming ? undefined : AbortSignal.timeout(timeoutMs),
-    ];
-    const active = signals.filter((s): s is AbortSignal => s !== undefined);
-    if (active.length > 0) ctx.setSignal(AbortSignal.any(active));
-    const response = await library.send(ctx).toPromise();
-    return {
-      status: response.httpStatusCode,
-      text: () => response.body.text(),
-      lines: () => {
-        const stream = response.body.stream();
-        return stream === null ? emptyLines() : readLines(stream);
-      },
-    };
+    ].filter((s): s is AbortSignal => s !== undefined);
+    const signal = signals.length === 0 ? undefined : AbortSignal.any(signals);
+    return new Promise<HttpResponse>((resolve, reject) => {
+      const req = (secure ? https : http).request({
+        hostname,
+        port,
+        method: request.method,
+        path: `${prefix}${request.path}${search}`,
+        headers,
+        agent,
+        ...(secure ? tls : {}),
+        ...(signal ? { signal } : {}),
+      });
+      req.once("error", reject);
+      req.once("response", (res) => {
+        resolve({
+          status: res.statusCode ?? 0,
+          text: () => readText(res),
+          lines: () => readResponseLines(res),
+        });
+      });
+      req.end(request.body);
+    });
   };
 }
 
-async function* emptyLines(): AsyncGenerator<string> {}
+/**
+ * A transport for a client-node KubeConfig (tests, benchmarks, the CLI): its current cluster and
+ * user, with client-node computing the credentials of users it alone understands (exec plugins,
+ * auth providers) per request. The operator itself loads its connection without client-node.
+ */
+export function kubeConfigTransport(
+  kubeConfig: KubeConfig,
+  options: TransportOptions = {},
+): HttpTransport {
+  const cluster = kubeConfig.getCurrentCluster();
+  if (cluster === null) throw new Error("kubeconfig has no current cluster");
+  const user = kubeConfig.getCurrentUser();
+  const fromFileOrData = (file: string | undefined, data: string | undefined) =>
+    file ? readFileBuffer(file) : data ? Buffer.from(data, "base64") : undefined;
+  const plain = user === null || (user.exec === undefined && user.authProvider === undefined);
+  const headers = async (): Promise<Record<string, string>> => {
+    if (user === null) return {};
+    if (plain) {
+      if (user.token) return { Authorization: `Bearer ${user.token}` };
+      if (user.username)
+        return {
+          Authorization: `Basic ${Buffer.from(`${user.username}:${user.password ?? ""}`).toString("base64")}`,
+        };
+      return {};
+    }
+    const opts: { headers?: Record<string, string> } = {};
+    await kubeConfig.applyToHTTPSOptions(opts);
+    const authorization = opts.headers?.Authorization ?? opts.headers?.authorization;
+    return authorization === undefined ? {} : { Authorization: authorization };
+  };
+  return connectionTransport(
+    {
+      server: cluster.server,
+      ca: fromFileOrData(cluster.caFile, cluster.caData),
+      cert: fromFileOrData(user?.certFile, user?.certData),
+      key: fromFileOrData(user?.keyFile, user?.keyData),
+      rejectUnauthorized: cluster.skipTLSVerify ? false : undefined,
+      servername: cluster.tlsServerName,
+      headers,
+    },
+    options,
+  );
+}
 
-/** Splits a byte stream into lines, decoding UTF-8 across chunk boundaries. */
-export async function* readLines(stream: ReadableStream<Uint8Array>): AsyncGenerator<string> {
-  const decoder = new TextDecoder();
-  const reader = stream.getReader();
+function readFileBuffer(path: string): Buffer {
+  return readFileSync(path);
+}
+
+async function readText(res: http.IncomingMessage): Promise<string> {
+  res.setEncoding("utf8");
+  let text = "";
+  for await (const chunk of res) text += chunk as string;
+  return text;
+}
+
+/** Splits a response into non-empty lines as they arrive; stopping early releases the connection. */
+async function* readResponseLines(res: http.IncomingMessage): AsyncGenerator<string> {
+  res.setEncoding("utf8");
   let buffer = "";
   try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      buffer += decoder.decode(value, { stream: true });
+    for await (const chunk of res) {
+      buffer += chunk as string;
       for (let nl = buffer.indexOf("\n"); nl >= 0; nl = buffer.indexOf("\n")) {
         const line = buffer.slice(0, nl);
         buffer = buffer.slice(nl + 1);
         if (line.trim() !== "") yield line;
       }
     }
-    buffer += decoder.decode();
     if (buffer.trim() !== "") yield buffer;
   } finally {
-    // Releases the connection when the consumer stops early (an aborted or abandoned watch).
-    reader.cancel().catch(() => {});
+    if (!res.complete) res.destroy();
   }
 }
 
@@ -138,9 +220,8 @@ export function instrumentTransport(
 }
 
 /**
- * Sends a request and parses the JSON response; a non-2xx status becomes client-node's
- * `ApiException` (the same error its typed clients throw), with the `Status` body as a string
- * and a short message that names the request but not the body.
+ * Sends a request and parses the JSON response; a non-2xx status becomes a `KubeApiError`
+ * with the `Status` body as a string and a short message that names the request but not the body.
  */
 export async function requestJson<T = unknown>(
   transport: HttpTransport,
@@ -171,16 +252,21 @@ export function apiError(
 }
 
 /**
- * client-node's `ApiException` (so callers handle typed-client and raw errors alike) with a
- * short message: the base class puts the whole body into `message`, and bodies are not for logs.
+ * An error status from the API server. It has the shape of client-node's `ApiException` (`code`,
+ * `body`), so callers handle typed-client and raw errors alike, with a short message: the body
+ * is not for logs.
  */
-export class KubeApiError extends ApiException<string> {
+export class KubeApiError extends Error {
   override readonly name = "KubeApiError";
+  readonly code: number;
+  /** The response body (a `Status` as JSON text, usually). */
+  readonly body: string;
   readonly status: Status | undefined;
 
   constructor(code: number, message: string, body: string, status: Status | undefined) {
-    super(code, message, body, {});
-    this.message = message;
+    super(message);
+    this.code = code;
+    this.body = body;
     this.status = status;
   }
 }

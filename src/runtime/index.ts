@@ -58,6 +58,8 @@ export {
 } from "./events.ts";
 export {
   apiError,
+  type Connection,
+  connectionTransport,
   type HttpRequest,
   type HttpResponse,
   type HttpTransport,
@@ -67,8 +69,8 @@ export {
   kubeConfigTransport,
   type Method,
   parseStatus,
-  readLines,
   requestJson,
+  type TransportOptions,
 } from "./http.ts";
 export {
   formatMicroTime,

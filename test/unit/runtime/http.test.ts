@@ -1,11 +1,14 @@
-import { ApiException } from "@kubernetes/client-node";
+import { once } from "node:events";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
 import { describe, expect, test } from "vitest";
 import {
+  connectionTransport,
   type HttpRequest,
   type HttpResponse,
   type HttpTransport,
   instrumentTransport,
-  readLines,
+  KubeApiError,
   requestJson,
 } from "../../../src/runtime/http.ts";
 import { httpLeaseApi } from "../../../src/runtime/leader.ts";
@@ -32,29 +35,132 @@ function transportOf(answer: (req: HttpRequest) => HttpResponse) {
   return { transport, requests };
 }
 
-function streamOf(chunks: Uint8Array[]): ReadableStream<Uint8Array> {
-  return new ReadableStream({
-    start(controller) {
-      for (const c of chunks) controller.enqueue(c);
-      controller.close();
-    },
+/** A local HTTP server answering with `handle`; the test gets its URL and the requests it saw. */
+async function serve(handle: (req: IncomingMessage, res: ServerResponse) => void) {
+  const seen: IncomingMessage[] = [];
+  const server = createServer((req, res) => {
+    seen.push(req);
+    handle(req, res);
   });
+  server.listen(0, "127.0.0.1");
+  await once(server, "listening");
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    seen,
+    close: () => {
+      server.closeAllConnections();
+      return new Promise((resolve) => server.close(resolve));
+    },
+  };
 }
 
-describe("readLines", () => {
-  test("splits lines across chunk boundaries, including inside a multi-byte character", async () => {
-    const bytes = new TextEncoder().encode('{"a":"é"}\n\n{"b":2}\n{"c":3}');
-    // Cut between the two bytes of "é" and inside the second line.
-    const cut1 = bytes.indexOf(0xa9);
-    const chunks = [bytes.slice(0, cut1), bytes.slice(cut1, cut1 + 5), bytes.slice(cut1 + 5)];
-    const lines: string[] = [];
-    for await (const line of readLines(streamOf(chunks))) lines.push(line);
-    expect(lines).toEqual(['{"a":"é"}', '{"b":2}', '{"c":3}']);
+describe("connectionTransport", () => {
+  test("sends method, path under the server's prefix, query, headers asked for each request, and body", async () => {
+    const server = await serve((req, res) => {
+      let body = "";
+      req.on("data", (c) => {
+        body += c;
+      });
+      req.on("end", () => res.end(JSON.stringify({ body })));
+    });
+    let n = 0;
+    const transport = connectionTransport({
+      server: `${server.url}/proxy/`,
+      headers: () => ({ Authorization: `Bearer t${++n}` }),
+    });
+    try {
+      const first = await transport({
+        method: "PATCH",
+        path: "/api/v1/x",
+        query: { a: "1 2", b: true, c: undefined },
+        contentType: "application/apply-patch+yaml",
+        body: "{}",
+      });
+      expect(first.status).toBe(200);
+      expect(JSON.parse(await first.text())).toEqual({ body: "{}" });
+      await (await transport({ method: "GET", path: "/y" })).text();
+      // A DELETE's body (DeleteOptions with preconditions) reaches the server too.
+      const del = await transport({
+        method: "DELETE",
+        path: "/z",
+        contentType: "application/json",
+        body: '{"kind":"DeleteOptions"}',
+      });
+      expect(JSON.parse(await del.text())).toEqual({ body: '{"kind":"DeleteOptions"}' });
+      const [a, b] = server.seen;
+      expect(a?.method).toBe("PATCH");
+      expect(a?.url).toBe("/proxy/api/v1/x?a=1+2&b=true");
+      expect(a?.headers).toMatchObject({
+        authorization: "Bearer t1",
+        "content-type": "application/apply-patch+yaml",
+        accept: "application/json",
+      });
+      expect(b?.headers.authorization).toBe("Bearer t2");
+    } finally {
+      await server.close();
+    }
+  });
+
+  test("streams lines as they arrive, across chunk boundaries inside a multi-byte character", async () => {
+    const bytes = Buffer.from('{"a":"é"}\n\n{"b":2}\n{"c":3}');
+    const cut = bytes.indexOf(0xa9);
+    const server = await serve((_req, res) => {
+      res.write(bytes.subarray(0, cut));
+      setTimeout(() => {
+        res.write(bytes.subarray(cut, cut + 5));
+        res.end(bytes.subarray(cut + 5));
+      }, 10);
+    });
+    try {
+      const response = await connectionTransport({ server: server.url })({
+        method: "GET",
+        path: "/w",
+        streaming: true,
+      });
+      const lines: string[] = [];
+      for await (const line of response.lines()) lines.push(line);
+      expect(lines).toEqual(['{"a":"é"}', '{"b":2}', '{"c":3}']);
+    } finally {
+      await server.close();
+    }
+  });
+
+  test("an aborted stream ends the request; a non-streaming request times out", async () => {
+    const server = await serve((req, res) => {
+      if (req.url === "/slow") return; // never answers
+      res.write('{"type":"ADDED"}\n'); // and never ends
+    });
+    try {
+      const abort = new AbortController();
+      const response = await connectionTransport({ server: server.url })({
+        method: "GET",
+        path: "/w",
+        streaming: true,
+        signal: abort.signal,
+      });
+      const read = (async () => {
+        const got: string[] = [];
+        for await (const line of response.lines()) {
+          got.push(line);
+          abort.abort();
+        }
+        return got;
+      })();
+      await expect(read).rejects.toThrow();
+      const slow = connectionTransport(
+        { server: server.url },
+        { timeoutMs: 50 },
+      )({ method: "GET", path: "/slow" });
+      await expect(slow).rejects.toThrow();
+    } finally {
+      await server.close();
+    }
   });
 });
 
 describe("requestJson", () => {
-  test("turns a non-2xx status into an ApiException carrying the Status body and a short message", async () => {
+  test("turns a non-2xx status into a KubeApiError carrying the Status body and a short message", async () => {
     const status = {
       kind: "Status",
       code: 409,
@@ -65,7 +171,7 @@ describe("requestJson", () => {
     const err = await requestJson(transport, { method: "PUT", path: "/x" }).catch(
       (e: unknown) => e,
     );
-    expect(err).toBeInstanceOf(ApiException);
+    expect(err).toBeInstanceOf(KubeApiError);
     expect(err).toMatchObject({ code: 409, body: JSON.stringify(status) });
     expect((err as Error).message).toBe("PUT /x: HTTP 409 Conflict: the object has been modified");
   });
