@@ -1,11 +1,11 @@
 // `run`: the operator process — configuration, cluster connection, endpoints, graceful SIGTERM.
 import { startOperator } from "../app/operator.ts";
 import { ConfigError, loadConfig } from "../platform/config.ts";
+import { loadConnection, NoClusterError } from "../platform/connection.ts";
 import { serveEndpoints } from "../platform/http.ts";
-import { loadKubeConfig, NoClusterError } from "../platform/kubeconfig.ts";
 import { createLogger } from "../platform/logging.ts";
 import { createMetrics } from "../platform/metrics.ts";
-import { instrumentTransport, kubeConfigTransport } from "../runtime/index.ts";
+import { connectionTransport, instrumentTransport } from "../runtime/index.ts";
 import type { Command } from "./io.ts";
 
 const USAGE = `usage: stateless-operator run
@@ -24,10 +24,10 @@ export const run: Command = async (argv, io) => {
     return 2;
   }
   let config: ReturnType<typeof loadConfig>;
-  let kubeConfig: ReturnType<typeof loadKubeConfig>;
+  let connection: Awaited<ReturnType<typeof loadConnection>>;
   try {
     config = loadConfig(process.env);
-    kubeConfig = loadKubeConfig(process.env);
+    connection = await loadConnection(process.env);
   } catch (error) {
     if (error instanceof ConfigError || error instanceof NoClusterError) {
       io.stderr(`stateless-operator: ${error.message}\n`);
@@ -38,7 +38,7 @@ export const run: Command = async (argv, io) => {
 
   const logger = createLogger(config.logLevel);
   const metrics = createMetrics();
-  const transport = instrumentTransport(kubeConfigTransport(kubeConfig), metrics.requests);
+  const transport = instrumentTransport(connectionTransport(connection), metrics.requests);
   const operator = startOperator({
     transport,
     namespaces: config.watchNamespaces,
@@ -68,7 +68,7 @@ export const run: Command = async (argv, io) => {
   }
   logger.info(
     {
-      server: kubeConfig.getCurrentCluster()?.server,
+      server: connection.server,
       namespaces: config.watchNamespaces.length === 0 ? "all" : config.watchNamespaces,
       address: `${endpoints.address.address}:${endpoints.address.port}`,
       leaderElection: config.leaderElection.enabled,

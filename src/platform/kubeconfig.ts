@@ -1,22 +1,11 @@
-// Loads the cluster connection: a kubeconfig file, or the pod's in-cluster config. Never a silent default.
+// Loads a client-node KubeConfig (for the commands that use its typed clients). Never a silent default.
 import { existsSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { KubeConfig } from "@kubernetes/client-node";
+import { type KubeConfigOptions, NoClusterError } from "./connection.ts";
 
-export class NoClusterError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "NoClusterError";
-  }
-}
-
-export interface KubeConfigOptions {
-  /** A kubeconfig file (`--kubeconfig`): wins over the environment. */
-  readonly path?: string;
-  /** A context instead of the kubeconfig's current one (`--context`). */
-  readonly context?: string;
-}
+export { type KubeConfigOptions, NoClusterError };
 
 /**
  * The given file, else KUBECONFIG (a path list, merged as kubectl merges it), else

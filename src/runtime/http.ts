@@ -95,7 +95,8 @@ export function connectionTransport(
     };
     if (request.contentType !== undefined) headers["Content-Type"] = request.contentType;
     // Explicit: node sends a DELETE's body neither chunked nor with a length unless told.
-    if (request.body !== undefined) headers["Content-Length"] = String(Buffer.byteLength(request.body));
+    if (request.body !== undefined)
+      headers["Content-Length"] = String(Buffer.byteLength(request.body));
     const signals = [
       request.signal,
       request.streaming ? undefined : AbortSignal.timeout(timeoutMs),
@@ -126,14 +127,10 @@ export function connectionTransport(
 }
 
 /**
- * A transport for a client-node KubeConfig (tests, benchmarks, the CLI): its current cluster and
- * user, with client-node computing the credentials of users it alone understands (exec plugins,
- * auth providers) per request. The operator itself loads its connection without client-node.
+ * The connection of a client-node KubeConfig's current context, with client-node computing the
+ * credentials of users it alone understands (exec plugins, auth providers) per request.
  */
-export function kubeConfigTransport(
-  kubeConfig: KubeConfig,
-  options: TransportOptions = {},
-): HttpTransport {
+export function kubeConfigConnection(kubeConfig: KubeConfig): Connection {
   const cluster = kubeConfig.getCurrentCluster();
   if (cluster === null) throw new Error("kubeconfig has no current cluster");
   const user = kubeConfig.getCurrentUser();
@@ -144,10 +141,10 @@ export function kubeConfigTransport(
     if (user === null) return {};
     if (plain) {
       if (user.token) return { Authorization: `Bearer ${user.token}` };
-      if (user.username)
-        return {
-          Authorization: `Basic ${Buffer.from(`${user.username}:${user.password ?? ""}`).toString("base64")}`,
-        };
+      if (user.username) {
+        const basic = Buffer.from(`${user.username}:${user.password ?? ""}`).toString("base64");
+        return { Authorization: `Basic ${basic}` };
+      }
       return {};
     }
     const opts: { headers?: Record<string, string> } = {};
@@ -155,18 +152,23 @@ export function kubeConfigTransport(
     const authorization = opts.headers?.Authorization ?? opts.headers?.authorization;
     return authorization === undefined ? {} : { Authorization: authorization };
   };
-  return connectionTransport(
-    {
-      server: cluster.server,
-      ca: fromFileOrData(cluster.caFile, cluster.caData),
-      cert: fromFileOrData(user?.certFile, user?.certData),
-      key: fromFileOrData(user?.keyFile, user?.keyData),
-      rejectUnauthorized: cluster.skipTLSVerify ? false : undefined,
-      servername: cluster.tlsServerName,
-      headers,
-    },
-    options,
-  );
+  return {
+    server: cluster.server,
+    ca: fromFileOrData(cluster.caFile, cluster.caData),
+    cert: fromFileOrData(user?.certFile, user?.certData),
+    key: fromFileOrData(user?.keyFile, user?.keyData),
+    rejectUnauthorized: cluster.skipTLSVerify ? false : undefined,
+    servername: cluster.tlsServerName,
+    headers,
+  };
+}
+
+/** A transport for a client-node KubeConfig (tests, benchmarks, the CLI). */
+export function kubeConfigTransport(
+  kubeConfig: KubeConfig,
+  options: TransportOptions = {},
+): HttpTransport {
+  return connectionTransport(kubeConfigConnection(kubeConfig), options);
 }
 
 function readFileBuffer(path: string): Buffer {

@@ -66,6 +66,7 @@ export {
   instrumentTransport,
   KubeApiError,
   type KubeConfigTransportOptions,
+  kubeConfigConnection,
   kubeConfigTransport,
   type Method,
   parseStatus,
