@@ -20,8 +20,7 @@ function table(rows: readonly Row[]): string {
 export default class SummaryReporter implements Reporter {
   onTestRunEnd(modules: ReadonlyArray<TestModule>): void {
     const rows: Row[] = [];
-    const sorted = [...modules].sort((a, b) => a.moduleId.localeCompare(b.moduleId));
-    for (const module of sorted) {
+    for (const module of modules) {
       for (const test of module.children.allTests()) {
         const annotations = test.annotations();
         const of = (type: string) =>
@@ -37,6 +36,13 @@ export default class SummaryReporter implements Reporter {
       }
     }
     if (rows.length === 0) return;
+    // Numbered scenarios in their order (1, 1b, 2, …), then the other e2e tests.
+    rows.sort((a, b) => {
+      const na = /^\d/.test(a.scenario);
+      const nb = /^\d/.test(b.scenario);
+      if (na !== nb) return na ? -1 : 1;
+      return a.scenario.localeCompare(b.scenario, "en", { numeric: true });
+    });
     process.stdout.write(`\ne2e summary\n${table(rows)}\n\n`);
   }
 }
