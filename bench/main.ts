@@ -8,8 +8,7 @@ import { ensureBinaries, tierBinaries } from "../tools/cluster/index.ts";
 import { etcdVersion, kubernetesVersion } from "../tools/cluster/versions.ts";
 import { compileOperator, sourceCommand } from "./lib/build.ts";
 import { lineChart } from "./lib/chart.ts";
-import { RESULTS_DIR } from "./lib/env.ts";
-import { REPO_ROOT } from "./lib/operator.ts";
+import { REPO_ROOT, RESULTS_DIR, RUN_DIR } from "./lib/env.ts";
 import {
   type BenchResult,
   type ConvergenceRun,
@@ -130,7 +129,7 @@ async function main(): Promise<number> {
     log("bench: compiling the operator …");
     operatorCommand = await compileOperator();
   }
-  const profileDir = join(RESULTS_DIR, "profiles");
+  const profileDir = join(RUN_DIR, "profiles");
   const nodeArgs = values.profile
     ? [
         `--cpu-prof`,
@@ -307,9 +306,14 @@ function summary(result: BenchResult): string {
 
 function gitCommit(): string {
   try {
-    return execFileSync("git", ["rev-parse", "--short", "HEAD"], { cwd: REPO_ROOT })
+    const head = execFileSync("git", ["rev-parse", "--short", "HEAD"], { cwd: REPO_ROOT })
       .toString()
       .trim();
+    // The operator is compiled from the working tree: say so when src/ differs from HEAD.
+    const dirty = execFileSync("git", ["status", "--porcelain", "--", "src"], { cwd: REPO_ROOT })
+      .toString()
+      .trim();
+    return dirty === "" ? head : `${head} + uncommitted changes in src/`;
   } catch {
     return "unknown";
   }

@@ -1,12 +1,11 @@
-// Compiles src/ into bench/results/operator-dist, so the operator runs as it ships (`node dist/cli/main.js`).
+// Compiles src/ into this run's directory, so the operator runs as it ships (`node dist/cli/main.js`).
 import { spawn } from "node:child_process";
 import { join } from "node:path";
-import { RESULTS_DIR } from "./env.ts";
-import { REPO_ROOT } from "./operator.ts";
+import { REPO_ROOT, RUN_DIR } from "./env.ts";
 
 /** The Node arguments that run the compiled CLI. */
 export async function compileOperator(): Promise<string[]> {
-  const outDir = join(RESULTS_DIR, "operator-dist");
+  const outDir = join(RUN_DIR, "operator-dist");
   const tsc = join(REPO_ROOT, "node_modules", "typescript", "bin", "tsc");
   const child = spawn(
     process.execPath,

@@ -2,11 +2,9 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { createWriteStream } from "node:fs";
 import { createServer } from "node:net";
-import { join } from "node:path";
+import { REPO_ROOT, stopOnInterrupt } from "./env.ts";
 import { sleep } from "./kube.ts";
 import { parseMetrics, type Sample, sumOf } from "./prom.ts";
-
-export const REPO_ROOT = join(import.meta.dirname, "..", "..");
 
 export interface OperatorProcessOptions {
   /** The Node arguments that run the CLI, without `run`: e.g. [".../dist/cli/main.js"]. */
@@ -76,6 +74,8 @@ export class OperatorProcess {
     );
     child.stdout?.pipe(log);
     child.stderr?.pipe(log);
+    const forget = stopOnInterrupt(async () => child.kill("SIGKILL"));
+    child.once("exit", forget);
     return new OperatorProcess(child, port, startedAt);
   }
 

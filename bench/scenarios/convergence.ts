@@ -3,9 +3,9 @@ import { spawn } from "node:child_process";
 import { dirname, extname, join } from "node:path";
 import { trackConvergence } from "../lib/convergence.ts";
 import { cpuMeter, cpuSecondsOf, memoryOf, otherLoad } from "../lib/cpu.ts";
-import { freshCluster, LOG_DIR } from "../lib/env.ts";
+import { freshCluster, LOG_DIR, REPO_ROOT } from "../lib/env.ts";
 import { appName, createApps, sleep } from "../lib/kube.ts";
-import { OperatorProcess, REPO_ROOT } from "../lib/operator.ts";
+import { OperatorProcess } from "../lib/operator.ts";
 import { byLabel, delta, type Sample, sumOf } from "../lib/prom.ts";
 
 /** Request verbs that change something (leases and Events excluded: none are written here). */
