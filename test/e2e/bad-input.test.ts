@@ -16,11 +16,12 @@ import {
 } from "./support/apps.ts";
 import { badInputs, fieldForms } from "./support/bad-inputs.ts";
 import { codeOf, Kube } from "./support/kube.ts";
-import { OperatorProcess } from "./support/operator-process.ts";
+import { OperatorProcess, printOperatorLogsOnFailure } from "./support/operator-process.ts";
 import { createNamespace, installCrd, kubectl, until } from "./support/setup.ts";
 import { reportNote } from "./support/summary.ts";
 
 printClusterLogsOnFailure();
+printOperatorLogsOnFailure();
 
 const kube = new Kube(providedCluster().kubeconfig);
 let ns: string;

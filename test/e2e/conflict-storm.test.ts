@@ -13,11 +13,12 @@ import {
 } from "./support/apps.ts";
 import { codeOf, Kube } from "./support/kube.ts";
 import { idle, reconciles, sumOf } from "./support/metrics.ts";
-import { OperatorProcess } from "./support/operator-process.ts";
+import { OperatorProcess, printOperatorLogsOnFailure } from "./support/operator-process.ts";
 import { createNamespace, installCrd, mapLimit, sleep, until } from "./support/setup.ts";
 import { reportNote } from "./support/summary.ts";
 
 printClusterLogsOnFailure();
+printOperatorLogsOnFailure();
 
 const kube = new Kube(providedCluster().kubeconfig);
 let ns: string;

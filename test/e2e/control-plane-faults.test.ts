@@ -15,9 +15,15 @@ import {
 import { Kube } from "./support/kube.ts";
 import { sumOf } from "./support/metrics.ts";
 import { startInProcessOperator } from "./support/operator-inprocess.ts";
-import { type LogLine, OperatorProcess } from "./support/operator-process.ts";
+import {
+  type LogLine,
+  OperatorProcess,
+  printOperatorLogsOnFailure,
+} from "./support/operator-process.ts";
 import { createNamespace, installCrd, sleep } from "./support/setup.ts";
 import { reportNote, reportRecovery, seconds, stopwatch } from "./support/summary.ts";
+
+printOperatorLogsOnFailure();
 
 /** How long each component stays down. */
 const OUTAGE_MS = 15_000;

@@ -13,11 +13,12 @@ import {
 } from "./support/apps.ts";
 import { Kube } from "./support/kube.ts";
 import { type Metrics, sumOf, writes } from "./support/metrics.ts";
-import { OperatorProcess } from "./support/operator-process.ts";
+import { OperatorProcess, printOperatorLogsOnFailure } from "./support/operator-process.ts";
 import { createNamespace, installCrd, sleep, until } from "./support/setup.ts";
 import { reportNote, reportRecovery, seconds } from "./support/summary.ts";
 
 printClusterLogsOnFailure();
+printOperatorLogsOnFailure();
 
 /** The operator's Lease timing (src/runtime/leader.ts defaults, not configurable by env). */
 const LEASE_DURATION_MS = 15_000;

@@ -14,11 +14,12 @@ import {
   webWorkerSpec,
 } from "./support/apps.ts";
 import { Kube, Recorder } from "./support/kube.ts";
-import { OperatorProcess } from "./support/operator-process.ts";
+import { OperatorProcess, printOperatorLogsOnFailure } from "./support/operator-process.ts";
 import { createNamespace, installCrd, kubectl, until } from "./support/setup.ts";
 import { reportNote, reportRecovery, stopwatch } from "./support/summary.ts";
 
 printClusterLogsOnFailure();
+printOperatorLogsOnFailure();
 
 type Deployment = {
   metadata: { name: string; generation: number };

@@ -21,11 +21,12 @@ import {
   sumOf,
   writes,
 } from "./support/metrics.ts";
-import { OperatorProcess } from "./support/operator-process.ts";
+import { OperatorProcess, printOperatorLogsOnFailure } from "./support/operator-process.ts";
 import { createNamespace, installCrd, mapLimit, until } from "./support/setup.ts";
 import { reportNote, reportRecovery, stopwatch } from "./support/summary.ts";
 
 printClusterLogsOnFailure();
+printOperatorLogsOnFailure();
 
 const APPS = 200;
 const kube = new Kube(providedCluster().kubeconfig);

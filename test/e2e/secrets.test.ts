@@ -13,11 +13,12 @@ import {
   waitConverged,
 } from "./support/apps.ts";
 import { Kube } from "./support/kube.ts";
-import { OperatorProcess } from "./support/operator-process.ts";
+import { OperatorProcess, printOperatorLogsOnFailure } from "./support/operator-process.ts";
 import { createNamespace, installCrd, until } from "./support/setup.ts";
 import { reportNote } from "./support/summary.ts";
 
 printClusterLogsOnFailure();
+printOperatorLogsOnFailure();
 
 /** The rotated password: as recognisable as the first. */
 const ROTATED = `${PASSWORD}-rotated-Xk2p`;

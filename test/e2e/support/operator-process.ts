@@ -1,8 +1,9 @@
 // The operator as a child process (`node src/cli/main.ts run`): its JSON logs, /metrics, and signals.
 
-import { mkdtempSync, readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { beforeEach } from "vitest";
 import { ManagedProcess } from "../../../tools/cluster/proc.ts";
 import { type Metrics, objectWrites, parseMetrics } from "./metrics.ts";
 
@@ -20,17 +21,33 @@ export interface OperatorProcessOptions {
   readonly env?: Readonly<Record<string, string>>;
 }
 
+/** Every operator started by this test file, for failure reports. */
+const started: OperatorProcess[] = [];
+
+/** Prints the last lines of every operator process of this file when one of its tests fails. */
+export function printOperatorLogsOnFailure(lines = 40): void {
+  beforeEach(({ onTestFailed }) => {
+    onTestFailed(() => {
+      for (const op of started) console.error(`----- operator ${op.name} -----\n${op.tail(lines)}`);
+    });
+  });
+}
+
 /** A running (or exited) operator process. Its output is kept in a file for the whole test file. */
 export class OperatorProcess {
   readonly name: string;
   readonly logPath: string;
+  readonly #dir: string;
   readonly #process: ManagedProcess;
+  /** The output, kept once the process is gone and its directory removed. */
+  #final: string | undefined;
   #url: string | undefined;
   #exit: { code: number | null } | undefined;
 
-  private constructor(name: string, logPath: string, process: ManagedProcess) {
+  private constructor(name: string, dir: string, process: ManagedProcess) {
     this.name = name;
-    this.logPath = logPath;
+    this.#dir = dir;
+    this.logPath = join(dir, "output.log");
     this.#process = process;
   }
 
@@ -57,7 +74,8 @@ export class OperatorProcess {
       env,
       logPath,
     });
-    const op = new OperatorProcess(options.name, logPath, managed);
+    const op = new OperatorProcess(options.name, dir, managed);
+    started.push(op);
     await managed.start();
     void managed.exited().then((code) => {
       op.#exit = { code };
@@ -81,6 +99,7 @@ export class OperatorProcess {
 
   /** Everything it wrote to stdout and stderr so far. */
   output(): string {
+    if (this.#final !== undefined) return this.#final;
     try {
       return readFileSync(this.logPath, "utf8");
     } catch {
@@ -142,12 +161,22 @@ export class OperatorProcess {
   /** SIGKILL: a crash, no cleanup, no Lease release. */
   async kill(): Promise<void> {
     await this.#process.kill();
+    this.#cleanUp();
   }
 
   /** SIGTERM and wait (SIGKILL after `graceMs`); returns the exit code. */
   async stop(graceMs = 15_000): Promise<number | null> {
     await this.#process.stop(graceMs);
-    return this.#process.exited();
+    const code = await this.#process.exited();
+    this.#cleanUp();
+    return code;
+  }
+
+  /** Keeps the output in memory and removes the log directory (E2E_KEEP_LOGS=1 keeps it). */
+  #cleanUp(): void {
+    if (this.#final !== undefined) return;
+    this.#final = this.output();
+    if (process.env.E2E_KEEP_LOGS !== "1") rmSync(this.#dir, { recursive: true, force: true });
   }
 
   async #waitReady(): Promise<void> {
