@@ -5,7 +5,13 @@ import { NotLeaderError } from "./errors.ts";
 import { type HttpTransport, requestJson } from "./http.ts";
 import { type Logger, silentLogger } from "./logger.ts";
 import type { ApplyMetrics } from "./metrics.ts";
-import { isRecord, jsonEqual, type KubeObject, type ManagedFieldsEntry } from "./object.ts";
+import {
+  fieldsOf,
+  isRecord,
+  jsonEqual,
+  type KubeObject,
+  type ManagedFieldsEntry,
+} from "./object.ts";
 import { ResourceRegistry, type ResourceType, resourcePath } from "./resource.ts";
 
 export const defaultFieldManager = "stateless-operator";
@@ -74,7 +80,7 @@ export function applyNeeded(
   if (entry.fieldsType !== undefined && entry.fieldsType !== "FieldsV1") {
     return { write: true, reason: `unknown fieldsType ${entry.fieldsType}` };
   }
-  const owned = isRecord(entry.fieldsV1) ? entry.fieldsV1 : {};
+  const owned = fieldsOf(entry);
   const body = comparedBody(desired, subresource);
   const liveBody = comparedBody(live, subresource);
   const differs = firstDifference(body, liveBody, owned, "");

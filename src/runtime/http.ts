@@ -97,11 +97,6 @@ export function connectionTransport(
     // Explicit: node sends a DELETE's body neither chunked nor with a length unless told.
     if (request.body !== undefined)
       headers["Content-Length"] = String(Buffer.byteLength(request.body));
-    const signals = [
-      request.signal,
-      request.streaming ? undefined : AbortSignal.timeout(timeoutMs),
-    ].filter((s): s is AbortSignal => s !== undefined);
-    const signal = signals.length === 0 ? undefined : AbortSignal.any(signals);
     return new Promise<HttpResponse>((resolve, reject) => {
       const req = (secure ? https : http).request({
         hostname,
@@ -111,7 +106,28 @@ export function connectionTransport(
         headers,
         agent,
         ...(secure ? tls : {}),
-        ...(signal ? { signal } : {}),
+      });
+      // A plain timer and listener, dropped when the exchange closes: AbortSignal.timeout and
+      // AbortSignal.any would keep a timer and weak references alive for every request's full
+      // timeout, thousands of them during a convergence.
+      const timer = request.streaming
+        ? undefined
+        : setTimeout(
+            () =>
+              req.destroy(
+                new Error(`${request.method} ${request.path}: no response in ${timeoutMs} ms`),
+              ),
+            timeoutMs,
+          );
+      const abort = () =>
+        req.destroy(
+          request.signal?.reason instanceof Error ? request.signal.reason : new Error("aborted"),
+        );
+      if (request.signal?.aborted) abort();
+      else request.signal?.addEventListener("abort", abort, { once: true });
+      req.once("close", () => {
+        if (timer !== undefined) clearTimeout(timer);
+        request.signal?.removeEventListener("abort", abort);
       });
       req.once("error", reject);
       req.once("response", (res) => {

@@ -103,6 +103,7 @@ export type {
   RequestMetrics,
 } from "./metrics.ts";
 export {
+  fieldsOf,
   formatKey,
   groupOf,
   isRecord,

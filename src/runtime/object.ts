@@ -85,12 +85,27 @@ export function isRecord(value: unknown): value is Record<string, unknown> {
 export function stripManagedFields<T extends KubeObject>(obj: T, keep: readonly string[] = []): T {
   const entries = obj.metadata?.managedFields;
   if (entries === undefined) return obj;
-  const kept = entries.filter((e) => e.manager !== undefined && keep.includes(e.manager));
+  // A kept entry's field set is held as JSON text: a deep tree of small objects for every
+  // cached child costs several times the memory of its text, and it is read only when applying.
+  const kept = entries
+    .filter((e) => e.manager !== undefined && keep.includes(e.manager))
+    .map((e) =>
+      typeof e.fieldsV1 === "string" || e.fieldsV1 === undefined
+        ? e
+        : { ...e, fieldsV1: JSON.stringify(e.fieldsV1) },
+    );
   const { managedFields: _dropped, ...metadata } = obj.metadata ?? {};
   return {
     ...obj,
     metadata: kept.length > 0 ? { ...metadata, managedFields: kept } : metadata,
   };
+}
+
+/** An entry's field set as an object, whether the cache holds it as text or as parsed JSON. */
+export function fieldsOf(entry: ManagedFieldsEntry | undefined): Record<string, unknown> {
+  const fields = entry?.fieldsV1;
+  const parsed: unknown = typeof fields === "string" ? JSON.parse(fields) : fields;
+  return isRecord(parsed) ? parsed : {};
 }
 
 /** Structural equality of JSON values (key order ignored). */

@@ -14,6 +14,7 @@ import {
   classifyError,
   describeError,
   ErrorKind,
+  fieldsOf,
   type KubeObject,
   type ReconcileContext,
   type Reconciler,
@@ -235,8 +236,8 @@ function releasesReplicas(
   const ours = cached.metadata?.managedFields?.find(
     (e) => e.manager === manager && e.operation === "Apply",
   );
-  const spec = (ours?.fieldsV1 as { "f:spec"?: Record<string, unknown> } | undefined)?.["f:spec"];
-  return spec !== undefined && "f:replicas" in spec;
+  const spec = fieldsOf(ours)["f:spec"];
+  return typeof spec === "object" && spec !== null && "f:replicas" in spec;
 }
 
 /**
