@@ -33,5 +33,5 @@ COPY --from=build /src/dist ./dist
 USER 1000:1000
 EXPOSE 8080
 # Exec form: node is PID 1 and gets SIGTERM directly; no shell is involved.
-ENTRYPOINT ["node", "dist/cli/main.js"]
+ENTRYPOINT ["node", "--optimize-for-size", "--max-semi-space-size=1", "dist/cli/main.js"]
 CMD ["run"]

@@ -1,4 +1,5 @@
 // The image's runtime contract without a Docker engine: `node dist/cli/main.js run` from a read-only copy, HOME and TMPDIR unwritable.
+
 import { execFile, execFileSync } from "node:child_process";
 import {
   chmodSync,
@@ -15,6 +16,7 @@ import {
 import { tmpdir } from "node:os";
 import { join, relative, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { OPERATOR_NODE_FLAGS } from "../../../src/platform/node-flags.ts";
 import {
   createTestNamespace,
   eventually,
@@ -136,10 +138,10 @@ describe("the image entrypoint", () => {
     }
   });
 
-  test("`node dist/cli/main.js run` (ENTRYPOINT + CMD) reconciles a sample and exits 0 on SIGTERM", async () => {
+  test("`node <flags> dist/cli/main.js run` (ENTRYPOINT + CMD) reconciles a sample and exits 0 on SIGTERM", async () => {
     operator = startOperatorProcess({
       node: tree.node,
-      args: ["dist/cli/main.js", "run"],
+      args: [...OPERATOR_NODE_FLAGS, "dist/cli/main.js", "run"],
       cwd: tree.app,
       ...RUN_AS,
       env: {

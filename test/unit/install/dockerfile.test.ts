@@ -1,9 +1,11 @@
 // Lints the Dockerfile for the image rules the project holds (hadolint is not packaged here) and checks it against the install.
+
 import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { describe, expect, test } from "vitest";
 import pkg from "../../../package.json" with { type: "json" };
 import { installObjects, NAME } from "../../../scripts/install/index.ts";
+import { OPERATOR_NODE_FLAGS } from "../../../src/platform/node-flags.ts";
 
 const root = resolve(import.meta.dirname, "../../..");
 
@@ -158,10 +160,14 @@ describe("Dockerfile", () => {
     expect(userAt).toBeLessThan(entrypoint);
   });
 
-  test("ENTRYPOINT is the package's bin in exec form; CMD runs the operator; the port matches", () => {
+  test("ENTRYPOINT is the package's bin in exec form, with the operator's V8 flags; CMD runs the operator; the port matches", () => {
     const entrypoints = all(runtime, "ENTRYPOINT");
     expect(entrypoints.length).toBe(1);
-    expect(execForm(entrypoints[0]?.args ?? "")).toEqual(["node", pkg.bin[NAME]]);
+    expect(execForm(entrypoints[0]?.args ?? "")).toEqual([
+      "node",
+      ...OPERATOR_NODE_FLAGS,
+      pkg.bin[NAME],
+    ]);
     const cmd = all(runtime, "CMD");
     expect(cmd.length).toBe(1);
     expect(execForm(cmd[0]?.args ?? "")).toEqual(pod.containers[0]?.args);
