@@ -37,7 +37,7 @@ export const statelessApp = withRules(
     },
     {
       cel: `self.spec.processes.all(p, size(self.metadata.name) + size(p.name) < ${MAX_CHILD_NAME_LENGTH})`,
-      message: `metadata.name and each process name together must be shorter than ${MAX_CHILD_NAME_LENGTH} characters: children are named <app>-<process>`,
+      message: `metadata.name and a process name must together be at most ${MAX_CHILD_NAME_LENGTH - 1} characters: <app>-<process> names the process type's Deployment and Service, at most ${MAX_CHILD_NAME_LENGTH}`,
       find: (app) => {
         const i = app.spec.processes.findIndex(
           (p) => app.metadata.name.length + p.name.length >= MAX_CHILD_NAME_LENGTH,

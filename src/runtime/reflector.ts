@@ -43,7 +43,10 @@ export interface ReflectorOptions<T extends KubeObject = KubeObject> {
    * resourceVersion loses nothing, and a list of a large type is expensive). @default 0
    */
   readonly relistIntervalMs?: number;
-  /** Delay after consecutive failures. @default {baseMs: 1_000, capMs: 60_000} */
+  /**
+   * Delay after consecutive failures. The cap bounds how long a watch stays down after the API
+   * server returns from an outage. @default {baseMs: 1_000, capMs: 15_000}
+   */
   readonly backoff?: BackoffOptions;
   /**
    * Field managers whose `managedFields` entries are kept; all others are dropped to save
@@ -167,7 +170,7 @@ export class Reflector<T extends KubeObject = KubeObject> {
     const log = namespace === undefined ? this.#logger : this.#logger.child({ namespace });
     const backoff = new Backoff({
       baseMs: 1_000,
-      capMs: 60_000,
+      capMs: 15_000,
       random: this.#random,
       ...this.#options.backoff,
     });

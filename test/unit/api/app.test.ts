@@ -279,7 +279,7 @@ describe("parseStatelessApp rejects, naming the field", () => {
       metadata: { name: "a".repeat(33) },
     };
     expect(problemsOf(input)).toEqual([
-      "spec.processes[0].name: metadata.name and each process name together must be shorter than 63 characters: children are named <app>-<process>",
+      "spec.processes[0].name: metadata.name and a process name must together be at most 62 characters: <app>-<process> names the process type's Deployment and Service, at most 63",
     ]);
   });
 
