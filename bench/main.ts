@@ -258,6 +258,21 @@ function publish(result: BenchResult, save: boolean, log: (line: string) => void
     writeFileSync(join(last, "results.json"), json);
     if (hasPoints) copyFileSync(chartPath, join(last, "convergence.svg"));
     copyFileSync(summaryPath, join(last, "summary.md"));
+    // Committed files follow the repository's formatter (it pads Markdown tables, wraps JSON).
+    try {
+      execFileSync(
+        process.execPath,
+        [
+          join(REPO_ROOT, "node_modules", "@biomejs", "biome", "bin", "biome"),
+          "format",
+          "--write",
+          last,
+        ],
+        { cwd: REPO_ROOT, stdio: "ignore" },
+      );
+    } catch {
+      log("bench: could not run biome on bench/last; run `npm run format` before committing");
+    }
     log(`bench: saved the figures to ${last}`);
   }
 }
