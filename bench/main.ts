@@ -130,6 +130,8 @@ async function main(): Promise<number> {
     operatorCommand = await compileOperator();
   }
   const profileDir = join(RUN_DIR, "profiles");
+  // Node writes heap snapshots only into an existing directory (--cpu-prof creates its own).
+  if (values.profile) mkdirSync(profileDir, { recursive: true });
   const nodeArgs = values.profile
     ? [
         `--cpu-prof`,
