@@ -294,7 +294,12 @@ export interface ApplierOptions {
   readonly writeGate?: () => boolean;
   readonly metrics?: Partial<ApplyMetrics>;
   readonly logger?: Logger;
+  /** For how long a freshly created object may be missing from the cache. @default Date.now */
+  readonly now?: () => number;
 }
+
+/** How long an object we just created may be absent from the cache before it is written again. */
+const CREATE_GRACE_MS = 10_000;
 
 export interface ApplyOptions {
   /** The cached object (from a reflector that keeps our managedFields entry). */
@@ -313,6 +318,11 @@ export interface ApplyResult {
   /** The apiserver's response after a write, else the live object. */
   readonly object: KubeObject | undefined;
   readonly reason: string;
+  /**
+   * Not written because the cache has not caught up with our own last write: the caller should
+   * look again shortly (its watch event normally triggers that on its own).
+   */
+  readonly deferred?: boolean;
 }
 
 /** Forgetting an entry costs at most one redundant write, so a simple bound is enough. */
@@ -323,6 +333,10 @@ interface LastWrite {
   readonly hash: string;
   /** The resourceVersion the cache showed when we wrote: still seeing it means the cache lags. */
   readonly before: string | undefined;
+  /** The resourceVersion our write produced. */
+  readonly after: string | undefined;
+  /** When we wrote. */
+  readonly at: number;
   /** The resourceVersions the cache may show that already include this write. */
   readonly versions: ReadonlySet<string>;
 }
@@ -340,6 +354,7 @@ export class Applier {
   readonly #metrics: Partial<ApplyMetrics>;
   readonly #logger: Logger;
   readonly #lastWrites = new Map<string, LastWrite>();
+  readonly #now: () => number;
 
   constructor(options: ApplierOptions) {
     this.#transport = options.transport;
@@ -348,6 +363,7 @@ export class Applier {
     this.#writeGate = options.writeGate ?? (() => true);
     this.#metrics = options.metrics ?? {};
     this.#logger = options.logger ?? silentLogger;
+    this.#now = options.now ?? Date.now;
   }
 
   /** Server-side applies `desired` (force, our field manager) unless `live` already matches it. */
@@ -430,17 +446,38 @@ export class Applier {
       this.#metrics.applied?.(type.kind, "skipped");
       return { written: false, object: live, reason: "just applied; cache not caught up" };
     }
+    // We created it moments ago and the cache has not shown it yet: the same write again would
+    // only cost a request. Bounded in time, so an object deleted since is written again.
+    if (
+      live === undefined &&
+      last !== undefined &&
+      last.hash === hash &&
+      last.before === undefined &&
+      this.#now() - last.at < CREATE_GRACE_MS
+    ) {
+      this.#metrics.applied?.(type.kind, "skipped");
+      return {
+        written: false,
+        object: live,
+        reason: "just created; cache not caught up",
+        deferred: true,
+      };
+    }
+    // Only when our last write changed the object: a no-op write brings no event to wait for.
     if (
       options.deferWhileCacheLags === true &&
       last !== undefined &&
       liveVersion !== undefined &&
-      liveVersion === last.before
+      liveVersion === last.before &&
+      last.after !== undefined &&
+      last.after !== last.before
     ) {
       this.#metrics.applied?.(type.kind, "skipped");
       return {
         written: false,
         object: live,
         reason: "our last write is not in the cache yet; its event reconciles again",
+        deferred: true,
       };
     }
     const decision = applyNeeded(body, live, {
@@ -466,7 +503,13 @@ export class Applier {
     if (liveVersion !== undefined) versions.add(liveVersion);
     const newVersion = written?.metadata?.resourceVersion;
     if (newVersion !== undefined) versions.add(newVersion);
-    this.#remember(memoKey, { hash, before: liveVersion, versions });
+    this.#remember(memoKey, {
+      hash,
+      before: liveVersion,
+      after: newVersion,
+      at: this.#now(),
+      versions,
+    });
     this.#metrics.applied?.(type.kind, "written");
     this.#logger.info(
       { kind: type.kind, namespace, name, subresource, reason: decision.reason },

@@ -36,7 +36,12 @@ interface Delayed {
  * concurrently: the handler reads the latest state, so one extra run covers any number of adds.
  * The queue starts paused (a controller waits for its caches first); `start()` begins dispatching.
  */
+/** Longest stretch of back-to-back work before the event loop gets a turn. */
+const YIELD_AFTER_MS = 20;
+
 export class WorkQueue {
+  #yieldedAt = performance.now();
+  #yieldScheduled = false;
   readonly #handler: QueueHandler;
   readonly #workers: number;
   readonly #backoff: BackoffOptions;
@@ -197,7 +202,18 @@ export class WorkQueue {
     if (this.#inFlight.size === 0) {
       for (const resolve of this.#idleWaiters.splice(0)) resolve();
     }
-    this.#pump();
+    // Handlers that never wait for I/O (a no-op reconcile reads only caches) would otherwise run a
+    // whole pass of keys in one go of microtasks, holding up timers, watches and /healthz.
+    if (performance.now() - this.#yieldedAt < YIELD_AFTER_MS) {
+      this.#pump();
+    } else if (!this.#yieldScheduled) {
+      this.#yieldScheduled = true;
+      setImmediate(() => {
+        this.#yieldScheduled = false;
+        this.#yieldedAt = performance.now();
+        this.#pump();
+      });
+    }
   }
 
   #settle(key: string, outcome: QueueOutcome): void {

@@ -37,6 +37,9 @@ import { forbiddenAdditions, type JsonPatchOp } from "./forbidden.ts";
 import { childId, staleChildren } from "./prune.ts";
 import { decideRecycle } from "./recycle.ts";
 
+/** When an app whose write waited for the cache looks again. */
+export const CACHE_LAG_RECHECK_MS = 2_000;
+
 /** How often an app with an unresolved binding looks again, besides the Secret and service watches. */
 export const BINDING_RETRY_MS = 30_000;
 
@@ -96,6 +99,7 @@ export async function reconcileApp(
   const live = new Map<string, KubeObject>();
   let applyError: string | undefined;
   let recheckMs: number | undefined;
+  const lag = { deferred: false };
 
   if (app.spec.paused !== true) {
     for (const object of render.objects) {
@@ -108,7 +112,10 @@ export async function reconcileApp(
         continue;
       }
       try {
-        live.set(childId(object), await applyChild(object, cached, { steady, raw, deps, ctx }));
+        live.set(
+          childId(object),
+          await applyChild(object, cached, { steady, raw, deps, ctx, lag }),
+        );
       } catch (error) {
         if (classifyError(error) !== ErrorKind.permanent) throw error;
         applyError = `${kind} ${object.metadata?.name}: ${String(describeError(error).err ?? "rejected by the API server")}`;
@@ -149,7 +156,7 @@ export async function reconcileApp(
     ...(applyError === undefined ? {} : { applyError }),
     now,
   });
-  await writeStatus(raw, status, deps, ctx);
+  if (await writeStatus(raw, status, deps, ctx)) lag.deferred = true;
   recordReadyTransition(raw, app, status, deps);
   for (const w of render.warnings) deps.events.warning(raw, w.reason, w.message);
   if (!bindings.ready) {
@@ -157,6 +164,9 @@ export async function reconcileApp(
       if (o.problem !== undefined) deps.events.warning(raw, "BindingNotReady", o.problem);
     return requeueAfter(BINDING_RETRY_MS);
   }
+  // A write skipped because the cache lags behind our own writes is looked at again soon, in
+  // case the watch event that normally brings us back never comes.
+  if (lag.deferred) recheckMs = Math.min(recheckMs ?? CACHE_LAG_RECHECK_MS, CACHE_LAG_RECHECK_MS);
   return recheckMs === undefined ? awaitChange() : requeueAfter(recheckMs);
 }
 
@@ -165,6 +175,8 @@ interface ApplyScope {
   readonly raw: KubeObject;
   readonly deps: ReconcileDeps;
   readonly ctx: ReconcileContext;
+  /** Set when a write waited for the cache to catch up. */
+  readonly lag: { deferred: boolean };
 }
 
 /** Removes forbidden additions, then applies; returns the freshest view of the child. */
@@ -204,6 +216,7 @@ async function applyChild(
       `${object.kind} ${object.metadata?.name} was changed outside the operator (${result.reason}); re-applied`,
     );
   }
+  if (result.deferred === true) scope.lag.deferred = true;
   return result.object ?? current ?? (object as KubeObject);
 }
 
@@ -386,16 +399,17 @@ async function writeStatus(
   status: unknown,
   deps: ReconcileDeps,
   ctx: ReconcileContext,
-): Promise<void> {
+): Promise<boolean> {
   try {
-    await deps.applier.applyStatus(raw, status, {
+    const result = await deps.applier.applyStatus(raw, status, {
       live: raw,
       signal: ctx.signal,
       deferWhileCacheLags: true,
     });
+    return result.deferred === true;
   } catch (error) {
     // The app went away while we worked: nothing left to report on.
-    if ((error as { code?: number }).code === 404) return;
+    if ((error as { code?: number }).code === 404) return false;
     throw error;
   }
 }

@@ -502,6 +502,39 @@ describe("Applier", () => {
     expect(api.requests).toHaveLength(3);
   });
 
+  test("an object we just created is not written again while the cache has not shown it, for a while", async () => {
+    const api = fakeApiserver();
+    let now = 0;
+    const applier = new Applier({ transport: api.transport, now: () => now });
+    expect((await applier.apply(desired())).written).toBe(true);
+    expect(await applier.apply(desired())).toMatchObject({
+      written: false,
+      deferred: true,
+      reason: "just created; cache not caught up",
+    });
+    // Long after, an object still absent was deleted by someone: written again.
+    now = 10_001;
+    expect((await applier.apply(desired())).written).toBe(true);
+    expect(api.requests).toHaveLength(2);
+  });
+
+  test("deferWhileCacheLags does not wait for an event a no-op write never causes", async () => {
+    // The server answers with the same resourceVersion: nothing changed, no event will come.
+    const api = fakeApiserver((req) => ({
+      status: 200,
+      body: { ...JSON.parse(req.body ?? "{}"), metadata: { name: "a", resourceVersion: "7" } },
+    }));
+    const applier = new Applier({ transport: api.transport });
+    const app = {
+      apiVersion: "v1",
+      kind: "ConfigMap",
+      metadata: { name: "a", namespace: "web", resourceVersion: "7" },
+    };
+    const opts = { live: app, deferWhileCacheLags: true };
+    expect((await applier.applyStatus(app, { at: "1" }, opts)).written).toBe(true);
+    expect((await applier.applyStatus(app, { at: "2" }, opts)).written).toBe(true);
+  });
+
   test("status goes through the /status subresource with SSA", async () => {
     const api = fakeApiserver();
     const applier = new Applier({ transport: api.transport });

@@ -356,3 +356,32 @@ describe("WorkQueue properties", () => {
     );
   });
 });
+
+describe("WorkQueue and the event loop", () => {
+  test("a pass of handlers that never wait for I/O still lets timers run in between", async () => {
+    let processed = 0;
+    const queue = new WorkQueue({
+      workers: 4,
+      handler: async () => {
+        // A cache-only reconcile: about a millisecond of work, no I/O.
+        const until = performance.now() + 1;
+        while (performance.now() < until) {}
+        processed++;
+        return { type: "done" };
+      },
+    });
+    for (let i = 0; i < 300; i++) queue.add(`ns/app-${i}`);
+    let processedWhenTimerRan: number | undefined;
+    setTimeout(() => {
+      processedWhenTimerRan = processed;
+    }, 0);
+    queue.start();
+    await new Promise<void>((resolve) => {
+      const check = () => (processed === 300 ? resolve() : setImmediate(check));
+      check();
+    });
+    expect(processedWhenTimerRan).toBeDefined();
+    expect(processedWhenTimerRan).toBeLessThan(300);
+    await queue.shutdown();
+  });
+});
