@@ -306,9 +306,11 @@ export interface ApplyOptions {
   readonly live?: KubeObject | undefined;
   readonly signal?: AbortSignal;
   /**
-   * Skip the write while the cache has not yet seen our previous write to this object, even if
-   * the content differs: that write's watch event reconciles again, against fresh data. For
-   * content that embeds the time (status conditions), which would otherwise be written twice.
+   * Skip the write while the cache has not yet seen our previous write to this object: an object
+   * we created moments ago (for up to 10 s), or a write that changed it (even if the new content
+   * differs: that write's watch event reconciles again, against fresh data — for content that
+   * embeds the time, such as status conditions). The result says `deferred`; a caller that asks
+   * for this must look again shortly, since an object deleted meanwhile brings no further event.
    */
   readonly deferWhileCacheLags?: boolean;
 }
@@ -449,6 +451,7 @@ export class Applier {
     // We created it moments ago and the cache has not shown it yet: the same write again would
     // only cost a request. Bounded in time, so an object deleted since is written again.
     if (
+      options.deferWhileCacheLags === true &&
       live === undefined &&
       last !== undefined &&
       last.hash === hash &&

@@ -201,6 +201,7 @@ async function applyChild(
   const result = await deps.applier.apply(object as KubeObject, {
     live: current,
     signal: ctx.signal,
+    deferWhileCacheLags: true,
   });
   const rotated = object.kind === "Deployment" && templateHash(object) !== templateHash(cached);
   if (
