@@ -1,7 +1,9 @@
 // The operator as its own process (`node src/cli/main.ts run`), with its /readyz and /metrics read over loopback.
+
 import { type ChildProcess, spawn } from "node:child_process";
 import { createWriteStream } from "node:fs";
 import { createServer } from "node:net";
+import { OPERATOR_NODE_FLAGS } from "../../src/platform/node-flags.ts";
 import { REPO_ROOT, stopOnInterrupt } from "./env.ts";
 import { sleep } from "./kube.ts";
 import { parseMetrics, type Sample, sumOf } from "./prom.ts";
@@ -69,7 +71,8 @@ export class OperatorProcess {
     const startedAt = performance.now();
     const child = spawn(
       process.execPath,
-      [...(options.nodeArgs ?? []), ...options.command, "run"],
+      // The operator as its image runs it (the Dockerfile's ENTRYPOINT flags), then any extras.
+      [...OPERATOR_NODE_FLAGS, ...(options.nodeArgs ?? []), ...options.command, "run"],
       { cwd: REPO_ROOT, env, stdio: ["ignore", "pipe", "pipe"] },
     );
     child.stdout?.pipe(log);
