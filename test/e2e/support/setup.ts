@@ -5,6 +5,7 @@ import { randomBytes } from "node:crypto";
 import { renderCrd } from "../../../src/api/index.ts";
 import { type KubeObject, requestJson } from "../../../src/runtime/index.ts";
 import { locateBinary } from "../../../tools/cluster/index.ts";
+import { eventually } from "../../support/cluster.ts";
 import type { Kube } from "./kube.ts";
 
 /** A DNS-label-safe unique name: `<prefix>-<6 hex>`. */
@@ -16,29 +17,13 @@ export async function sleep(ms: number): Promise<void> {
   await new Promise((r) => setTimeout(r, ms));
 }
 
-/** Polls `fn` until it returns something other than undefined/false. */
-export async function until<T>(
+/** Polls `fn` until it returns something other than undefined/false (a minute by default). */
+export function until<T>(
   what: string,
   fn: () => Promise<T | undefined | false>,
   options: { timeoutMs?: number; intervalMs?: number } = {},
 ): Promise<T> {
-  const deadline = Date.now() + (options.timeoutMs ?? 60_000);
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v !== undefined && v !== false) return v;
-      last = undefined;
-    } catch (error) {
-      last = error;
-    }
-    if (Date.now() > deadline) {
-      throw new Error(
-        `timed out waiting for ${what}${last === undefined ? "" : `: ${String(last)}`}`,
-      );
-    }
-    await sleep(options.intervalMs ?? 250);
-  }
+  return eventually(fn, { ...options, what, timeoutMs: options.timeoutMs ?? 60_000 });
 }
 
 /** Applies the StatelessApp CRD and waits until it is Established. */
