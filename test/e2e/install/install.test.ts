@@ -164,6 +164,24 @@ describe("the install on a full control plane", () => {
 
   describe("with the operator running as its ServiceAccount", () => {
     let operator: OperatorProcess | undefined;
+    const recycledApp = {
+      apiVersion: "twelvefactor.dev/v1alpha1",
+      kind: "StatelessApp",
+      metadata: { name: "recycled" },
+      spec: {
+        image: "registry.example.com/recycled:1.0.0",
+        processes: [{ name: "web", replicas: 2 }],
+        maxPodLifetime: "1m",
+      },
+    };
+    /** Log records that show a permission the shipped RBAC lacks, or a write that failed. */
+    const operatorProblems = () =>
+      (operator?.records ?? [])
+        .filter(
+          (r) =>
+            (typeof r.level === "number" && r.level >= 40) || /forbidden/i.test(JSON.stringify(r)),
+        )
+        .map((r) => JSON.stringify(r));
     beforeAll(async () => {
       const token = (
         await kubectlOk(["create", "token", SERVICE_ACCOUNT, "-n", NAMESPACE, "--duration=1h"])
@@ -202,14 +220,17 @@ describe("the install on a full control plane", () => {
         }),
       });
       await operator.endpoint();
+      // Started now so its one-minute lifetime runs out while the tests below go on.
+      const recycledFile = join(dir, "recycled.yaml");
+      writeFileSync(recycledFile, stringify(recycledApp));
+      await kubectlOk(["apply", "-n", ns, "-f", recycledFile]);
     }, 60_000);
     afterAll(async () => {
       await operator?.stop();
     });
 
     test("kubectl wait --for=condition=Ready returns once a sample has rolled out", async () => {
-      // shop: web and worker, a Redis binding, Memory scratch (kwok's nodes offer no
-      // ephemeral-storage, so a disk-backed scratch volume would stay unschedulable here).
+      // shop: web and worker, a Redis binding, Memory scratch.
       await kubectlOk(["apply", "-n", ns, "-f", join(root, "manifests/samples/shop.yaml")]);
       const r = await kubectl([
         "wait",
@@ -229,5 +250,66 @@ describe("the install on a full control plane", () => {
       const columns = await kubectlOk(["get", "sapp", "shop", "-n", ns]);
       expect(columns).toMatch(/shop\s+True\s+web 2\/2, worker 1\/1/);
     }, 120_000);
+
+    test("a sticky Service is set back and the repeat joins one Event series (events create and patch as the ServiceAccount)", async () => {
+      const sticky = JSON.stringify({ spec: { sessionAffinity: "ClientIP" } });
+      for (let i = 0; i < 2; i++) {
+        await kubectlOk(["patch", "service", "shop-web", "-n", ns, "-p", sticky]);
+        await eventually(
+          async () => {
+            const affinity = await kubectlOk([
+              "get",
+              "service",
+              "shop-web",
+              "-n",
+              ns,
+              "-o",
+              "jsonpath={.spec.sessionAffinity}",
+            ]);
+            return affinity === "None" ? true : undefined;
+          },
+          { what: "the operator to set sessionAffinity back to None" },
+        );
+      }
+      // Sticky sessions break the rules, so the correction is a ForbiddenRemoved Warning; the
+      // repeat is counted into the first Event and written as a series update within 30 s.
+      const series = await eventually(
+        async () => {
+          const events = JSON.parse(
+            await kubectlOk(["get", "events.events.k8s.io", "-n", ns, "-o", "json"]),
+          ) as { items: { reason?: string; note?: string; series?: { count: number } }[] };
+          const found = events.items.find(
+            (e) =>
+              e.reason === "ForbiddenRemoved" &&
+              e.note?.startsWith("Service shop-web") === true &&
+              (e.series?.count ?? 1) >= 2,
+          );
+          if (found !== undefined) return found;
+          const seen = events.items
+            .filter((e) => e.note?.includes("shop-web") === true)
+            .map((e) => `${e.reason} ×${e.series?.count ?? 1}: ${e.note}`);
+          throw new Error(`events about shop-web so far: ${seen.join(" | ") || "none"}`);
+        },
+        { what: "a ForbiddenRemoved Event with series.count ≥ 2", timeoutMs: 60_000 },
+      );
+      expect(series.series?.count).toBeGreaterThanOrEqual(2);
+      expect(operatorProblems()).toEqual([]);
+    }, 120_000);
+
+    test("an aged pod is evicted and the recycle recorded (pods/eviction as the ServiceAccount)", async () => {
+      const recycled = await eventually(
+        async () => {
+          const events = JSON.parse(
+            await kubectlOk(["get", "events.events.k8s.io", "-n", ns, "-o", "json"]),
+          ) as { items: { reason?: string; regarding?: { name?: string } }[] };
+          return events.items.find(
+            (e) => e.reason === "Recycled" && e.regarding?.name === recycledApp.metadata.name,
+          );
+        },
+        { what: "a Recycled Event for the aged pods", timeoutMs: 150_000, intervalMs: 1_000 },
+      );
+      expect(recycled).toBeDefined();
+      expect(operatorProblems()).toEqual([]);
+    }, 180_000);
   });
 });
