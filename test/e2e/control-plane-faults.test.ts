@@ -20,7 +20,7 @@ import {
   OperatorProcess,
   printOperatorLogsOnFailure,
 } from "./support/operator-process.ts";
-import { createNamespace, installCrd, sleep } from "./support/setup.ts";
+import { createNamespace, installCrd, sleep, until } from "./support/setup.ts";
 import { reportNote, reportRecovery, seconds, stopwatch } from "./support/summary.ts";
 
 printOperatorLogsOnFailure();
@@ -168,8 +168,19 @@ describe.sequential("control-plane faults", () => {
         const delayed = changes.filter((c) => c.retries > 0).length;
         expect(delayed).toBeGreaterThan(0);
 
+        // The operator's part: every app's latest generation reconciled. Ready also needs the
+        // controller-manager, scheduler and kwok to recover from the same outage.
+        await until(
+          "the operator to observe every app's latest generation",
+          async () => {
+            const all = await kube.list<App>("StatelessApp", ns);
+            return all.every((a) => a.status?.observedGeneration === a.metadata.generation);
+          },
+          { timeoutMs: 180_000, intervalMs: 250 },
+        );
+        await reportRecovery(annotate, "reconciled after restart", back.elapsed());
         const apps = await waitConverged(kube, ns, { timeoutMs: 180_000 });
-        await reportRecovery(annotate, "converged after restart", back.elapsed());
+        await reportRecovery(annotate, "Ready after restart", back.elapsed());
         expect(apps.length).toBe(
           names.length + changes.filter((c) => c.what.startsWith("create")).length,
         );
