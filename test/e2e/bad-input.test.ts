@@ -8,7 +8,6 @@ import {
   condition,
   converged,
   PASSWORD,
-  redisSecret,
   secretLeaks,
   statelessApp,
   waitConverged,
@@ -16,8 +15,9 @@ import {
 } from "./support/apps.ts";
 import { badInputs, fieldForms } from "./support/bad-inputs.ts";
 import { codeOf, Kube } from "./support/kube.ts";
-import { OperatorProcess, printOperatorLogsOnFailure } from "./support/operator-process.ts";
-import { createNamespace, installCrd, kubectl, until } from "./support/setup.ts";
+import { type OperatorProcess, printOperatorLogsOnFailure } from "./support/operator-process.ts";
+import { startScenario, stopScenario } from "./support/scenario.ts";
+import { kubectl, until } from "./support/setup.ts";
 import { reportNote } from "./support/summary.ts";
 
 printClusterLogsOnFailure();
@@ -28,19 +28,9 @@ let ns: string;
 let operator: OperatorProcess;
 
 beforeAll(async () => {
-  await installCrd(kube);
-  ns = await createNamespace(kube, "badinput");
-  await kube.apply(redisSecret(ns));
-  operator = await OperatorProcess.start({
-    name: "bad-input",
-    kubeconfig: kube.kubeconfigPath,
-    namespaces: [ns],
-  });
+  ({ ns, operator } = await startScenario(kube, "bad-input"));
 });
-afterAll(async () => {
-  await operator?.stop();
-  if (ns !== undefined) await kube.delete("Namespace", undefined, ns);
-});
+afterAll(() => stopScenario(kube, { ns, operator }));
 
 const document = (name: string, spec: Record<string, unknown> | undefined): KubeObject =>
   ({

@@ -5,7 +5,6 @@ import type { KubeObject } from "../../src/runtime/index.ts";
 import { printClusterLogsOnFailure, providedCluster } from "../support/cluster.ts";
 import {
   childProblems,
-  redisSecret,
   secretLeaks,
   statelessApp,
   waitConverged,
@@ -13,8 +12,9 @@ import {
 } from "./support/apps.ts";
 import { codeOf, Kube } from "./support/kube.ts";
 import { idle, reconciles, sumOf } from "./support/metrics.ts";
-import { OperatorProcess, printOperatorLogsOnFailure } from "./support/operator-process.ts";
-import { createNamespace, installCrd, mapLimit, sleep, until } from "./support/setup.ts";
+import { type OperatorProcess, printOperatorLogsOnFailure } from "./support/operator-process.ts";
+import { startScenario, stopScenario } from "./support/scenario.ts";
+import { mapLimit, sleep, until } from "./support/setup.ts";
 import { reportNote } from "./support/summary.ts";
 
 printClusterLogsOnFailure();
@@ -25,19 +25,9 @@ let ns: string;
 let operator: OperatorProcess;
 
 beforeAll(async () => {
-  await installCrd(kube);
-  ns = await createNamespace(kube, "storm");
-  await kube.apply(redisSecret(ns));
-  operator = await OperatorProcess.start({
-    name: "storm",
-    kubeconfig: kube.kubeconfigPath,
-    namespaces: [ns],
-  });
+  ({ ns, operator } = await startScenario(kube, "storm"));
 });
-afterAll(async () => {
-  await operator?.stop();
-  if (ns !== undefined) await kube.delete("Namespace", undefined, ns);
-});
+afterAll(() => stopScenario(kube, { ns, operator }));
 
 type Deployment = KubeObject & {
   metadata: {

@@ -8,14 +8,14 @@ import {
   condition,
   livePods,
   MANAGED_BY,
-  redisSecret,
   secretLeaks,
   statelessApp,
   webWorkerSpec,
 } from "./support/apps.ts";
 import { Kube, Recorder } from "./support/kube.ts";
-import { OperatorProcess, printOperatorLogsOnFailure } from "./support/operator-process.ts";
-import { createNamespace, installCrd, kubectl, until } from "./support/setup.ts";
+import { type OperatorProcess, printOperatorLogsOnFailure } from "./support/operator-process.ts";
+import { startScenario, stopScenario } from "./support/scenario.ts";
+import { kubectl, until } from "./support/setup.ts";
 import { reportNote, reportRecovery, stopwatch } from "./support/summary.ts";
 
 printClusterLogsOnFailure();
@@ -43,19 +43,9 @@ let ns: string;
 let operator: OperatorProcess;
 
 beforeAll(async () => {
-  await installCrd(kube);
-  ns = await createNamespace(kube, "lifecycle");
-  await kube.apply(redisSecret(ns));
-  operator = await OperatorProcess.start({
-    name: "lifecycle",
-    kubeconfig: kube.kubeconfigPath,
-    namespaces: [ns],
-  });
+  ({ ns, operator } = await startScenario(kube, "lifecycle"));
 });
-afterAll(async () => {
-  await operator?.stop();
-  if (ns !== undefined) await kube.delete("Namespace", undefined, ns);
-});
+afterAll(() => stopScenario(kube, { ns, operator }));
 
 /** A Deployment finished rolling out its current spec (what `kubectl rollout status` checks). */
 const rolledOut = (d: Deployment | undefined): boolean =>

@@ -13,8 +13,9 @@ import {
   waitConverged,
 } from "./support/apps.ts";
 import { Kube } from "./support/kube.ts";
-import { OperatorProcess, printOperatorLogsOnFailure } from "./support/operator-process.ts";
-import { createNamespace, installCrd, until } from "./support/setup.ts";
+import { type OperatorProcess, printOperatorLogsOnFailure } from "./support/operator-process.ts";
+import { startScenario, stopScenario } from "./support/scenario.ts";
+import { until } from "./support/setup.ts";
 import { reportNote } from "./support/summary.ts";
 
 printClusterLogsOnFailure();
@@ -28,20 +29,13 @@ let ns: string;
 let operator: OperatorProcess;
 
 beforeAll(async () => {
-  await installCrd(kube);
-  ns = await createNamespace(kube, "secrets");
   // The most verbose level the operator has: whatever it might log, it logs now.
-  operator = await OperatorProcess.start({
-    name: "secrets",
-    kubeconfig: kube.kubeconfigPath,
-    namespaces: [ns],
+  ({ ns, operator } = await startScenario(kube, "secrets", {
+    redis: false,
     env: { LOG_LEVEL: "trace" },
-  });
+  }));
 });
-afterAll(async () => {
-  await operator?.stop();
-  if (ns !== undefined) await kube.delete("Namespace", undefined, ns);
-});
+afterAll(() => stopScenario(kube, { ns, operator }));
 
 const secret = (name: string, stringData: Record<string, string>): KubeObject =>
   ({
