@@ -195,10 +195,5 @@ test(`7. bad input: ${badInputs.length} malformed apps refused naming the field,
   expect(quiet.writes, quiet.log.join("\n")).toBe(0);
   expect(operator.logs().filter((l) => l.level === "fatal")).toEqual([]);
 
-  expect(
-    await secretLeaks(kube, {
-      namespaces: [ns],
-      outputs: [{ name: operator.name, text: operator.output() }],
-    }),
-  ).toEqual([]);
+  expect(await secretLeaks(kube, ns, [operator])).toEqual([]);
 });

@@ -171,10 +171,5 @@ test("6. conflict storm: concurrent writers of non-owned fields keep theirs, the
   const quietAfterFix = await operator.quietWindow(3_000);
   expect(quietAfterFix.writes, quietAfterFix.log.join("\n")).toBe(0);
 
-  expect(
-    await secretLeaks(kube, {
-      namespaces: [ns],
-      outputs: [{ name: operator.name, text: operator.output() }],
-    }),
-  ).toEqual([]);
+  expect(await secretLeaks(kube, ns, [operator])).toEqual([]);
 });

@@ -213,12 +213,7 @@ describe.sequential("control-plane faults", () => {
           annotate,
           `${changes.length} changes (${delayed} held up by the outage), ${restarts} watch restarts`,
         );
-        expect(
-          await secretLeaks(kube, {
-            namespaces: [ns],
-            outputs: [{ name: operator.name, text: operator.output() }],
-          }),
-        ).toEqual([]);
+        expect(await secretLeaks(kube, ns, [operator])).toEqual([]);
       } finally {
         await operator.stop();
       }
@@ -285,12 +280,7 @@ describe.sequential("control-plane faults", () => {
         annotate,
         `frozen ${seconds(frozenMs)}, ${noticed} stalled watches restarted`,
       );
-      expect(
-        await secretLeaks(kube, {
-          namespaces: [ns],
-          outputs: [{ name: operator.name, text: operator.output() }],
-        }),
-      ).toEqual([]);
+      expect(await secretLeaks(kube, ns, [operator])).toEqual([]);
     } finally {
       await operator.stop();
     }

@@ -164,10 +164,5 @@ test("5. leader failover: SIGKILL the leader; the standby takes the Lease and re
   );
   const apps = await kube.list<App>("StatelessApp", ns);
   expect(apps).toHaveLength(names.length);
-  expect(
-    await secretLeaks(kube, {
-      namespaces: [ns],
-      outputs: operators.map((op) => ({ name: op.name, text: op.output() })),
-    }),
-  ).toEqual([]);
+  expect(await secretLeaks(kube, ns, operators)).toEqual([]);
 });

@@ -190,12 +190,7 @@ describe.concurrent("lifecycle", () => {
     expect(await kube.get("Secret", ns, "redis")).toBeDefined();
 
     expect(operator.running).toBe(true);
-    expect(
-      await secretLeaks(kube, {
-        namespaces: [ns],
-        outputs: [{ name: operator.name, text: operator.output() }],
-      }),
-    ).toEqual([]);
+    expect(await secretLeaks(kube, ns, [operator])).toEqual([]);
   });
 
   test("1b. maxPodLifetime: pods replaced one at a time, available never below replicas - 1", async ({

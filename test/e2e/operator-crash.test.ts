@@ -174,10 +174,5 @@ test("2. operator crash: SIGKILL mid-reconcile of 200 apps, restart, converge, z
   });
   await reportNote(annotate, `resyncs of ${APPS - 5} converged apps wrote 0 times`);
 
-  expect(
-    await secretLeaks(kube, {
-      namespaces: [ns],
-      outputs: operators.map((op) => ({ name: op.name, text: op.output() })),
-    }),
-  ).toEqual([]);
+  expect(await secretLeaks(kube, ns, operators)).toEqual([]);
 });

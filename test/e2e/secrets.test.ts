@@ -116,10 +116,7 @@ async function nonSecretLeaks(passwords: readonly string[]): Promise<string[]> {
   const metrics = JSON.stringify(await operator.metrics());
   for (const p of passwords) if (leaksIn(metrics, p).length > 0) found.push("/metrics");
   for (const p of passwords) {
-    const elsewhere = await secretLeaks(kube, {
-      namespaces: [ns],
-      outputs: [{ name: operator.name, text: operator.output() }],
-    });
+    const elsewhere = await secretLeaks(kube, ns, [operator]);
     if (p === PASSWORD) found.push(...elsewhere);
     if (leaksIn(operator.output(), p).length > 0) found.push(`operator output (${p.length})`);
   }

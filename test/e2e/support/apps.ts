@@ -271,29 +271,27 @@ export function leaksIn(text: string, password = PASSWORD): string[] {
 }
 
 /**
- * Looks for PASSWORD in the operators' output, every Event (core and events.k8s.io) and every
- * StatelessApp of the namespaces. Returns where it was found.
+ * Looks for PASSWORD in the output of the operators that watched `ns`, every Event of it (core
+ * and events.k8s.io) and every StatelessApp in it. Returns where it was found.
  */
 export async function secretLeaks(
   kube: Kube,
-  options: { namespaces: readonly string[]; outputs: readonly { name: string; text: string }[] },
+  ns: string,
+  operators: readonly { readonly name: string; output(): string }[],
 ): Promise<string[]> {
   const found: string[] = [];
-  for (const o of options.outputs) {
-    if (leaksIn(o.text).length > 0) found.push(`operator output ${o.name}`);
+  for (const op of operators) {
+    if (leaksIn(op.output()).length > 0) found.push(`operator output ${op.name}`);
   }
-  for (const ns of options.namespaces) {
-    for (const kind of ["Event", "EventsV1"]) {
-      for (const e of await kube.list<KubeObject & { reason?: string }>(kind, ns)) {
-        if (leaksIn(JSON.stringify(e)).length > 0) {
-          found.push(`${kind} ${ns}/${e.metadata?.name} (${e.reason})`);
-        }
+  for (const kind of ["Event", "EventsV1"]) {
+    for (const e of await kube.list<KubeObject & { reason?: string }>(kind, ns)) {
+      if (leaksIn(JSON.stringify(e)).length > 0) {
+        found.push(`${kind} ${ns}/${e.metadata?.name} (${e.reason})`);
       }
     }
-    for (const a of await kube.list<App>("StatelessApp", ns)) {
-      if (leaksIn(JSON.stringify(a)).length > 0)
-        found.push(`StatelessApp ${ns}/${a.metadata.name}`);
-    }
+  }
+  for (const a of await kube.list<App>("StatelessApp", ns)) {
+    if (leaksIn(JSON.stringify(a)).length > 0) found.push(`StatelessApp ${ns}/${a.metadata.name}`);
   }
   return found;
 }
