@@ -7,9 +7,18 @@
 // With --foreground the cluster runs in this process instead and Ctrl-C stops it.
 
 import { spawn } from "node:child_process";
-import { closeSync, copyFileSync, mkdirSync, openSync, readFileSync, rmSync } from "node:fs";
+import {
+  closeSync,
+  copyFileSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+} from "node:fs";
 import { writeFile } from "node:fs/promises";
 import { join, relative, resolve } from "node:path";
+import { provision } from "../provision/provision.ts";
 import { ensureBinaries } from "./binaries.ts";
 import { startCluster } from "./cluster.ts";
 import { type Tier, tierBinaries } from "./tiers.ts";
@@ -21,6 +30,8 @@ const statePath = join(stateDir, "state.json");
 const supervisorLog = join(stateDir, "supervisor.log");
 /** Stable path people can export once. */
 const stableKubeconfig = join(stateDir, "kubeconfig");
+/** The built kubectl, linked where `export PATH=$PWD/.cluster/bin:$PATH` finds it. */
+const binDir = join(stateDir, "bin");
 
 /** What the supervisor writes once the cluster is ready. */
 type State = {
@@ -72,7 +83,7 @@ function printUsage(state: State): void {
       "",
       "Point kubectl at it:",
       `  export KUBECONFIG=${stableKubeconfig}`,
-      `  alias kubectl=${kubectl}`,
+      ...(state.kubectl ? [`  export PATH=${binDir}:$PATH    # kubectl: ${kubectl}`] : []),
       "  kubectl get --raw /version; kubectl get nodes,namespaces",
       "",
       `Run the test tiers against it: TEST_KUBECONFIG=${rel} npm test`,
@@ -87,6 +98,11 @@ async function serve(tier: Tier): Promise<void> {
   const cluster = await startCluster({ tier, log: (line) => console.log(line) });
   mkdirSync(stateDir, { recursive: true });
   copyFileSync(cluster.kubeconfigPath, stableKubeconfig);
+  rmSync(binDir, { recursive: true, force: true });
+  if (cluster.kubectlPath) {
+    mkdirSync(binDir, { recursive: true });
+    symlinkSync(cluster.kubectlPath, join(binDir, "kubectl"));
+  }
   const state: State = {
     pid: process.pid,
     tier,
@@ -103,8 +119,7 @@ async function serve(tier: Tier): Promise<void> {
     stopping = true;
     console.log(`cluster: ${signal}: stopping`);
     await cluster.stop();
-    rmSync(statePath, { force: true });
-    rmSync(stableKubeconfig, { force: true });
+    removeState();
     console.log("cluster: stopped");
     process.exit(0);
   };
@@ -128,6 +143,7 @@ async function up(argv: string[]): Promise<void> {
     return;
   }
   rmSync(statePath, { force: true });
+  provision(tier, { log: (line) => console.log(`cluster: ${line}`) });
   await ensureBinaries(tierBinaries[tier]);
   if (argv.includes("--foreground")) return serve(tier);
 
@@ -163,7 +179,7 @@ async function down(): Promise<void> {
   const state = readState();
   if (!state || !alive(state.pid)) {
     console.log("cluster: no cluster is running");
-    rmSync(statePath, { force: true });
+    removeState();
     return;
   }
   process.kill(state.pid, "SIGTERM");
@@ -176,9 +192,15 @@ async function down(): Promise<void> {
   for (const [name, pid] of Object.entries(state.pids)) {
     if (alive(pid)) console.log(`cluster: warning: ${name} (pid ${pid}) is still running`);
   }
+  removeState();
+  console.log("cluster: stopped");
+}
+
+/** Removes what the supervisor wrote to `.cluster/` (its log stays). */
+function removeState(): void {
   rmSync(statePath, { force: true });
   rmSync(stableKubeconfig, { force: true });
-  console.log("cluster: stopped");
+  rmSync(binDir, { recursive: true, force: true });
 }
 
 async function main(argv: string[]): Promise<void> {

@@ -33,9 +33,13 @@ export type ClusterLayout = {
   kwokStagesPath: string;
 };
 
-/** Pod IPs that kwok hands out; apart from the service range 10.0.0.0/24. */
+/** Pod IPs that kwok hands out (and the node tier's pod network); apart from the Service range. */
 export const podCidr = "10.244.0.1/16";
-export const serviceCidr = "10.0.0.0/24";
+/**
+ * The Service (ClusterIP) range of every tier: a /16, room for 65534 Services, as a real cluster
+ * has (a /24 gave the 255th app with a port no Service). The one place it is set.
+ */
+export const serviceCidr = "10.0.0.0/16";
 
 /** The URL clients use. */
 export function serverUrl(layout: ClusterLayout): string {
