@@ -15,6 +15,7 @@ import {
   Controller,
   EventRecorder,
   type HttpTransport,
+  httpClient,
   httpLeaseApi,
   httpListWatch,
   type KubeObject,
@@ -217,7 +218,7 @@ export function startOperator(options: OperatorOptions): Operator {
 
   const registry = new ResourceRegistry().register(STATELESS_APP_RESOURCE);
   const applier = new Applier({
-    transport,
+    client: httpClient(transport),
     registry,
     fieldManager: FIELD_MANAGER,
     writeGate,

@@ -6,7 +6,7 @@ import {
   loadConnection,
   NoClusterError,
   tokenFileReader,
-} from "../../../src/platform/connection.ts";
+} from "../../../../src/platform/kube/index.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "connection-"));
 const b64 = (s: string) => Buffer.from(s).toString("base64");
