@@ -44,7 +44,6 @@ export {
   type ErrorContext,
   type ErrorPolicy,
   type MappedWatch,
-  ownerKeys,
   type ReconcileContext,
   type Reconciler,
   requeueAfter,
@@ -118,6 +117,7 @@ export {
 export {
   apiVersionOf,
   builtinResources,
+  ownerKeys,
   type PathParts,
   ResourceRegistry,
   type ResourceType,
