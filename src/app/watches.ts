@@ -40,7 +40,10 @@ type BackingServices = NonNullable<StatelessAppSpec["backingServices"]>;
 /** The app's backing services, read defensively: the cache holds apps whose spec may be invalid. */
 function backingServices(app: KubeObject): BackingServices {
   const spec = (app as { spec?: { backingServices?: unknown } }).spec;
-  return Array.isArray(spec?.backingServices) ? (spec.backingServices as BackingServices) : [];
+  if (!Array.isArray(spec?.backingServices)) return [];
+  return (spec.backingServices as unknown[]).filter(
+    (b): b is BackingServices[number] => typeof b === "object" && b !== null,
+  );
 }
 
 /** The key of one Provisioned Service: `apiVersion|kind|namespace/name`. */

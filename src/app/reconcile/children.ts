@@ -1,5 +1,5 @@
 // The kinds of object a StatelessApp owns, and the resource type of each: the one child-kind table.
-import { builtinResources, type ResourceType } from "../../runtime/index.ts";
+import { builtinResources, type ResourceType } from "../../runtime/resource.ts";
 
 /** In apply order: binding Secrets first, so pods never start without them. */
 export const CHILD_RESOURCES = {

@@ -158,11 +158,11 @@ export function planApp(observation: Observation): Plan {
     };
   }
   const { app } = spec;
-  const render = desired(app, {
+  const wanted = desired(app, {
     bindings: { resolved: bindings.resolved, hash: bindingsHash(bindings.resolved) },
   });
   const children: ChildAction[] = [];
-  const renderEvents: PlannedEvent[] = render.warnings.map((w) => ({
+  const renderEvents: PlannedEvent[] = wanted.warnings.map((w) => ({
     type: "Warning",
     reason: w.reason,
     message: w.message,
@@ -177,7 +177,7 @@ export function planApp(observation: Observation): Plan {
   const events = [...renderEvents, ...bindingEvents];
   const cacheLagRecheckMs = bindings.ready ? CACHE_LAG_RECHECK_MS : undefined;
   // The renderer speaks client-node's types; the caches and the API server give plain JSON.
-  const rendered = render.objects.filter((o) => isChildKind(o.kind)) as KubeObject[];
+  const rendered = wanted.objects.filter((o) => isChildKind(o.kind)) as KubeObject[];
 
   if (app.spec.paused === true) {
     for (const object of rendered)
