@@ -86,6 +86,15 @@ describe("layering", () => {
     ).toEqual([]);
   });
 
+  test("docs/architecture.md lists the same pure modules", () => {
+    const doc = readFileSync(join(root, "docs", "architecture.md"), "utf8");
+    const rules = doc.slice(doc.indexOf("## What the architecture test enforces"));
+    for (const p of PURE_APP) {
+      const name = p.endsWith("/") ? p : (p.split("/").at(-1) ?? p).replace(/\.ts$/, "");
+      expect(rules, p).toContain(name);
+    }
+  });
+
   test("the pure list names only files that exist", () => {
     const files = sourceFiles(src).map((f) => relative(src, f));
     for (const p of [...PURE_APP, ...PURE_RUNTIME])
