@@ -46,7 +46,8 @@ export async function reconcileApp(
     ...(written.applyError === undefined ? {} : { applyError: written.applyError }),
     ...(await readPods(plan, written.live, deps, ctx.signal)),
   });
-  ctx.logger.debug({ plan: formatPlan(done) }, "plan");
+  // Formatted only if the line is written: pino serializes a value through its toJSON.
+  ctx.logger.debug({ plan: { toJSON: () => formatPlan(done) } }, "plan");
   if (done.problems !== undefined)
     ctx.logger.warn({ problems: done.problems.length }, "invalid spec");
   await evict(done, observation.raw, deps, ctx);

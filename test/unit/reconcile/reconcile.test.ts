@@ -9,6 +9,7 @@ import {
 } from "../../../src/app/reconcile/index.ts";
 import { desired } from "../../../src/app/render/index.ts";
 import { STATELESS_APP_RESOURCE } from "../../../src/app/watches.ts";
+import { createLogger } from "../../../src/platform/logging.ts";
 import {
   Applier,
   type Client,
@@ -63,7 +64,11 @@ function fakeClient(
 
 function setup(
   subject: StatelessApp,
-  options: { fail?: Parameters<typeof fakeClient>[0]; children?: KubeObject[] } = {},
+  options: {
+    fail?: Parameters<typeof fakeClient>[0];
+    children?: KubeObject[];
+    logger?: ReconcileContext["logger"];
+  } = {},
 ) {
   const { client, calls } = fakeClient(options.fail);
   const apps = new Store();
@@ -97,7 +102,7 @@ function setup(
   const ctx: ReconcileContext = {
     key: "web/shop",
     reconcileId: "r1",
-    logger: silentLogger,
+    logger: options.logger ?? silentLogger,
     signal: new AbortController().signal,
   };
   return { run: () => reconcileApp("web/shop", ctx, deps), calls, events };
@@ -209,5 +214,16 @@ describe("reconcileApp carries out the plan", () => {
     } as StatelessApp);
     expect(await run()).toEqual({ type: "awaitChange" });
     expect(calls).toEqual([]);
+  });
+
+  test("at debug level the plan is logged as text; at info it is not written", async () => {
+    const lines: string[] = [];
+    const destination = { write: (line: string) => void lines.push(line) };
+    await setup(web(), { logger: createLogger("debug", destination) }).run();
+    const plan = lines.map((l) => JSON.parse(l)).find((l) => l.msg === "plan");
+    expect(plan?.plan).toMatch(/^plan for web\/shop\n {2}apply Deployment shop-web \(create\)/);
+    lines.splice(0);
+    await setup(web(), { logger: createLogger("info", destination) }).run();
+    expect(lines.filter((l) => l.includes('"plan"'))).toEqual([]);
   });
 });
