@@ -1,17 +1,15 @@
 // Provisioned Services: a watch per kind that apps bind, started when the first app names the kind.
 import {
+  type Client,
   formatKey,
   groupOf,
-  type HttpTransport,
-  httpListWatch,
-  type KubeObject,
   type Logger,
   Reflector,
   type ReflectorMetrics,
   type ResourceType,
-  requestJson,
 } from "../runtime/index.ts";
 import type { ProvisionedServiceLookup, ProvisionedServices } from "./reconcile/index.ts";
+import { SERVICES_BY_SECRET, secretNamedBy, type WatchedService } from "./watches.ts";
 
 interface KindWatch {
   state: "discovering" | "watching" | "unserved";
@@ -25,20 +23,22 @@ interface KindWatch {
 const REDISCOVER_MS = 30_000;
 
 export interface ProvisionedWatchesOptions {
-  readonly transport: HttpTransport;
+  readonly client: Client;
   readonly namespaces: readonly string[];
   readonly logger: Logger;
-  /** Called with the `<namespace>/<name>` of a Provisioned Service whenever it changes. */
-  readonly onChange: (apiVersion: string, kind: string, obj: KubeObject) => void;
   readonly metrics?: (resource: string) => Partial<ReflectorMetrics>;
   readonly now?: () => number;
 }
+
+/** Called for every change of a watched Provisioned Service. */
+export type ProvisionedChangeHandler = (service: WatchedService) => void;
 
 const kindKey = (apiVersion: string, kind: string) => `${apiVersion}|${kind}`;
 
 export class ProvisionedWatches implements ProvisionedServices {
   readonly #options: ProvisionedWatchesOptions;
   readonly #kinds = new Map<string, KindWatch>();
+  readonly #handlers = new Set<ProvisionedChangeHandler>();
   #stopped = false;
 
   constructor(options: ProvisionedWatchesOptions) {
@@ -85,12 +85,22 @@ export class ProvisionedWatches implements ProvisionedServices {
     return object === undefined ? { state: "absent" } : { state: "found", object };
   }
 
-  /** Every cached Provisioned Service (for mapping a Secret back to the apps that bind it). */
-  all(): { apiVersion: string; kind: string; object: KubeObject }[] {
+  /** The cached Provisioned Services (of every watched kind) whose status names this Secret (`namespace/name`). */
+  namingSecret(secretKey: string): WatchedService[] {
     return [...this.#kinds.entries()].flatMap(([key, w]) => {
       const [apiVersion = "", kind = ""] = key.split("|");
-      return (w.reflector?.store.list() ?? []).map((object) => ({ apiVersion, kind, object }));
+      return (w.reflector?.store.byIndex(SERVICES_BY_SECRET, secretKey) ?? []).map((object) => ({
+        apiVersion,
+        kind,
+        object,
+      }));
     });
+  }
+
+  /** Calls `handler` for every change of every watched kind; returns the unsubscribe function. */
+  subscribe(handler: ProvisionedChangeHandler): () => void {
+    this.#handlers.add(handler);
+    return () => this.#handlers.delete(handler);
   }
 
   async stop(): Promise<void> {
@@ -99,22 +109,20 @@ export class ProvisionedWatches implements ProvisionedServices {
   }
 
   async #discover(apiVersion: string, kind: string, watch: KindWatch): Promise<void> {
-    const { transport, logger } = this.#options;
+    const { client, logger } = this.#options;
     const group = groupOf(apiVersion);
     const version = apiVersion.includes("/")
       ? apiVersion.slice(apiVersion.indexOf("/") + 1)
       : apiVersion;
     try {
-      const list = await requestJson<{
-        resources?: { name: string; kind: string; namespaced: boolean }[];
-      }>(transport, {
-        method: "GET",
-        verb: "get",
-        path: group === "" ? `/api/${version}` : `/apis/${group}/${version}`,
-      });
-      const resource = (list?.resources ?? []).find(
-        (r) => r.kind === kind && !r.name.includes("/"),
-      );
+      const resources = await client.discover(apiVersion);
+      if (resources === undefined) {
+        watch.state = "unserved";
+        watch.message = `${apiVersion} is not served by the API server`;
+        watch.checkedAt = (this.#options.now ?? Date.now)();
+        return;
+      }
+      const resource = resources.find((r) => r.kind === kind && !r.name.includes("/"));
       if (resource === undefined || !resource.namespaced) {
         watch.state = "unserved";
         watch.message = `${apiVersion} ${kind} is not a namespaced resource the API server serves`;
@@ -124,7 +132,7 @@ export class ProvisionedWatches implements ProvisionedServices {
       const type: ResourceType = { group, version, kind, plural: resource.name, namespaced: true };
       const reflector = new Reflector({
         resource: type,
-        source: httpListWatch(transport, type),
+        source: client.listWatch(type),
         name: `${resource.name}.${group}`,
         namespaces: this.#options.namespaces,
         logger,
@@ -132,18 +140,15 @@ export class ProvisionedWatches implements ProvisionedServices {
           ? { metrics: this.#options.metrics(`${resource.name}.${group}`) }
           : {}),
       });
-      reflector.subscribe((event) => this.#options.onChange(apiVersion, kind, event.object));
+      reflector.addIndex(SERVICES_BY_SECRET, secretNamedBy);
+      reflector.subscribe((event) => {
+        for (const handler of this.#handlers) handler({ apiVersion, kind, object: event.object });
+      });
       watch.reflector = reflector;
       watch.state = "watching";
       if (!this.#stopped) reflector.start();
     } catch (error) {
       const code = (error as { code?: number }).code;
-      if (code === 404) {
-        watch.state = "unserved";
-        watch.message = `${apiVersion} is not served by the API server`;
-        watch.checkedAt = (this.#options.now ?? Date.now)();
-        return;
-      }
       logger.warn(
         { apiVersion, kind, code },
         "discovery of a Provisioned Service kind failed; retrying",

@@ -1,6 +1,7 @@
 // `audit`: the processes rules over manifests or a live cluster, as a table, JSON or SARIF.
 
-import { loadKubeConfig, NoClusterError } from "../platform/kubeconfig.ts";
+import { loadKubeConfig } from "../platform/kube/client-node.ts";
+import { NoClusterError } from "../platform/kube/index.ts";
 import { readCluster } from "./audit/cluster.ts";
 import { readDocuments } from "./audit/documents.ts";
 import { describeError, expandInputs } from "./audit/files.ts";

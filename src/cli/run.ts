@@ -1,8 +1,8 @@
 // `run`: the operator process — configuration, cluster connection, endpoints, graceful SIGTERM.
 import { startOperator } from "../app/operator.ts";
 import { ConfigError, loadConfig } from "../platform/config.ts";
-import { loadConnection, NoClusterError } from "../platform/connection.ts";
 import { serveEndpoints } from "../platform/http.ts";
+import { loadConnection, NoClusterError } from "../platform/kube/index.ts";
 import { createLogger } from "../platform/logging.ts";
 import { createMetrics } from "../platform/metrics.ts";
 import { connectionTransport, instrumentTransport } from "../runtime/index.ts";

@@ -1,5 +1,5 @@
 // Resource types (group, version, kind, plural, scope) and the REST paths derived from them.
-import { groupOf } from "./object.ts";
+import { formatKey, groupOf, type KubeObject } from "./object.ts";
 
 export interface ResourceType {
   /** "" for the core group. */
@@ -127,4 +127,15 @@ const enc = (s: string) => encodeURIComponent(s);
 /** True when `apiVersion`/`kind` name this type (used to match ownerReferences, any version). */
 export function sameGroupKind(type: ResourceType, apiVersion: string, kind: string): boolean {
   return type.kind === kind && type.group === groupOf(apiVersion);
+}
+
+/**
+ * The keys of the controlling owners of `obj` that have the owner type's group and kind (any
+ * version). Owner references are namespace-local, so the owner lives in `obj`'s namespace.
+ */
+export function ownerKeys(obj: KubeObject, owner: ResourceType): string[] {
+  const refs = obj.metadata?.ownerReferences ?? [];
+  return refs
+    .filter((r) => r.controller === true && sameGroupKind(owner, r.apiVersion, r.kind))
+    .map((r) => formatKey(owner.namespaced ? obj.metadata?.namespace : undefined, r.name));
 }

@@ -2,6 +2,9 @@ import { once } from "node:events";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { describe, expect, test } from "vitest";
+import { httpLeaseApi } from "../../../src/runtime/leader.ts";
+import { httpListWatch } from "../../../src/runtime/listwatch.ts";
+import { builtinResources } from "../../../src/runtime/resource.ts";
 import {
   connectionTransport,
   type HttpRequest,
@@ -10,10 +13,7 @@ import {
   instrumentTransport,
   KubeApiError,
   requestJson,
-} from "../../../src/runtime/http.ts";
-import { httpLeaseApi } from "../../../src/runtime/leader.ts";
-import { httpListWatch } from "../../../src/runtime/listwatch.ts";
-import { builtinResources } from "../../../src/runtime/resource.ts";
+} from "../../../src/runtime/transport.ts";
 
 function response(status: number, body: string | string[]): HttpResponse {
   const lines = Array.isArray(body) ? body : [body];

@@ -1,8 +1,6 @@
 // Raw JSON over HTTP to the apiserver: a small transport interface, its node:https implementation, and helpers.
-import { readFileSync } from "node:fs";
 import * as http from "node:http";
 import * as https from "node:https";
-import type { KubeConfig } from "@kubernetes/client-node";
 import type { RequestMetrics } from "./metrics.ts";
 import { isRecord, type Status } from "./object.ts";
 
@@ -53,9 +51,6 @@ export interface TransportOptions {
   /** Connections kept open to the server at most. @default 64 */
   readonly maxSockets?: number;
 }
-
-/** @deprecated name kept for callers: the options of any transport. */
-export type KubeConfigTransportOptions = TransportOptions;
 
 /**
  * A transport on node:http(s) with one keep-alive connection pool. It parses nothing: bodies stay
@@ -140,55 +135,6 @@ export function connectionTransport(
       req.end(request.body);
     });
   };
-}
-
-/**
- * The connection of a client-node KubeConfig's current context, with client-node computing the
- * credentials of users it alone understands (exec plugins, auth providers) per request.
- */
-export function kubeConfigConnection(kubeConfig: KubeConfig): Connection {
-  const cluster = kubeConfig.getCurrentCluster();
-  if (cluster === null) throw new Error("kubeconfig has no current cluster");
-  const user = kubeConfig.getCurrentUser();
-  const fromFileOrData = (file: string | undefined, data: string | undefined) =>
-    file ? readFileBuffer(file) : data ? Buffer.from(data, "base64") : undefined;
-  const plain = user === null || (user.exec === undefined && user.authProvider === undefined);
-  const headers = async (): Promise<Record<string, string>> => {
-    if (user === null) return {};
-    if (plain) {
-      if (user.token) return { Authorization: `Bearer ${user.token}` };
-      if (user.username) {
-        const basic = Buffer.from(`${user.username}:${user.password ?? ""}`).toString("base64");
-        return { Authorization: `Basic ${basic}` };
-      }
-      return {};
-    }
-    const opts: { headers?: Record<string, string> } = {};
-    await kubeConfig.applyToHTTPSOptions(opts);
-    const authorization = opts.headers?.Authorization ?? opts.headers?.authorization;
-    return authorization === undefined ? {} : { Authorization: authorization };
-  };
-  return {
-    server: cluster.server,
-    ca: fromFileOrData(cluster.caFile, cluster.caData),
-    cert: fromFileOrData(user?.certFile, user?.certData),
-    key: fromFileOrData(user?.keyFile, user?.keyData),
-    rejectUnauthorized: cluster.skipTLSVerify ? false : undefined,
-    servername: cluster.tlsServerName,
-    headers,
-  };
-}
-
-/** A transport for a client-node KubeConfig (tests, benchmarks, the CLI). */
-export function kubeConfigTransport(
-  kubeConfig: KubeConfig,
-  options: TransportOptions = {},
-): HttpTransport {
-  return connectionTransport(kubeConfigConnection(kubeConfig), options);
-}
-
-function readFileBuffer(path: string): Buffer {
-  return readFileSync(path);
 }
 
 async function readText(res: http.IncomingMessage): Promise<string> {

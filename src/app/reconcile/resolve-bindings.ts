@@ -17,7 +17,7 @@ export interface ResolvedBindings {
 
 export async function resolveBindings(
   app: StatelessApp,
-  deps: ReconcileDeps,
+  deps: Pick<ReconcileDeps, "secrets" | "provisioned">,
   signal?: AbortSignal,
 ): Promise<ResolvedBindings> {
   const namespace = app.metadata.namespace ?? "default";

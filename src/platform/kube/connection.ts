@@ -1,9 +1,9 @@
-// The operator's connection to the API server, read from a kubeconfig or the pod's service account.
+// The one connection loader: where the API server is and who we are, from a kubeconfig (as kubectl reads it) or the pod's service account.
 import { existsSync, readFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { dirname, isAbsolute, join } from "node:path";
 import { parse } from "yaml";
-import type { Connection } from "../runtime/index.ts";
+import type { Connection } from "../../runtime/index.ts";
 
 export class NoClusterError extends Error {
   constructor(message: string) {
@@ -47,20 +47,47 @@ const isEntry = (v: unknown): v is Entry =>
 const str = (v: unknown): string | undefined => (typeof v === "string" && v !== "" ? v : undefined);
 
 /**
- * The connection for `run`: the given file, else KUBECONFIG (a path list, merged as kubectl
- * merges it: the first value of each name wins), else ~/.kube/config, else the in-cluster
- * service account. Client certificates, tokens, token files and basic auth are read here;
- * a user with an exec plugin or an auth provider is handed to client-node, loaded only then.
- * Never falls back to localhost:8080: with nothing configured it throws a NoClusterError.
+ * The connection to the API server: the given file, else KUBECONFIG (a path list, merged as
+ * kubectl merges it: the first value of each name wins), else ~/.kube/config, else the
+ * in-cluster service account. The operator, `audit --cluster`, the tests and the benchmark all
+ * connect through it. It reads what kubectl reads, with kubectl's precedence (inline `-data`
+ * over a file, `token` over `tokenFile`): client certificates, tokens, token files, basic auth,
+ * impersonation (`as`). Only a user with an exec plugin or an auth provider is handed to
+ * client-node, loaded only then, which computes that user's Authorization header per request.
+ * Never falls back to localhost:8080: with nothing configured it throws a NoClusterError; a
+ * `proxy-url` is refused rather than ignored.
  */
 export async function loadConnection(
   env: Env,
   options: KubeConfigOptions = {},
 ): Promise<Connection> {
+  const { connection, delegated } = resolveConnection(env, options);
+  // Loaded now, so that a kubeconfig client-node cannot read fails at start, not on a request.
+  await delegated?.();
+  return connection;
+}
+
+/**
+ * loadConnection for callers that cannot wait (test and benchmark helpers): the same
+ * connection, but client-node, when a user needs it, is loaded on the first request.
+ */
+export function loadConnectionSync(env: Env, options: KubeConfigOptions = {}): Connection {
+  return resolveConnection(env, options).connection;
+}
+
+interface Resolved {
+  readonly connection: Connection;
+  /** The Authorization header of an exec-plugin or auth-provider user, from client-node. */
+  readonly delegated?: () => Promise<Authorizer>;
+}
+
+type Authorizer = () => Promise<Record<string, string>>;
+
+function resolveConnection(env: Env, options: KubeConfigOptions): Resolved {
   const files = kubeconfigFiles(env, options);
   if (files.length === 0) {
     if (env.KUBERNETES_SERVICE_HOST !== undefined && env.KUBERNETES_SERVICE_PORT !== undefined) {
-      return inClusterConnection(env);
+      return { connection: inClusterConnection(env) };
     }
     throw new NoClusterError(
       "no cluster configured: set KUBECONFIG, create ~/.kube/config, or run inside a pod (npm start starts a local cluster when none is configured)",
@@ -86,20 +113,34 @@ export async function loadConnection(
     );
   }
   const user = merged.users.find((u) => u.name === str(context.user));
-  if (
-    user !== undefined &&
-    (user.value.exec !== undefined || user.value["auth-provider"] !== undefined)
-  ) {
-    return clientNodeConnection(env, options);
-  }
-  return {
+  const tls = {
     server,
     ca: bytes(cluster, "certificate-authority"),
     cert: user === undefined ? undefined : bytes(user, "client-certificate"),
     key: user === undefined ? undefined : bytes(user, "client-key"),
     rejectUnauthorized: cluster.value["insecure-skip-tls-verify"] === true ? false : undefined,
     servername: str(cluster.value["tls-server-name"]),
-    headers: userHeaders(user),
+  };
+  if (
+    user === undefined ||
+    (user.value.exec === undefined && user.value["auth-provider"] === undefined)
+  ) {
+    return { connection: { ...tls, headers: userHeaders(user) } };
+  }
+  let authorizer: Promise<Authorizer> | undefined;
+  const delegated = () => {
+    authorizer ??= import("./client-node.ts").then(({ clientNodeAuthorizer }) =>
+      clientNodeAuthorizer(env, options),
+    );
+    return authorizer;
+  };
+  const impersonation = impersonationHeaders(user);
+  return {
+    connection: {
+      ...tls,
+      headers: async () => ({ ...impersonation, ...(await (await delegated())()) }),
+    },
+    delegated,
   };
 }
 
@@ -121,7 +162,7 @@ function kubeconfigFiles(env: Env, options: KubeConfigOptions): string[] {
 }
 
 /** Merges kubeconfig files the way kubectl does: the first file to name a thing wins. */
-export function mergeKubeconfigs(files: readonly string[]): Merged {
+function mergeKubeconfigs(files: readonly string[]): Merged {
   const merged: Merged & { currentContext: string | undefined } = {
     clusters: [],
     users: [],
@@ -173,11 +214,14 @@ function bytes(entry: Named, field: string): Buffer | undefined {
   }
 }
 
+function impersonationHeaders(user: Named): Record<string, string> {
+  const as = str(user.value.as);
+  return as === undefined ? {} : { "Impersonate-User": as };
+}
+
 function userHeaders(user: Named | undefined): Connection["headers"] {
   if (user === undefined) return undefined;
-  const impersonation: Record<string, string> = {};
-  const as = str(user.value.as);
-  if (as !== undefined) impersonation["Impersonate-User"] = as;
+  const impersonation = impersonationHeaders(user);
   const token = str(user.value.token);
   const tokenFile = str(user.value.tokenFile);
   const username = str(user.value.username);
@@ -213,12 +257,4 @@ function inClusterConnection(env: Env): Connection {
     ca: readFileSync(join(SERVICE_ACCOUNT_DIR, "ca.crt")),
     headers: () => ({ Authorization: `Bearer ${read()}` }),
   };
-}
-
-async function clientNodeConnection(env: Env, options: KubeConfigOptions): Promise<Connection> {
-  const [{ loadKubeConfig }, { kubeConfigConnection }] = await Promise.all([
-    import("./kubeconfig.ts"),
-    import("../runtime/index.ts"),
-  ]);
-  return kubeConfigConnection(loadKubeConfig(env, options));
 }

@@ -1,11 +1,9 @@
-// Loads a client-node KubeConfig (for the commands that use its typed clients). Never a silent default.
+// client-node's KubeConfig, for what only it can do: exec plugins and auth providers (and `audit --cluster`'s typed clients, for now). Never a silent default.
 import { existsSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { KubeConfig } from "@kubernetes/client-node";
 import { type KubeConfigOptions, NoClusterError } from "./connection.ts";
-
-export { type KubeConfigOptions, NoClusterError };
 
 /**
  * The given file, else KUBECONFIG (a path list, merged as kubectl merges it), else
@@ -61,4 +59,21 @@ export function loadKubeConfig(
     );
   }
   return kc;
+}
+
+/**
+ * The Authorization header of the current user as client-node computes it, per request: it runs
+ * exec plugins (caching their credential until it expires) and refreshes auth-provider tokens.
+ */
+export function clientNodeAuthorizer(
+  env: Readonly<Record<string, string | undefined>>,
+  options: KubeConfigOptions = {},
+): () => Promise<Record<string, string>> {
+  const kubeConfig = loadKubeConfig(env, options);
+  return async (): Promise<Record<string, string>> => {
+    const opts: { headers?: Record<string, string> } = {};
+    await kubeConfig.applyToHTTPSOptions(opts);
+    const authorization = opts.headers?.Authorization ?? opts.headers?.authorization;
+    return authorization === undefined ? {} : { Authorization: authorization };
+  };
 }

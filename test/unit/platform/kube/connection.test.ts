@@ -4,9 +4,10 @@ import { join } from "node:path";
 import { describe, expect, test } from "vitest";
 import {
   loadConnection,
+  loadConnectionSync,
   NoClusterError,
   tokenFileReader,
-} from "../../../src/platform/connection.ts";
+} from "../../../../src/platform/kube/index.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "connection-"));
 const b64 = (s: string) => Buffer.from(s).toString("base64");
@@ -107,6 +108,27 @@ describe("loadConnection", () => {
     const c = await loadConnection({ KUBECONFIG: path });
     expect(c.server).toBe("https://10.0.0.1:6443");
     expect(await headersOf(c)).toEqual({ Authorization: "Bearer from-exec" });
+  });
+
+  test("loadConnectionSync: the same connection; an exec user's plugin runs on the first request", async () => {
+    const path = kubeconfig(
+      "sync.yaml",
+      basic({
+        exec: {
+          apiVersion: "client.authentication.k8s.io/v1",
+          command: "sh",
+          args: [
+            "-c",
+            `echo '{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","status":{"token":"lazy"}}'`,
+          ],
+          interactiveMode: "Never",
+        },
+      }),
+    );
+    const c = loadConnectionSync({ KUBECONFIG: path });
+    expect(c.server).toBe("https://10.0.0.1:6443");
+    expect(await headersOf(c)).toEqual({ Authorization: "Bearer lazy" });
+    expect(() => loadConnectionSync({ HOME: dir })).toThrow(NoClusterError);
   });
 
   test("merges KUBECONFIG files: the first to name a context, cluster or user wins", async () => {
