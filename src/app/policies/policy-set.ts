@@ -1,6 +1,6 @@
 // The generated policies: one per severity, each with the bindings its severity calls for.
 import { rules as allRules, type Rule, type Severity } from "../rules/index.ts";
-import { type BindingPlan, renderBinding } from "./bindings.ts";
+import { type BindingPlan, renderBinding } from "./admission-bindings.ts";
 import { renderPolicy } from "./policy.ts";
 
 type Json = { readonly [key: string]: unknown };
