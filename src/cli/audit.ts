@@ -1,5 +1,13 @@
 // `audit`: the processes rules over manifests or a live cluster, as a table, JSON or SARIF.
 
+import { parse } from "yaml";
+import {
+  defaultRuleSet,
+  type NamespaceFacts,
+  parseWorkloadKinds,
+  type RuleSet,
+  ruleSet,
+} from "../app/rules/index.ts";
 import { loadKubeConfig, NoClusterError } from "../platform/kubeconfig.ts";
 import { readCluster } from "./audit/cluster.ts";
 import { readDocuments } from "./audit/documents.ts";
@@ -20,6 +28,8 @@ const PROGRESS_EVERY = 100;
 interface Read {
   readonly subjects: readonly Subject[];
   readonly errors: readonly InputError[];
+  /** The cluster's Namespaces, in cluster mode. */
+  readonly namespaces?: ReadonlyMap<string, NamespaceFacts>;
 }
 
 export const audit: Command = async (argv, io) => {
@@ -33,6 +43,8 @@ export const audit: Command = async (argv, io) => {
     io.stdout(USAGE);
     return 0;
   }
+  const set = await loadRuleSet(options.workloadKinds, io);
+  if (set === undefined) return 2;
   const { source } = options;
   const read =
     source.kind === "files" ? await readFiles(source.inputs, io) : await readLive(source, io);
@@ -40,10 +52,33 @@ export const audit: Command = async (argv, io) => {
   const expanded = withRenderedApps(read.subjects);
   for (const note of expanded.notes) io.stderr(`audit: ${note}\n`);
   for (const e of read.errors) io.stderr(`audit: ${formatInputError(e)}\n`);
-  const report = buildReport(expanded.subjects, read.errors, options.failOn);
+  const report = buildReport(expanded.subjects, read.errors, {
+    failOn: options.failOn,
+    set,
+    allowObjectExemptions: options.allowExemptions,
+    ...(read.namespaces === undefined ? {} : { namespaces: read.namespaces }),
+  });
   io.stdout(render(report, options));
   return exitCodeOf(report);
 };
+
+/** The rule set, with the workload kinds of `--workload-kinds` added; undefined after an error. */
+async function loadRuleSet(file: string | undefined, io: CommandIo): Promise<RuleSet | undefined> {
+  if (file === undefined) return defaultRuleSet;
+  let value: unknown;
+  try {
+    value = parse(await io.readInput(file), { version: "1.1" });
+  } catch (error) {
+    io.stderr(`audit: --workload-kinds ${file}: ${describeError(error)}\n`);
+    return undefined;
+  }
+  const kinds = parseWorkloadKinds(value);
+  if (!kinds.ok) {
+    for (const problem of kinds.error) io.stderr(`audit: --workload-kinds ${file}: ${problem}\n`);
+    return undefined;
+  }
+  return ruleSet(kinds.value);
+}
 
 function render(report: Report, options: AuditOptions): string {
   if (options.output === "json") return formatJson(report);

@@ -6,7 +6,13 @@ import {
   CustomObjectsApi,
   type KubeConfig,
 } from "@kubernetes/client-node";
-import { isObject, type JsonObject, rules, type Target } from "../../app/rules/index.ts";
+import {
+  defaultRuleSet,
+  isObject,
+  type JsonObject,
+  type Target,
+  targetsOf,
+} from "../../app/rules/index.ts";
 import { type InputError, refOf, type Subject } from "./subject.ts";
 
 export interface ClusterRead {
@@ -36,9 +42,7 @@ const PAGE = 500;
 
 /** Every target of the rule set, once each, in rule order. */
 function targetsToList(): Target[] {
-  const seen = new Map<string, Target>();
-  for (const t of rules.flatMap((r) => r.targets)) seen.set(`${t.group}/${t.resource}`, t);
-  return [...seen.values()];
+  return targetsOf(defaultRuleSet);
 }
 
 export async function readCluster(kc: KubeConfig, options: ClusterOptions): Promise<ClusterRead> {

@@ -9,7 +9,7 @@ import {
   renderPolicySet,
   ruleVariable,
 } from "../../../src/app/policies/index.ts";
-import { rules } from "../../../src/app/rules/index.ts";
+import { defaultRuleSet, resolveScope, rules } from "../../../src/app/rules/index.ts";
 
 const root = resolve(import.meta.dirname, "../../..");
 
@@ -64,7 +64,12 @@ describe("policies", () => {
       );
       const targets = rules
         .filter((r) => r.severity === severity)
-        .flatMap((r) => r.targets.map((t) => `${t.group}/${t.resource}`));
+        .flatMap((r) =>
+          resolveScope(r.targets, defaultRuleSet).flatMap((t) => [
+            `${t.group}/${t.resource}`,
+            ...(t.subresources ?? []).map((sub) => `${t.group}/${t.resource}/${sub}`),
+          ]),
+        );
       expect(new Set(matched)).toEqual(new Set(targets));
       for (const r of policy(severity).spec.matchConstraints.resourceRules)
         expect(r.operations).toEqual(["CREATE", "UPDATE"]);
