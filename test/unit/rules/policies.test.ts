@@ -88,6 +88,23 @@ describe("policies", () => {
     ]);
   });
 
+  test("a rule's findings count unless the object or its namespace exempts the rule", () => {
+    const tier = policy("error").spec.variables.find((v) => v.name === "tf_proc_011")?.expression;
+    expect(tier).toMatch(/^'TF-PROC-011' in variables\.exempt \? \[\] : /);
+    const exemptions = groups.find((g) => g.name === "twelvefactor-processes-exemptions")
+      ?.policy as unknown as Policy;
+    const exempted = exemptions.spec.variables.find((v) => v.name === "tf_proc_011")?.expression;
+    expect(exempted).toMatch(/^'TF-PROC-011' in variables\.exempt \? \(/);
+    expect(exempted).toMatch(/ : \[\]$/);
+  });
+
+  test("pods are also matched when ephemeral containers are added", () => {
+    const core = policy("error").spec.matchConstraints.resourceRules.find(
+      (r) => r.apiGroups[0] === "",
+    );
+    expect(core?.resources).toContain("pods/ephemeralcontainers");
+  });
+
   test("a rule's CEL names its id and title in each violation", () => {
     const expression = policy("error").spec.variables.find(
       (v) => v.name === "tf_proc_001",
@@ -128,6 +145,17 @@ describe("bindings", () => {
 
   test("advice is only recorded in the audit log", () => {
     expect(plan("info")).toEqual({ "deny,warn,audit": ["Audit"] });
+  });
+
+  test("exemptions are warned of where findings warn or refuse, and audited elsewhere", () => {
+    const group = groups.find((g) => g.name === "twelvefactor-processes-exemptions");
+    const plans = Object.fromEntries(
+      ((group?.bindings ?? []) as unknown as Binding[]).map((b) => [
+        selected(b).join(","),
+        b.spec.validationActions,
+      ]),
+    );
+    expect(plans).toEqual({ "deny,warn": ["Warn"], audit: ["Audit"] });
   });
 
   test("every binding names a generated policy", () => {
