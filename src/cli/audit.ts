@@ -8,8 +8,9 @@ import {
   type RuleSet,
   ruleSet,
 } from "../app/rules/index.ts";
-import { loadKubeConfig, NoClusterError } from "../platform/kubeconfig.ts";
-import { readCluster } from "./audit/cluster.ts";
+import { readInventory } from "../app/reports/index.ts";
+import { loadConnection, NoClusterError } from "../platform/connection.ts";
+import { connectionTransport, type HttpTransport } from "../runtime/index.ts";
 import { readDocuments } from "./audit/documents.ts";
 import { describeError, expandInputs } from "./audit/files.ts";
 import { formatJson } from "./audit/format-json.ts";
@@ -18,7 +19,7 @@ import { formatTable } from "./audit/format-table.ts";
 import { type AuditOptions, type AuditSource, parseAuditArgs, USAGE } from "./audit/options.ts";
 import { buildReport, exitCodeOf, type Report } from "./audit/report.ts";
 import { withRenderedApps } from "./audit/stateless-apps.ts";
-import type { InputError, Subject } from "./audit/subject.ts";
+import { type InputError, refOf, type Subject } from "./audit/subject.ts";
 import type { Command, CommandIo } from "./io.ts";
 
 /** Above this many files, a progress line every PROGRESS_EVERY files (stderr only). */
@@ -47,7 +48,7 @@ export const audit: Command = async (argv, io) => {
   if (set === undefined) return 2;
   const { source } = options;
   const read =
-    source.kind === "files" ? await readFiles(source.inputs, io) : await readLive(source, io);
+    source.kind === "files" ? await readFiles(source.inputs, io) : await readLive(source, set, io);
   if (read === undefined) return 2;
   const expanded = withRenderedApps(read.subjects);
   for (const note of expanded.notes) io.stderr(`audit: ${note}\n`);
@@ -123,12 +124,13 @@ async function readFiles(inputs: readonly string[], io: CommandIo): Promise<Read
 
 async function readLive(
   source: Extract<AuditSource, { kind: "cluster" }>,
+  set: RuleSet,
   io: CommandIo,
-): Promise<Read | undefined> {
+): Promise<(Read & { transport: HttpTransport }) | undefined> {
   const { namespace, kubeconfig, context } = source;
-  let kc: ReturnType<typeof loadKubeConfig>;
+  let connection: Awaited<ReturnType<typeof loadConnection>>;
   try {
-    kc = loadKubeConfig(process.env, {
+    connection = await loadConnection(process.env, {
       ...(kubeconfig === undefined ? {} : { path: kubeconfig }),
       ...(context === undefined ? {} : { context }),
     });
@@ -137,8 +139,20 @@ async function readLive(
     io.stderr(`audit: ${error.message}\n`);
     return undefined;
   }
-  return readCluster(kc, {
+  const transport = connectionTransport(connection);
+  const inventory = await readInventory(transport, set, {
     ...(namespace === undefined ? {} : { namespace }),
-    progress: (line) => io.stderr(`${line}\n`),
+    progress: (line) => io.stderr(`audit: ${line}\n`),
   });
+  return {
+    transport,
+    subjects: inventory.objects.map((object) => ({
+      object,
+      ref: refOf(object),
+      origin: {},
+      locate: () => undefined,
+    })),
+    errors: inventory.problems.map((message) => ({ file: connection.server, message })),
+    namespaces: inventory.namespaces,
+  };
 }
