@@ -1,6 +1,7 @@
 // `audit`: the processes rules over manifests or a live cluster, as a table, JSON or SARIF.
 
 import { parse } from "yaml";
+import { readInventory } from "../app/reports/index.ts";
 import {
   defaultRuleSet,
   type NamespaceFacts,
@@ -8,7 +9,6 @@ import {
   type RuleSet,
   ruleSet,
 } from "../app/rules/index.ts";
-import { readInventory } from "../app/reports/index.ts";
 import { loadConnection, NoClusterError } from "../platform/connection.ts";
 import { connectionTransport, type HttpTransport } from "../runtime/index.ts";
 import { readDocuments } from "./audit/documents.ts";
