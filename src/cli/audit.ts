@@ -1,7 +1,7 @@
 // `audit`: the processes rules over manifests or a live cluster, as a table, JSON or SARIF.
 
 import { parse } from "yaml";
-import { readInventory } from "../app/reports/index.ts";
+import { type Inventory, readInventory, reportInventory } from "../app/reports/index.ts";
 import {
   defaultRuleSet,
   type NamespaceFacts,
@@ -31,6 +31,8 @@ interface Read {
   readonly errors: readonly InputError[];
   /** The cluster's Namespaces, in cluster mode. */
   readonly namespaces?: ReadonlyMap<string, NamespaceFacts>;
+  /** In cluster mode: how to reach it, and what was read (for --report). */
+  readonly live?: { readonly transport: HttpTransport; readonly inventory: Inventory };
 }
 
 export const audit: Command = async (argv, io) => {
@@ -60,8 +62,38 @@ export const audit: Command = async (argv, io) => {
     ...(read.namespaces === undefined ? {} : { namespaces: read.namespaces }),
   });
   io.stdout(render(report, options));
+  if (source.kind === "cluster" && source.report && read.live !== undefined) {
+    const written = await writeReports(read.live, set, source.namespace, io);
+    if (!written) return 2;
+  }
   return exitCodeOf(report);
 };
+
+/** `--report`: the findings as PolicyReports in the cluster; false when they could not all be written. */
+async function writeReports(
+  read: NonNullable<Read["live"]>,
+  set: RuleSet,
+  namespace: string | undefined,
+  io: CommandIo,
+): Promise<boolean> {
+  if (!read.inventory.reachable) return false;
+  try {
+    const run = await reportInventory(read.transport, read.inventory, {
+      set,
+      ...(namespace === undefined ? {} : { scope: [namespace] }),
+      now: new Date(),
+    });
+    const problems = run.problems.filter((p) => !read.inventory.problems.includes(p));
+    for (const problem of problems) io.stderr(`audit: ${problem}\n`);
+    io.stderr(
+      `audit: wrote ${run.written} PolicyReport${run.written === 1 ? "" : "s"} (${run.namespaces.join(", ") || "no namespace had objects"}), deleted ${run.deleted} stale\n`,
+    );
+    return problems.length === 0;
+  } catch (error) {
+    io.stderr(`audit: --report: ${error instanceof Error ? error.message : String(error)}\n`);
+    return false;
+  }
+}
 
 /** The rule set, with the workload kinds of `--workload-kinds` added; undefined after an error. */
 async function loadRuleSet(file: string | undefined, io: CommandIo): Promise<RuleSet | undefined> {
@@ -126,7 +158,7 @@ async function readLive(
   source: Extract<AuditSource, { kind: "cluster" }>,
   set: RuleSet,
   io: CommandIo,
-): Promise<(Read & { transport: HttpTransport }) | undefined> {
+): Promise<Read | undefined> {
   const { namespace, kubeconfig, context } = source;
   let connection: Awaited<ReturnType<typeof loadConnection>>;
   try {
@@ -145,7 +177,7 @@ async function readLive(
     progress: (line) => io.stderr(`audit: ${line}\n`),
   });
   return {
-    transport,
+    live: { transport, inventory },
     subjects: inventory.objects.map((object) => ({
       object,
       ref: refOf(object),

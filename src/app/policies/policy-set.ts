@@ -58,6 +58,13 @@ const exemptions = {
   ] satisfies BindingPlan[],
 } as const;
 
+/** The name of the policy that enforces rules of `severity`. */
+export function policyNameOf(severity: Severity): string {
+  const tier = tiers.find((t) => t.severity === severity);
+  if (tier === undefined) throw new Error(`no policy for severity ${severity}`);
+  return tier.name;
+}
+
 export const policyLabels = {
   "app.kubernetes.io/name": "stateless-operator",
   "app.kubernetes.io/component": "admission-policy",
