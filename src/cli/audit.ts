@@ -1,14 +1,7 @@
 // `audit`: the processes rules over manifests or a live cluster, as a table, JSON or SARIF.
 
-import { parse } from "yaml";
 import { type Inventory, readInventory, reportInventory } from "../app/reports/index.ts";
-import {
-  defaultRuleSet,
-  type NamespaceFacts,
-  parseWorkloadKinds,
-  type RuleSet,
-  ruleSet,
-} from "../app/rules/index.ts";
+import type { NamespaceFacts, RuleSet } from "../app/rules/index.ts";
 import { loadConnection, NoClusterError } from "../platform/connection.ts";
 import { connectionTransport, type HttpTransport } from "../runtime/index.ts";
 import { readDocuments } from "./audit/documents.ts";
@@ -21,6 +14,7 @@ import { buildReport, exitCodeOf, type Report } from "./audit/report.ts";
 import { withRenderedApps } from "./audit/stateless-apps.ts";
 import { type InputError, refOf, type Subject } from "./audit/subject.ts";
 import type { Command, CommandIo } from "./io.ts";
+import { loadRuleSet } from "./workload-kinds.ts";
 
 /** Above this many files, a progress line every PROGRESS_EVERY files (stderr only). */
 const LARGE_INPUT = 100;
@@ -46,7 +40,7 @@ export const audit: Command = async (argv, io) => {
     io.stdout(USAGE);
     return 0;
   }
-  const set = await loadRuleSet(options.workloadKinds, io);
+  const set = await loadRuleSet(options.workloadKinds, io, "audit");
   if (set === undefined) return 2;
   const { source } = options;
   const read =
@@ -93,24 +87,6 @@ async function writeReports(
     io.stderr(`audit: --report: ${error instanceof Error ? error.message : String(error)}\n`);
     return false;
   }
-}
-
-/** The rule set, with the workload kinds of `--workload-kinds` added; undefined after an error. */
-async function loadRuleSet(file: string | undefined, io: CommandIo): Promise<RuleSet | undefined> {
-  if (file === undefined) return defaultRuleSet;
-  let value: unknown;
-  try {
-    value = parse(await io.readInput(file), { version: "1.1" });
-  } catch (error) {
-    io.stderr(`audit: --workload-kinds ${file}: ${describeError(error)}\n`);
-    return undefined;
-  }
-  const kinds = parseWorkloadKinds(value);
-  if (!kinds.ok) {
-    for (const problem of kinds.error) io.stderr(`audit: --workload-kinds ${file}: ${problem}\n`);
-    return undefined;
-  }
-  return ruleSet(kinds.value);
 }
 
 function render(report: Report, options: AuditOptions): string {
