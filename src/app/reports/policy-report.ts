@@ -83,6 +83,13 @@ export interface ReportInput {
 const text = (value: unknown): string | undefined =>
   typeof value === "string" ? value : undefined;
 
+/**
+ * Messages and reasons hold what an object's author wrote (an exemption reason, annotation
+ * keys): bounded, so that one object cannot make its namespace's report too large to store.
+ */
+const MAX_TEXT = 1024;
+const bounded = (s: string): string => (s.length <= MAX_TEXT ? s : `${s.slice(0, MAX_TEXT - 1)}…`);
+
 function resourceOf(object: JsonObject): Record<string, string> {
   const metadata = isObject(object.metadata) ? object.metadata : {};
   const fields: [string, unknown][] = [
@@ -126,16 +133,20 @@ function resultsOf(
         return {
           ...base,
           result: "skip",
-          message: `${rule.title}, exempted by the ${exemption.by}: ${exemption.reason}`,
-          properties: { paths, exemptedBy: exemption.by, exemptReason: exemption.reason },
+          message: bounded(`${rule.title}, exempted by the ${exemption.by}: ${exemption.reason}`),
+          properties: {
+            paths: bounded(paths),
+            exemptedBy: exemption.by,
+            exemptReason: bounded(exemption.reason),
+          },
         };
       }
       return {
         ...base,
         result: failing[rule.severity],
-        message: `${rule.title}: ${own.map((f) => f.message).join("; ")}`,
+        message: bounded(`${rule.title}: ${own.map((f) => f.message).join("; ")}`),
         properties: {
-          paths,
+          paths: bounded(paths),
           fix: rule.fix,
           ...(exemption?.note === undefined ? {} : { exemption: exemption.note }),
         },

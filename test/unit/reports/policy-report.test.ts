@@ -144,3 +144,23 @@ describe("renderPolicyReports", () => {
     expect(render(objects)).toEqual(render([...objects].reverse()));
   });
 });
+
+test("an author's long exemption reason is bounded in the report", () => {
+  const reason = "x".repeat(100_000);
+  const object = service(
+    "long",
+    "allowing",
+    { sessionAffinity: "ClientIP" },
+    {
+      "twelvefactor.dev/exempt": "TF-PROC-001",
+      "twelvefactor.dev/exempt-reason": reason,
+    },
+  );
+  const ns = namespaceFacts({
+    metadata: { name: "allowing", labels: { "twelvefactor.dev/exemptions": "allowed" } },
+  });
+  const [report] = render([object], new Map([["allowing", ns]]));
+  const skip = report?.results.find((r) => r.result === "skip");
+  expect(skip?.message.length).toBeLessThanOrEqual(1024);
+  expect(skip?.properties?.exemptReason?.length).toBeLessThanOrEqual(1024);
+});
