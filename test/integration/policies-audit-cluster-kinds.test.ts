@@ -1,16 +1,13 @@
 // `audit --cluster` finds kinds at whatever version they are served, custom workload kinds, and
 // judges exemptions by the live Namespaces, also as a user who may only read one namespace.
-import { mkdtemp, readFile, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { beforeAll, describe, expect, test } from "vitest";
-import { parse, stringify } from "yaml";
 import { audit } from "../../src/cli/audit.ts";
 import { type KubeObject, requestJson } from "../../src/runtime/index.ts";
 import { loadCorpus } from "../fixtures/policy/corpus.ts";
 import { installStubCrds } from "../fixtures/policy/crds.ts";
 import { printClusterLogsOnFailure, providedCluster, uniqueName } from "../support/cluster.ts";
 import { adminTransport } from "../support/operator.ts";
+import { impersonatingKubeconfig } from "./policies-impersonation.ts";
 
 printClusterLogsOnFailure();
 
@@ -184,13 +181,7 @@ describe("audit --cluster exemptions, judged by the live Namespace", () => {
         subjects: [{ apiGroup: "rbac.authorization.k8s.io", kind: "User", name: user }],
       }),
     });
-    // The admin's kubeconfig, impersonating the user (the `as` field, as kubectl --as does).
-    const config = parse(await readFile(providedCluster().kubeconfig, "utf8")) as {
-      users: { user: Record<string, unknown> }[];
-    };
-    for (const u of config.users) u.user.as = user;
-    const path = join(await mkdtemp(join(tmpdir(), "audit-viewer-")), "kubeconfig");
-    await writeFile(path, stringify(config));
+    const path = await impersonatingKubeconfig(user);
 
     const { report, stderr } = await runAudit(["-n", allowing], path);
     expect(stderr).toMatch(/cannot read namespaces \(HTTP 403/);

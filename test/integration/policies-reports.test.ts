@@ -1,10 +1,6 @@
 // PolicyReports in a real kube-apiserver: `audit --cluster --report`, and the operator's periodic
 // run as a user holding exactly the RBAC rules the install grants for it.
-import { mkdtemp, readFile, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { beforeAll, describe, expect, test } from "vitest";
-import { parse, stringify } from "yaml";
 import {
   type PolicyReport,
   policyReportRules,
@@ -23,6 +19,7 @@ import {
 import { installPolicyReportCrd } from "../fixtures/policy/policy-report-crd.ts";
 import { printClusterLogsOnFailure, providedCluster, uniqueName } from "../support/cluster.ts";
 import { adminTransport } from "../support/operator.ts";
+import { impersonatingKubeconfig } from "./policies-impersonation.ts";
 
 printClusterLogsOnFailure();
 
@@ -145,12 +142,7 @@ describe("the operator's periodic reports", () => {
       roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: user },
       subjects: [{ apiGroup: "rbac.authorization.k8s.io", kind: "User", name: user }],
     });
-    const config = parse(await readFile(providedCluster().kubeconfig, "utf8")) as {
-      users: { user: Record<string, unknown> }[];
-    };
-    for (const u of config.users) u.user.as = user;
-    const path = join(await mkdtemp(join(tmpdir(), "reporter-")), "kubeconfig");
-    await writeFile(path, stringify(config));
+    const path = await impersonatingKubeconfig(user);
     return connectionTransport(await loadConnection({}, { path }));
   }
 
