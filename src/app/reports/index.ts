@@ -19,6 +19,7 @@ export {
   POLICY_REPORT,
   type PolicyReport,
   type PolicyReportResult,
+  REPORT_BYTES,
   REPORT_LABEL_SELECTOR,
   REPORT_LABELS,
   REPORT_NAME,

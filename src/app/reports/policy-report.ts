@@ -36,8 +36,10 @@ export const REPORT_LABEL_SELECTOR = Object.entries(REPORT_LABELS)
   .map(([k, v]) => `${k}=${v}`)
   .join(",");
 
-/** Results per report: well under etcd's object size limit at a few hundred bytes each. */
+/** Results per report at most; fewer when they are large (see REPORT_BYTES). */
 export const RESULTS_PER_REPORT = 1000;
+/** Serialized results per report at most: well under etcd's 1.5 MiB object size limit. */
+export const REPORT_BYTES = 800_000;
 
 const CATEGORY = "Twelve-Factor processes";
 
@@ -174,8 +176,22 @@ export function renderPolicyReports(input: ReportInput): PolicyReport[] {
     .flatMap(([namespace, results]) => {
       const sorted = results.sort((a, b) => resultKey(a).localeCompare(resultKey(b)));
       const chunks: PolicyReportResult[][] = [];
-      for (let i = 0; i < sorted.length; i += RESULTS_PER_REPORT)
-        chunks.push(sorted.slice(i, i + RESULTS_PER_REPORT));
+      let chunk: PolicyReportResult[] = [];
+      let bytes = 0;
+      for (const result of sorted) {
+        const size = JSON.stringify(result).length;
+        if (
+          chunk.length === RESULTS_PER_REPORT ||
+          (chunk.length > 0 && bytes + size > REPORT_BYTES)
+        ) {
+          chunks.push(chunk);
+          chunk = [];
+          bytes = 0;
+        }
+        chunk.push(result);
+        bytes += size;
+      }
+      if (chunk.length > 0) chunks.push(chunk);
       return chunks.map((chunk, i) => ({
         apiVersion: `${POLICY_REPORT.group}/${POLICY_REPORT.version}`,
         kind: POLICY_REPORT.kind,

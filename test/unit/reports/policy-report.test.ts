@@ -1,6 +1,7 @@
 // PolicyReports from findings: one result per applicable rule and object, exemptions as skips.
 import { describe, expect, test } from "vitest";
 import {
+  REPORT_BYTES,
   REPORT_NAME,
   RESULTS_PER_REPORT,
   renderPolicyReports,
@@ -163,4 +164,26 @@ test("an author's long exemption reason is bounded in the report", () => {
   const skip = report?.results.find((r) => r.result === "skip");
   expect(skip?.message.length).toBeLessThanOrEqual(1024);
   expect(skip?.properties?.exemptReason?.length).toBeLessThanOrEqual(1024);
+});
+
+test("large results split reports by size, each well under etcd's object limit", () => {
+  const reason = "r".repeat(1000);
+  const ns = namespaceFacts({
+    metadata: { name: "big", labels: { "twelvefactor.dev/exemptions": "allowed" } },
+  });
+  const objects = Array.from({ length: 600 }, (_, i) =>
+    service(
+      `s${i}`,
+      "big",
+      { sessionAffinity: "ClientIP" },
+      {
+        "twelvefactor.dev/exempt": "TF-PROC-001,TF-PROC-003",
+        "twelvefactor.dev/exempt-reason": reason,
+      },
+    ),
+  );
+  const reports = render(objects, new Map([["big", ns]]));
+  expect(reports.length).toBeGreaterThan(1);
+  for (const r of reports) expect(JSON.stringify(r).length).toBeLessThan(REPORT_BYTES + 10_000);
+  expect(reports.reduce((n, r) => n + r.results.length, 0)).toBe(600 * serviceRules.length);
 });
