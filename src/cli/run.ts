@@ -1,5 +1,6 @@
 // `run`: the operator process — configuration, cluster connection, endpoints, graceful SIGTERM.
 import { startOperator } from "../app/operator.ts";
+import { startPolicyReporting } from "../app/reports/index.ts";
 import { ConfigError, loadConfig } from "../platform/config.ts";
 import { serveEndpoints } from "../platform/http.ts";
 import { loadConnection, NoClusterError } from "../platform/kube/index.ts";
@@ -56,6 +57,16 @@ export const run: Command = async (argv, io) => {
       leader: metrics.leader(config.leaderElection.name),
     },
   });
+  const reports =
+    config.policyReportIntervalMs > 0
+      ? startPolicyReporting({
+          transport,
+          intervalMs: config.policyReportIntervalMs,
+          namespaces: config.watchNamespaces,
+          logger,
+          isLeader: operator.isLeader,
+        })
+      : undefined;
   let endpoints: Awaited<ReturnType<typeof serveEndpoints>>;
   try {
     endpoints = await serveEndpoints(config.httpAddress, metrics.registry, {
@@ -63,6 +74,7 @@ export const run: Command = async (argv, io) => {
     });
   } catch (error) {
     logger.error({ err: String(error) }, "cannot serve /healthz, /readyz and /metrics");
+    await reports?.stop();
     await operator.stop();
     return 1;
   }
@@ -90,6 +102,7 @@ export const run: Command = async (argv, io) => {
   process.once("SIGINT", force);
   const timer = setTimeout(force, config.shutdownTimeoutMs);
   timer.unref();
+  await reports?.stop();
   await operator.stop();
   await endpoints.close();
   clearTimeout(timer);

@@ -85,6 +85,15 @@ const variables = {
     .describe("Least severe log level written."),
   HTTP_ADDRESS: address.default(":8080").describe("Address of /healthz, /readyz and /metrics."),
   SHUTDOWN_TIMEOUT: duration("30s").describe("How long SIGTERM waits for in-flight reconciles."),
+  POLICY_REPORT_INTERVAL: z
+    .string()
+    .regex(DURATION, "must be a duration such as 10m, or 0s for off")
+    .default("0s")
+    .transform(parseDuration)
+    .refine((ms) => ms === 0 || ms >= 5_000, "must be 0s (off) or at least 5s")
+    .describe(
+      "How often the leader writes PolicyReports (wgpolicyk8s.io/v1alpha2) for the namespaces labelled twelvefactor.dev/enforce; 0s, the default, is off.",
+    ),
   WATCH_INACTIVITY_TIMEOUT: duration("3m").describe(
     "A watch that delivers no event or bookmark for this long is treated as stalled and restarted.",
   ),
@@ -106,6 +115,8 @@ export interface Config {
   readonly httpAddress: { readonly host: string; readonly port: number };
   readonly shutdownTimeoutMs: number;
   readonly watchInactivityTimeoutMs: number;
+  /** 0: no PolicyReports. */
+  readonly policyReportIntervalMs: number;
 }
 
 export class ConfigError extends Error {
@@ -154,6 +165,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     httpAddress: { host, port },
     shutdownTimeoutMs: c.SHUTDOWN_TIMEOUT,
     watchInactivityTimeoutMs: c.WATCH_INACTIVITY_TIMEOUT,
+    policyReportIntervalMs: c.POLICY_REPORT_INTERVAL,
   };
 }
 

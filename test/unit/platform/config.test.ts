@@ -28,6 +28,7 @@ describe("loadConfig", () => {
       httpAddress: { host: "", port: 8080 },
       shutdownTimeoutMs: 30_000,
       watchInactivityTimeoutMs: 180_000,
+      policyReportIntervalMs: 0,
     });
   });
 
@@ -44,6 +45,7 @@ describe("loadConfig", () => {
       HTTP_ADDRESS: "127.0.0.1:0",
       SHUTDOWN_TIMEOUT: "10s",
       WATCH_INACTIVITY_TIMEOUT: "20s",
+      POLICY_REPORT_INTERVAL: "15m",
     });
     expect(c).toEqual({
       watchNamespaces: ["web", "shop"],
@@ -59,6 +61,7 @@ describe("loadConfig", () => {
       httpAddress: { host: "127.0.0.1", port: 0 },
       shutdownTimeoutMs: 10_000,
       watchInactivityTimeoutMs: 20_000,
+      policyReportIntervalMs: 900_000,
     });
   });
 
@@ -94,6 +97,13 @@ describe("loadConfig", () => {
     ["1.5", "WORKERS: must be an integer"],
   ])("WORKERS=%s", (value, message) => {
     expect(problems({ WORKERS: value })).toEqual([`${message} (got "${value}")`]);
+  });
+
+  test.each([
+    ["1s", "POLICY_REPORT_INTERVAL: must be 0s (off) or at least 5s"],
+    ["often", "POLICY_REPORT_INTERVAL: must be a duration such as 10m, or 0s for off"],
+  ])("POLICY_REPORT_INTERVAL=%s", (value, message) => {
+    expect(problems({ POLICY_REPORT_INTERVAL: value })).toEqual([`${message} (got "${value}")`]);
   });
 
   test("an empty variable means its default", () => {
