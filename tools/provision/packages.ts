@@ -59,7 +59,14 @@ export const systemPackages: readonly SystemPackage[] = [
   },
   {
     deb: "iptables",
-    provides: ["iptables", "iptables-save", "iptables-restore", "ip6tables"],
+    provides: [
+      "iptables",
+      "iptables-save",
+      "iptables-restore",
+      "ip6tables",
+      "ip6tables-save",
+      "ip6tables-restore",
+    ],
     for: ["node"],
     why: "kube-proxy's Service rules and the node tier's teardown",
   },
