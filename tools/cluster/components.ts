@@ -191,7 +191,8 @@ function kubeletArgs(l: ClusterLayout): string[] {
 }
 
 function kubeProxyArgs(l: ClusterLayout): string[] {
-  return [`--config=${nodeOf(l).kubeProxyConfig}`];
+  // --v=2: each rules sync and its duration in the log (how fast endpoints follow pods).
+  return [`--config=${nodeOf(l).kubeProxyConfig}`, "--v=2"];
 }
 
 /** The command line and environment of one component. */

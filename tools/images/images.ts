@@ -38,7 +38,14 @@ const debianMirror = "http://deb.debian.org/debian";
 /** The Node release the project pins (the exact `node` devDependency). */
 export const nodeVersion: string = pkg.devDependencies.node;
 
-export type ImageName = "debian" | "node" | "pause" | "redis" | "operator" | "session-counter";
+export type ImageName =
+  | "debian"
+  | "node"
+  | "pause"
+  | "redis"
+  | "operator"
+  | "session-counter"
+  | "named-user";
 
 type ImageSpec = {
   /** The first is the name pods use; all are tags in the build storage. */
@@ -401,6 +408,18 @@ export const images: Record<ImageName, ImageSpec> = {
     inputs: () => ({ files: ["tools/images/redis/Containerfile"], text: "" }),
     build: (key) =>
       buildFile("redis", "tools/images/redis/Containerfile", "tools/images/redis", key),
+  },
+  "named-user": {
+    tags: () => ["localhost/stateless-operator/named-user:1"],
+    parent: "node",
+    inputs: () => ({ files: ["tools/images/named-user/Containerfile"], text: "" }),
+    build: (key) =>
+      buildFile(
+        "named-user",
+        "tools/images/named-user/Containerfile",
+        "tools/images/named-user",
+        key,
+      ),
   },
   operator: {
     tags: () => [IMAGE],
