@@ -52,9 +52,10 @@ describe("session-counter on real pods", () => {
     let deleted = "";
     let last = "";
     const deadline = Date.now() + 240_000;
-    // Rounds until every original pod is gone (one deleted by us, the others recycled), and a
-    // few more on the pods that replaced them.
-    for (let after = 0; after < 5 && Date.now() < deadline; ) {
+    // Rounds until every original pod is gone (one deleted by us, the others recycled), then at
+    // least five more, until each of the pods that replaced them has served.
+    let replacementsServed = false;
+    for (let after = 0; (after < 5 || !replacementsServed) && Date.now() < deadline; ) {
       round++;
       for (const session of sessions) {
         const r = await visit(web.host, web.port, session);
@@ -70,10 +71,18 @@ describe("session-counter on real pods", () => {
         deleted = last;
         await kubectlOk(["-n", namespace, "delete", "pod", deleted, "--wait=false"]);
       }
-      const live = (await appPods(namespace, "session-counter")).map((p) => p.metadata.name);
-      if (round > 3 && !live.some((p) => original.has(p))) after++;
+      const pods = await appPods(namespace, "session-counter");
+      if (round > 3 && !pods.some((p) => original.has(p.metadata.name))) {
+        after++;
+        const running = pods.filter(
+          (p) => p.status?.phase === "Running" && !p.metadata.deletionTimestamp,
+        );
+        replacementsServed =
+          running.length === 3 && running.every((p) => servedBy.has(p.metadata.name));
+      }
       await new Promise((r) => setTimeout(r, 250));
     }
+    expect(replacementsServed, "each pod that replaced an original served visits").toBe(true);
     const live = (await appPods(namespace, "session-counter")).map((p) => p.metadata.name);
     expect(
       live.filter((p) => original.has(p)),
