@@ -1,9 +1,9 @@
 # The stateless-operator image: compiled in a build stage, run from dist/ and production dependencies as a non-root user.
 # Build: docker build -t ghcr.io/stateless-operator/stateless-operator:0.1.0 .
 # The base image is the Node version the project pins (package.json devDependencies "node"); a
-# release pins it further by digest: FROM node:24.9.0-bookworm-slim@sha256:<digest>.
+# release pins it further by digest: FROM node:24.21.0-bookworm-slim@sha256:<digest>.
 
-FROM node:24.9.0-bookworm-slim AS build
+FROM node:24.21.0-bookworm-slim AS build
 WORKDIR /src
 ENV npm_config_update_notifier=false \
     npm_config_fund=false \
@@ -19,7 +19,7 @@ RUN node node_modules/typescript/bin/tsc -p tsconfig.build.json \
  && npm prune --omit=dev --ignore-scripts \
  && npm cache clean --force
 
-FROM node:24.9.0-bookworm-slim
+FROM node:24.21.0-bookworm-slim
 ENV NODE_ENV=production
 WORKDIR /app
 # Nothing at run time needs npm or corepack; fewer tools, fewer CVEs to triage.
