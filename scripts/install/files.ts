@@ -1,8 +1,8 @@
 // The install's generated files: the kustomize bases under manifests/ and the single dist/install.yaml.
-import { renderCrd } from "../../src/api/index.ts";
 import { renderPolicySet } from "../../src/app/policies/index.ts";
 import { toYamlDocuments } from "../../src/cli/yaml.ts";
 import { renderApiReference } from "./api-doc.ts";
+import { renderInstallCrd } from "./crd.ts";
 import { IMAGE_NAME, NAME, NAMESPACE, VERSION } from "./names.ts";
 import { renderNamespace, renderOperator } from "./operator.ts";
 import { renderClusterRbac, renderNamespacedRbac } from "./rbac.ts";
@@ -53,7 +53,7 @@ export function installObjects(namespace = NAMESPACE): Json[] {
   const rbac = renderClusterRbac(namespace);
   return [
     renderNamespace(namespace),
-    renderCrd() as Json,
+    renderInstallCrd(),
     ...only(rbac, "ServiceAccount"),
     ...only(rbac, "ClusterRole"),
     ...only(rbac, "ClusterRoleBinding"),
@@ -84,8 +84,8 @@ export const installFiles: readonly InstallFile[] = [
     path: `manifests/crd/${CRD_FILE}`,
     render: () =>
       yaml(
-        [renderCrd() as Json],
-        "A copy of crds/: kustomize loads no file outside this directory.",
+        [renderInstallCrd()],
+        "crds/ with the annotations that keep it through uninstalls and GitOps prunes (docs/install.md).",
       ),
   },
   {

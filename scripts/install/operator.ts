@@ -3,9 +3,6 @@ import { HTTP_PORT, IMAGE, labels, NAME, SERVICE_ACCOUNT, selectorLabels } from 
 
 type Json = Record<string, unknown>;
 
-/** Uid and gid of the image's `node` user (node:*-bookworm-slim), stated numerically. */
-export const RUN_AS_USER = 1000;
-
 /** The operator's namespace; its pods meet the `restricted` Pod Security Standard, so enforce it. */
 export function renderNamespace(namespace: string): Json {
   return {
@@ -55,10 +52,10 @@ export function renderDeployment(namespace: string): Json {
           enableServiceLinks: false,
           // Longer than SHUTDOWN_TIMEOUT (30s): in-flight reconciles finish, the Lease is released.
           terminationGracePeriodSeconds: 45,
+          // No runAsUser/runAsGroup: the image's numeric USER applies (so the kubelet can check
+          // runAsNonRoot), and a platform that assigns uids (OpenShift's restricted-v2) may.
           securityContext: {
             runAsNonRoot: true,
-            runAsUser: RUN_AS_USER,
-            runAsGroup: RUN_AS_USER,
             seccompProfile: { type: "RuntimeDefault" },
           },
           containers: [

@@ -75,7 +75,7 @@ const deployment = installObjects().find((o) => o.kind === "Deployment") as {
   spec: {
     template: {
       spec: {
-        securityContext: { runAsUser: number; runAsGroup: number };
+        securityContext: { runAsNonRoot: boolean; runAsUser?: number };
         containers: { args: string[]; ports: { containerPort: number }[] }[];
       };
     };
@@ -146,15 +146,18 @@ describe("Dockerfile", () => {
     }
   });
 
-  test("runs as a numeric non-root user: the one the Deployment's runAsUser names", () => {
+  test("runs as a numeric non-root user, which the Deployment's runAsNonRoot can verify", () => {
     const users = all(runtime, "USER");
     const last = users.at(-1);
     expect(last, "USER in the runtime stage").toBeDefined();
     const [uid, gid] = (last?.args ?? "").split(":");
     expect(uid).toMatch(/^\d+$/);
+    expect(gid).toMatch(/^\d+$/);
     expect(Number(uid)).not.toBe(0);
-    expect(Number(uid)).toBe(pod.securityContext.runAsUser);
-    expect(Number(gid)).toBe(pod.securityContext.runAsGroup);
+    // The kubelet checks runAsNonRoot against the image's USER only when it is numeric; the
+    // Deployment names no uid of its own.
+    expect(pod.securityContext.runAsNonRoot).toBe(true);
+    expect(pod.securityContext.runAsUser).toBeUndefined();
     const entrypoint = runtime.instructions.findIndex((i) => i.keyword === "ENTRYPOINT");
     const userAt = runtime.instructions.indexOf(last as Instruction);
     expect(userAt).toBeLessThan(entrypoint);

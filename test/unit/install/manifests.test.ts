@@ -4,6 +4,7 @@ import { dirname, join, resolve } from "node:path";
 import { describe, expect, test } from "vitest";
 import { parseAllDocuments } from "yaml";
 import {
+  CRD_RETENTION_ANNOTATIONS,
   IMAGE,
   installObjects,
   NAME,
@@ -203,8 +204,11 @@ describe("the operator Deployment", () => {
       runAsNonRoot: true,
       seccompProfile: { type: "RuntimeDefault" },
     });
-    expect(typeof pod.securityContext.runAsUser).toBe("number");
-    expect(pod.securityContext.runAsUser).not.toBe(0);
+    // The uid is the image's (or the platform's, e.g. OpenShift's restricted-v2 SCC): a fixed one
+    // is refused there.
+    expect(pod.securityContext).not.toHaveProperty("runAsUser");
+    expect(pod.securityContext).not.toHaveProperty("runAsGroup");
+    expect(container.securityContext).not.toHaveProperty("runAsUser");
     expect(container.securityContext).toMatchObject({
       allowPrivilegeEscalation: false,
       readOnlyRootFilesystem: true,
@@ -242,6 +246,27 @@ describe("the operator Deployment", () => {
   test("the install obeys the processes rules it enforces (audit is clean, even advice)", () => {
     for (const o of [...objects, ...namespacedObjects()])
       expect(checkObject(o), idOf(o)).toEqual([]);
+  });
+});
+
+describe("the CRD", () => {
+  const annotationsOf = (o: Json) =>
+    (o.metadata as { annotations?: Record<string, string> }).annotations ?? {};
+  const crdIn = (file: string) => {
+    const objects = parseAllDocuments(readFileSync(join(root, file), "utf8")).map(
+      (d) => d.toJS() as Json,
+    );
+    return find(objects, "CustomResourceDefinition", "statelessapps.twelvefactor.dev");
+  };
+
+  test("survives helm uninstall, Flux and Argo CD prunes and Argo CD app deletion, in every install path", () => {
+    expect(CRD_RETENTION_ANNOTATIONS).toEqual({
+      "helm.sh/resource-policy": "keep",
+      "kustomize.toolkit.fluxcd.io/prune": "disabled",
+      "argocd.argoproj.io/sync-options": "Prune=false,Delete=false",
+    });
+    for (const file of ["dist/install.yaml", "manifests/crd/twelvefactor.dev_statelessapps.yaml"])
+      expect(annotationsOf(crdIn(file)), file).toMatchObject(CRD_RETENTION_ANNOTATIONS);
   });
 });
 
