@@ -181,6 +181,28 @@ describe("Dockerfile", () => {
   });
 });
 
+describe("the image's build information", () => {
+  test("the commit build argument becomes dist/build-info.json, which src/platform/build.ts reads", () => {
+    const build = stages[0] as Stage;
+    expect(all(build, "ARG").map((i) => i.args)).toContain('COMMIT=""');
+    const runs = all(build, "RUN").map((i) => i.args);
+    expect(runs).toContain(`printf '{"commit":"%s"}\\n' "$COMMIT" > dist/build-info.json`);
+  });
+
+  test("the OCI labels name the package's version, the commit and the license", () => {
+    const labels = all(runtime, "LABEL")
+      .flatMap((i) => [...i.args.matchAll(/([\w.]+)="([^"]*)"/g)])
+      .map((m) => [m[1], m[2]]);
+    expect(Object.fromEntries(labels)).toEqual({
+      "org.opencontainers.image.title": NAME,
+      "org.opencontainers.image.version": pkg.version,
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: the Dockerfile's own build argument
+      "org.opencontainers.image.revision": "${COMMIT}",
+      "org.opencontainers.image.licenses": pkg.license,
+    });
+  });
+});
+
 describe(".dockerignore", () => {
   const lines = readFileSync(join(root, ".dockerignore"), "utf8")
     .split("\n")
