@@ -113,6 +113,25 @@ describe("dist/install.yaml", () => {
     expect(diff.code, diff.stderr).toBe(0);
   });
 
+  test("the documented uninstall that keeps the CRD selects every object but the CRD", async () => {
+    const r = await kubectl([
+      "delete",
+      "--dry-run=server",
+      "-f",
+      workload,
+      "-l",
+      "app.kubernetes.io/component",
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    const deleted = r.stdout.split("\n").filter((l) => l !== "");
+    const expected = installObjects().filter(
+      (o) => !String(o.kind).startsWith("ValidatingAdmissionPolicy"),
+    );
+    expect(deleted).toHaveLength(expected.length - 1);
+    expect(r.stdout).not.toMatch(/customresourcedefinition/);
+    expect(r.stdout).toMatch(/deployment\.apps "stateless-operator" deleted .*\(server dry run\)/);
+  });
+
   test("kubectl apply -k manifests/default is the same install: nothing to change", async () => {
     const built = join(mkdtempSync(join(tmpdir(), "kustomized-")), "default.yaml");
     writeFileSync(built, await kubectlOk(["kustomize", join(root, "manifests/default")]));
