@@ -21,6 +21,13 @@ export function renderNamespace(namespace: string): Json {
   };
 }
 
+/**
+ * The configuration the install sets (docs/operations.md), in the order of config.ts; the chart's
+ * `env` value defaults to it. POD_NAME, POD_NAMESPACE and the addresses are not configuration
+ * but facts of the pod, so every install sets them the same way.
+ */
+export const INSTALL_ENV = { LEADER_ELECT: "true", LOG_LEVEL: "info" } as const;
+
 const fieldEnv = (name: string, fieldPath: string) => ({
   name,
   valueFrom: { fieldRef: { apiVersion: "v1", fieldPath } },
@@ -65,11 +72,10 @@ export function renderDeployment(namespace: string): Json {
               imagePullPolicy: "IfNotPresent",
               args: ["run"],
               env: [
-                { name: "LEADER_ELECT", value: "true" },
                 fieldEnv("POD_NAME", "metadata.name"),
                 fieldEnv("POD_NAMESPACE", "metadata.namespace"),
-                { name: "LOG_LEVEL", value: "info" },
                 { name: "HTTP_ADDRESS", value: `:${HTTP_PORT}` },
+                ...Object.entries(INSTALL_ENV).map(([name, value]) => ({ name, value })),
               ],
               ports: [{ name: "http", containerPort: HTTP_PORT, protocol: "TCP" }],
               startupProbe: {

@@ -99,7 +99,7 @@ function clusterRoleBinding(name: string, role: string, namespace: string): Json
   };
 }
 
-function role(name: string, namespace: string, rules: readonly PolicyRule[]): Json {
+export function renderRole(name: string, namespace: string, rules: readonly PolicyRule[]): Json {
   return {
     apiVersion: RBAC,
     kind: "Role",
@@ -108,13 +108,18 @@ function role(name: string, namespace: string, rules: readonly PolicyRule[]): Js
   };
 }
 
-function roleBinding(name: string, namespace: string): Json {
+/** Binds the Role of the same name to the operator's ServiceAccount (of `subjectNamespace`). */
+export function renderRoleBinding(
+  name: string,
+  namespace: string,
+  subjectNamespace = namespace,
+): Json {
   return {
     apiVersion: RBAC,
     kind: "RoleBinding",
     metadata: { name, namespace, labels: labels("rbac") },
     roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name },
-    subjects: [serviceAccountSubject(namespace)],
+    subjects: [serviceAccountSubject(subjectNamespace)],
   };
 }
 
@@ -162,8 +167,17 @@ function addLabels(object: Json, extra: Record<string, string>): void {
   metadata.labels = { ...metadata.labels, ...extra };
 }
 
+/** Where the leader-election Lease is: its name and namespace (the operator's by default). */
+export interface LeaseRef {
+  readonly name: string;
+  readonly namespace: string;
+}
+
 /** The cluster-wide install: the operator watches every namespace (manifests/rbac). */
-export function renderClusterRbac(namespace: string): Json[] {
+export function renderClusterRbac(
+  namespace: string,
+  lease: LeaseRef = { name: LEASE_NAME, namespace },
+): Json[] {
   return [
     renderServiceAccount(namespace),
     clusterRole(NAME, "rbac", operatorRules),
@@ -171,8 +185,8 @@ export function renderClusterRbac(namespace: string): Json[] {
     ...renderUserRoles(),
     clusterRoleBinding(NAME, NAME, namespace),
     clusterRoleBinding(PROVISIONED_SERVICES_ROLE, PROVISIONED_SERVICES_ROLE, namespace),
-    role(LEADER_ELECTION_ROLE, namespace, leaseRules()),
-    roleBinding(LEADER_ELECTION_ROLE, namespace),
+    renderRole(LEADER_ELECTION_ROLE, lease.namespace, leaseRules(lease.name)),
+    renderRoleBinding(LEADER_ELECTION_ROLE, lease.namespace, namespace),
   ];
 }
 
@@ -183,7 +197,7 @@ export function renderClusterRbac(namespace: string): Json[] {
 export function renderNamespacedRbac(namespace: string): Json[] {
   return [
     renderServiceAccount(namespace),
-    role(NAME, namespace, [...operatorRules, ...leaseRules()]),
-    roleBinding(NAME, namespace),
+    renderRole(NAME, namespace, [...operatorRules, ...leaseRules()]),
+    renderRoleBinding(NAME, namespace),
   ];
 }

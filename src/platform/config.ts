@@ -121,6 +121,18 @@ export class ConfigError extends Error {
 export const configVariables = (): { name: string; description: string }[] =>
   Object.entries(variables).map(([name, s]) => ({ name, description: s.description ?? "" }));
 
+/** Each variable's accepted text as JSON Schema (draft 7): the Helm chart's values schema uses it. */
+export const configInputSchemas = (): Record<string, Record<string, unknown>> =>
+  Object.fromEntries(
+    Object.entries(variables).map(([name, s]) => [
+      name,
+      z.toJSONSchema(s, { io: "input", target: "draft-7", unrepresentable: "any" }) as Record<
+        string,
+        unknown
+      >,
+    ]),
+  );
+
 /** Reads the configuration; throws a ConfigError naming every bad variable. */
 export function loadConfig(env: Readonly<Record<string, string | undefined>>): Config {
   const input = Object.fromEntries(
