@@ -2,15 +2,24 @@
 
 import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
-import { accessSync, constants, mkdirSync, renameSync, rmSync } from "node:fs";
+import {
+  accessSync,
+  constants,
+  copyFileSync,
+  linkSync,
+  mkdirSync,
+  renameSync,
+  rmSync,
+} from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
-import { readGoModText, wrapperDir } from "./gomod.ts";
+import { readModuleText, wrapperDir } from "./gomod.ts";
 import {
   type BinaryName,
   binaryNames,
   etcdVersion,
   type GoModuleName,
+  type GoModuleSpec,
   goModules,
   kubernetesVersion,
   kwokVersion,
@@ -23,8 +32,8 @@ export type BinaryPaths = Record<BinaryName, string>;
 const goBuildFlags = ["-trimpath"];
 const baseLdflags = ["-s", "-w"];
 
-/** Which wrapper module builds which binary. */
-function moduleOf(name: BinaryName): GoModuleName {
+/** Which module builds which binary. */
+export function moduleOf(name: BinaryName): GoModuleName {
   for (const [mod, spec] of Object.entries(goModules)) {
     if (name in spec.tools) return mod as GoModuleName;
   }
@@ -33,10 +42,16 @@ function moduleOf(name: BinaryName): GoModuleName {
 
 /** Import path of a binary's main package. */
 function packageOf(name: BinaryName): string {
-  const tools: Record<string, string> = goModules[moduleOf(name)].tools;
+  const tools: Readonly<Record<string, string>> = goModules[moduleOf(name)].tools;
   const pkg = tools[name];
   if (!pkg) throw new Error(`no package for ${name}`);
   return pkg;
+}
+
+/** The upstream module a binary is built from (undefined for our own sources). */
+function upstreamOf(name: BinaryName): string | undefined {
+  const spec: GoModuleSpec = goModules[moduleOf(name)];
+  return spec.kind === "wrapper" ? spec.module : undefined;
 }
 
 /**
@@ -44,8 +59,8 @@ function packageOf(name: BinaryName): string {
  * the pinned release (and the emulated version is right). The module zip has no git commit.
  */
 function versionLdflags(name: BinaryName, buildDate: string): string[] {
-  const mod = moduleOf(name);
-  if (mod === "kubernetes") {
+  const upstream = upstreamOf(name);
+  if (upstream === goModules.kubernetes.module) {
     const m = /^v(\d+)\.(\d+)\./.exec(kubernetesVersion);
     const [major, minor] = [m?.[1] ?? "", m?.[2] ?? ""];
     return ["k8s.io/component-base/version", "k8s.io/client-go/pkg/version"].flatMap((pkg) => [
@@ -56,7 +71,7 @@ function versionLdflags(name: BinaryName, buildDate: string): string[] {
       `-X ${pkg}.buildDate=${buildDate}`,
     ]);
   }
-  if (mod === "kwok") {
+  if (upstream === goModules.kwok.module) {
     return [
       `-X sigs.k8s.io/kwok/pkg/consts.Version=${kwokVersion}`,
       `-X sigs.k8s.io/kwok/pkg/consts.KubeVersion=${kubernetesVersion}`,
@@ -71,16 +86,56 @@ export function cacheRoot(): string {
 }
 
 /**
- * The cache directory for the pinned versions. Readable versions first; the hash covers the
- * wrapper go.mod/go.sum files and build flags, so a dependency bump never reuses old binaries.
+ * The cache directory of one module's binaries: `<module>-<version>_<hash>/bin`, the hash
+ * covering that module's go.mod/go.sum (or sources) and the build flags of its binaries. A bump
+ * of one module rebuilds its binaries only; a new module leaves the others' cache valid.
  */
-export function cacheBinDir(): string {
+export function cacheBinDir(mod: GoModuleName): string {
+  const spec: GoModuleSpec = goModules[mod];
   const hash = createHash("sha256");
-  for (const mod of Object.keys(goModules) as GoModuleName[]) hash.update(readGoModText(mod));
+  hash.update(readModuleText(mod));
   hash.update(JSON.stringify([goBuildFlags, baseLdflags]));
-  for (const name of binaryNames) hash.update(versionLdflags(name, "").join(" "));
+  for (const name of Object.keys(spec.tools) as BinaryName[]) {
+    hash.update(`${name}\0${versionLdflags(name, "").join(" ")}\0`);
+  }
+  const version = spec.kind === "wrapper" ? spec.version : "local";
+  return join(cacheRoot(), `${mod}-${version}_${hash.digest("hex").slice(0, 10)}`, "bin");
+}
+
+/**
+ * The directory of the cache layout before it was split per module: one key over the three
+ * wrappers of that time. Binaries found there (built from the same go.mod files, or the key would
+ * differ) are linked into the per-module directories instead of being rebuilt.
+ */
+function legacyCacheBinDir(): string {
+  const legacy = [
+    "etcd",
+    "kube-apiserver",
+    "kubectl",
+    "kube-controller-manager",
+    "kube-scheduler",
+    "kwok",
+  ] as const;
+  const hash = createHash("sha256");
+  for (const mod of ["kubernetes", "etcd", "kwok"] as const) hash.update(readModuleText(mod));
+  hash.update(JSON.stringify([goBuildFlags, baseLdflags]));
+  for (const name of legacy) hash.update(versionLdflags(name, "").join(" "));
   const key = `k8s-${kubernetesVersion}_etcd-${etcdVersion}_kwok-${kwokVersion}_${hash.digest("hex").slice(0, 10)}`;
   return join(cacheRoot(), key, "bin");
+}
+
+/** Links a binary of the legacy cache directory into its module's directory; true when done. */
+function adoptLegacy(name: BinaryName): boolean {
+  const from = join(legacyCacheBinDir(), name);
+  if (!isExecutable(from)) return false;
+  const dir = cacheBinDir(moduleOf(name));
+  mkdirSync(dir, { recursive: true });
+  try {
+    linkSync(from, join(dir, name));
+  } catch {
+    copyFileSync(from, join(dir, name));
+  }
+  return true;
 }
 
 function isExecutable(path: string): boolean {
@@ -96,14 +151,14 @@ function isExecutable(path: string): boolean {
 export function locateBinary(name: BinaryName): string | undefined {
   const assets = process.env.KUBEBUILDER_ASSETS;
   if (assets && isExecutable(join(assets, name))) return join(assets, name);
-  const cached = join(cacheBinDir(), name);
+  const cached = join(cacheBinDir(moduleOf(name)), name);
   return isExecutable(cached) ? cached : undefined;
 }
 
 /** Paths of the named binaries; throws, naming the fix, when any is missing. */
 export function requireBinaries(names: readonly BinaryName[]): Partial<BinaryPaths> {
   const found: Partial<BinaryPaths> = {};
-  const missing: string[] = [];
+  const missing: BinaryName[] = [];
   for (const name of names) {
     const path = locateBinary(name);
     if (path) found[name] = path;
@@ -115,7 +170,7 @@ export function requireBinaries(names: readonly BinaryName[]): Partial<BinaryPat
         process.env.KUBEBUILDER_ASSETS
           ? `KUBEBUILDER_ASSETS=${process.env.KUBEBUILDER_ASSETS} and `
           : ""
-      }${cacheBinDir()}); build them with \`npm run cluster:build\``,
+      }${[...new Set(missing.map((n) => cacheBinDir(moduleOf(n))))].join(", ")}); build them with \`npm run cluster:build\``,
     );
   }
   return found;
@@ -167,7 +222,7 @@ export type BuildOptions = {
 /** Builds one binary into the cache, printing elapsed time and compiled package count. */
 async function buildOne(name: BinaryName, buildDate: string, opts: BuildOptions): Promise<string> {
   const log = opts.log ?? console.log;
-  const dir = cacheBinDir();
+  const dir = cacheBinDir(moduleOf(name));
   mkdirSync(dir, { recursive: true });
   const out = join(dir, name);
   const partial = `${out}.partial-${process.pid}`;
@@ -229,10 +284,20 @@ export async function ensureBinaries(
   const log = opts.log ?? console.log;
   const paths: Partial<BinaryPaths> = {};
   const missing: BinaryName[] = [];
+  const adopted: BinaryName[] = [];
   for (const name of names) {
-    const path = locateBinary(name);
+    let path = locateBinary(name);
+    if (!path && adoptLegacy(name)) {
+      adopted.push(name);
+      path = locateBinary(name);
+    }
     if (path) paths[name] = path;
     else missing.push(name);
+  }
+  if (adopted.length > 0) {
+    log(
+      `cluster: linked ${adopted.join(", ")} from ${legacyCacheBinDir()} (the older cache layout)`,
+    );
   }
   if (missing.length === 0) return { paths, built: [] };
   try {
@@ -242,10 +307,10 @@ export async function ensureBinaries(
       `cannot build ${missing.join(", ")}: no Go toolchain on PATH (install Go 1.26+, or set KUBEBUILDER_ASSETS to a directory holding the binaries)`,
     );
   }
-  log(`cluster: ${missing.length} binaries to build into ${cacheBinDir()}: ${missing.join(", ")}`);
+  log(`cluster: ${missing.length} binaries to build into ${cacheRoot()}: ${missing.join(", ")}`);
   log("cluster: a cold build takes about 10 minutes on 2 cores; later runs reuse the cache");
   const started = Date.now();
-  const buildDate = missing.some((n) => moduleOf(n) === "kubernetes")
+  const buildDate = missing.some((n) => upstreamOf(n) === goModules.kubernetes.module)
     ? await kubernetesBuildDate()
     : "";
   // One after another, etcd first (it compiles the standard library the others reuse), then

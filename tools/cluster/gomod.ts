@@ -6,14 +6,14 @@
 // changes between releases (1.36 added k8s.io/cri-streaming and k8s.io/streaming), so it is read
 // from the pinned release's go.mod, never copied by hand.
 //
-//   node tools/cluster/gomod.ts           regenerate go/*/go.mod, then `go mod tidy` each
+//   node tools/cluster/gomod.ts [name…]   regenerate go/*/go.mod (all, or the named modules), then `go mod tidy` each
 //   node tools/cluster/gomod.ts --check   fail if a committed go.mod differs from what upstream implies
 
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseAllDocuments } from "yaml";
-import { type GoModuleName, goModules } from "./versions.ts";
+import { type GoModuleName, type GoModuleSpec, goModules } from "./versions.ts";
 
 const goDir = join(import.meta.dirname, "go");
 
@@ -37,7 +37,17 @@ type GoModJson = {
   Tool?: { Path: string }[];
 };
 
-/** Directory of one wrapper module. */
+/** The modules generated from an upstream release (local modules are our own source). */
+export function wrapperModules(): {
+  name: GoModuleName;
+  spec: GoModuleSpec & { kind: "wrapper" };
+}[] {
+  return (Object.entries(goModules) as [GoModuleName, GoModuleSpec][]).flatMap(([name, spec]) =>
+    spec.kind === "wrapper" ? [{ name, spec }] : [],
+  );
+}
+
+/** Directory of one module. */
 export function wrapperDir(name: GoModuleName): string {
   return join(goDir, goModules[name].dir);
 }
@@ -64,7 +74,7 @@ function readUpstreamGoMod(path: string, version: string): GoModJson {
  * replace with the published `v0.Y.Z` that matches release `v1.Y.Z`.
  */
 export function deriveSpec(name: GoModuleName, upstream: GoModJson): WrapperSpec {
-  const mod = goModules[name];
+  const mod = wrapperOf(name);
   const replace: WrapperSpec["replace"] = [];
   for (const r of upstream.Replace ?? []) {
     const local = r.New.Path.startsWith("./") || r.New.Path.startsWith("../");
@@ -122,7 +132,7 @@ export function readSpec(name: GoModuleName): WrapperSpec {
   const json = JSON.parse(
     execFileSync("go", ["mod", "edit", "-json"], { cwd: wrapperDir(name), encoding: "utf8" }),
   ) as GoModJson;
-  const mod = goModules[name];
+  const mod = wrapperOf(name);
   const req = (json.Require ?? []).find((r) => r.Path === mod.module);
   return {
     module: json.Module.Path,
@@ -152,11 +162,17 @@ export function diffSpecs(want: WrapperSpec, have: WrapperSpec): string[] {
   return out;
 }
 
+/** The spec of a wrapper module; throws for a local one. */
+function wrapperOf(name: GoModuleName): GoModuleSpec & { kind: "wrapper" } {
+  const spec: GoModuleSpec = goModules[name];
+  if (spec.kind !== "wrapper") throw new Error(`go/${spec.dir} is not a wrapper module`);
+  return spec;
+}
+
 /** Checks every wrapper go.mod against upstream; returns the problems found. */
 export function checkWrappers(): string[] {
   const problems: string[] = [];
-  for (const name of Object.keys(goModules) as GoModuleName[]) {
-    const mod = goModules[name];
+  for (const { name, spec: mod } of wrapperModules()) {
     const want = deriveSpec(name, readUpstreamGoMod(mod.module, mod.version));
     for (const p of diffSpecs(want, readSpec(name))) problems.push(`go/${mod.dir}/go.mod ${p}`);
   }
@@ -166,10 +182,10 @@ export function checkWrappers(): string[] {
   return problems;
 }
 
-/** Rewrites every wrapper go.mod from upstream and tidies it (downloads what it needs). */
-export function generateWrappers(): void {
-  for (const name of Object.keys(goModules) as GoModuleName[]) {
-    const mod = goModules[name];
+/** Rewrites the wrapper go.mod files (all, or the named ones) from upstream and tidies them. */
+export function generateWrappers(only: readonly string[] = []): void {
+  for (const { name, spec: mod } of wrapperModules()) {
+    if (only.length > 0 && !only.includes(name)) continue;
     const spec = deriveSpec(name, readUpstreamGoMod(mod.module, mod.version));
     const dir = wrapperDir(name);
     mkdirSync(dir, { recursive: true });
@@ -178,11 +194,12 @@ export function generateWrappers(): void {
     console.log(`gomod: ${name}: ${spec.replace.length} replaces; go mod tidy ...`);
     execFileSync("go", ["mod", "tidy"], { cwd: dir, stdio: "inherit" });
   }
-  writeFileSync(kwokStagesPath, renderKwokStages());
-  // The repository's formatter owns the layout of YAML files; the check compares content.
-  const biome = join(import.meta.dirname, "../../node_modules/.bin/biome");
-  if (existsSync(biome)) execFileSync(biome, ["format", "--write", kwokStagesPath]);
-  console.log(`gomod: wrote ${kwokStagesPath}`);
+  // The committed copy is rewritten only when kwok's stages changed (the check compares content).
+  const stages = renderKwokStages();
+  if (!sameYaml(kwokStagesPath, stages)) {
+    writeFileSync(kwokStagesPath, stages);
+    console.log(`gomod: wrote ${kwokStagesPath}`);
+  }
 }
 
 /** kwok's default stages, as kwokctl installs them (pkg/kwokctl/runtime/cluster.go, with a node lease). */
@@ -228,10 +245,24 @@ function sameYaml(path: string, text: string): boolean {
   }
 }
 
-/** The committed go.mod and go.sum of one wrapper (part of the binary cache key). */
-export function readGoModText(name: GoModuleName): string {
+/**
+ * What a module's binaries are built from, as text (the binary cache key): go.mod and go.sum,
+ * and for a local module its Go sources too.
+ */
+export function readModuleText(name: GoModuleName): string {
   const dir = wrapperDir(name);
-  return readFileSync(join(dir, "go.mod"), "utf8") + readFileSync(join(dir, "go.sum"), "utf8");
+  const files = ["go.mod", "go.sum"];
+  if (goModules[name].kind === "local") {
+    files.push(
+      ...readdirSync(dir)
+        .filter((f) => f.endsWith(".go"))
+        .sort(),
+    );
+  }
+  return files
+    .filter((f) => existsSync(join(dir, f)))
+    .map((f) => readFileSync(join(dir, f), "utf8"))
+    .join("");
 }
 
 if (import.meta.main) {
@@ -244,6 +275,6 @@ if (import.meta.main) {
     }
     console.log("gomod: wrapper go.mod files and kwok stages match upstream");
   } else {
-    generateWrappers();
+    generateWrappers(process.argv.slice(2));
   }
 }
