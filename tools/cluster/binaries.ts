@@ -21,8 +21,10 @@ import {
   type GoModuleName,
   type GoModuleSpec,
   goModules,
+  helmVersion,
   kubernetesVersion,
   kwokVersion,
+  prometheusVersion,
 } from "./versions.ts";
 
 /** Where each binary comes from, by name. */
@@ -77,7 +79,25 @@ function versionLdflags(name: BinaryName, buildDate: string): string[] {
       `-X sigs.k8s.io/kwok/pkg/consts.KubeVersion=${kubernetesVersion}`,
     ];
   }
+  if (upstream === goModules.helm.module) {
+    return [
+      `-X helm.sh/helm/v4/internal/version.version=${helmVersion}`,
+      "-X helm.sh/helm/v4/internal/version.gitTreeState=archive",
+    ];
+  }
+  if (upstream === goModules.prometheus.module) {
+    // As Prometheus' .promu.yml stamps its binaries; the module's v0.3MM.P is release 3.MM.P.
+    const m = /^v0\.3(\d\d)\.(\d+)$/.exec(prometheusVersion);
+    const release = m === null ? prometheusVersion : `3.${Number(m[1])}.${m[2]}`;
+    return [`-X github.com/prometheus/common/version.Version=${release}`];
+  }
   return []; // etcd's version is a constant in go.etcd.io/etcd/api/v3/version.
+}
+
+/** Go build tags of a binary (its module's). */
+function tagsOf(name: BinaryName): readonly string[] {
+  const spec: GoModuleSpec = goModules[moduleOf(name)];
+  return spec.tags ?? [];
 }
 
 /** `${XDG_CACHE_HOME:-~/.cache}/stateless-operator`. */
@@ -97,6 +117,8 @@ export function cacheBinDir(mod: GoModuleName): string {
   hash.update(JSON.stringify([goBuildFlags, baseLdflags]));
   for (const name of Object.keys(spec.tools) as BinaryName[]) {
     hash.update(`${name}\0${versionLdflags(name, "").join(" ")}\0`);
+    // Only a module with tags changes its key, so the others' cached binaries stay valid.
+    if (tagsOf(name).length > 0) hash.update(`tags\0${tagsOf(name).join(",")}\0`);
   }
   const version = spec.kind === "wrapper" ? spec.version : "local";
   return join(cacheRoot(), `${mod}-${version}_${hash.digest("hex").slice(0, 10)}`, "bin");
@@ -231,6 +253,7 @@ async function buildOne(name: BinaryName, buildDate: string, opts: BuildOptions)
     "build",
     "-v",
     ...goBuildFlags,
+    ...(tagsOf(name).length > 0 ? ["-tags", tagsOf(name).join(",")] : []),
     "-ldflags",
     ldflags,
     "-o",

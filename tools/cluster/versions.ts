@@ -6,6 +6,13 @@ export const kubernetesVersion = "v1.36.3";
 export const etcdVersion = "v3.6.16";
 /** kwok release (fake nodes; targets Kubernetes 1.36). */
 export const kwokVersion = "v0.8.0";
+/** Helm release: the chart's lint, template, install, upgrade and uninstall tests. */
+export const helmVersion = "v4.3.2";
+/**
+ * Prometheus release whose promtool runs the alert rules' tests. The Go module's versions are
+ * v0.3MM.P for release v3.MM.P: v0.316.0 is Prometheus v3.16.0.
+ */
+export const prometheusVersion = "v0.316.0";
 
 /**
  * A Go module under tools/cluster/go/ that builds some binaries. A wrapper module depends on one
@@ -14,6 +21,8 @@ export const kwokVersion = "v0.8.0";
 export type GoModuleSpec = {
   readonly dir: string;
   readonly tools: Readonly<Record<string, string>>;
+  /** Go build tags of its binaries. @default none */
+  readonly tags?: readonly string[];
 } & (
   | { readonly kind: "wrapper"; readonly module: string; readonly version: string }
   | { readonly kind: "local" }
@@ -62,6 +71,23 @@ export const goModules = {
     version: kwokVersion,
     tools: { kwok: "sigs.k8s.io/kwok/cmd/kwok" },
   },
+  helm: {
+    kind: "wrapper",
+    dir: "helm",
+    module: "helm.sh/helm/v4",
+    version: helmVersion,
+    tools: { helm: "helm.sh/helm/v4/cmd/helm" },
+  },
+  prometheus: {
+    kind: "wrapper",
+    dir: "prometheus",
+    module: "github.com/prometheus/prometheus",
+    version: prometheusVersion,
+    tools: { promtool: "github.com/prometheus/prometheus/cmd/promtool" },
+    // promtool's rule tests need no service discovery; upstream's tag leaves out all but the
+    // few promtool imports itself (file, kubernetes), which halves the packages to compile.
+    tags: ["remove_all_sd"],
+  },
   pause: {
     kind: "local",
     dir: "pause",
@@ -85,4 +111,6 @@ export const binaryNames: readonly BinaryName[] = [
   "kubelet",
   "kube-proxy",
   "pause",
+  "helm",
+  "promtool",
 ];
