@@ -1,0 +1,294 @@
+// The Helm chart with a real helm: lint, the same objects as dist/install.yaml, values, and install/upgrade/uninstall.
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import {
+  installObjects,
+  leaseRules,
+  NAME,
+  NAMESPACE,
+  namespacedObjects,
+  operatorRules,
+} from "../../../scripts/install/index.ts";
+import { toYamlDocuments } from "../../../src/cli/yaml.ts";
+import { type Cluster, startCluster } from "../../../tools/cluster/index.ts";
+import { eventually } from "../../support/cluster.ts";
+import { chartPath, helm, renderChart, templateArgs } from "./helm.ts";
+import { kubectl, kubectlOk } from "./kubectl.ts";
+
+type Json = Record<string, unknown>;
+interface Container {
+  image: string;
+  env: { name: string; value?: string; valueFrom?: unknown }[];
+  resources: Json;
+}
+
+const nameOf = (o: Json) => (o.metadata as { name: string }).name;
+const namespaceOf = (o: Json) => (o.metadata as { namespace?: string }).namespace;
+const idOf = (o: Json) => `${o.kind}/${namespaceOf(o) ?? ""}/${nameOf(o)}`;
+const byId = (objects: Json[]) => new Map(objects.map((o) => [idOf(o), o]));
+const find = (objects: Json[], kind: string, name: string, namespace?: string) => {
+  const o = objects.find(
+    (x) =>
+      x.kind === kind &&
+      nameOf(x) === name &&
+      (namespace === undefined || namespaceOf(x) === namespace),
+  );
+  if (o === undefined) throw new Error(`no ${kind} ${namespace ?? ""}/${name}`);
+  return o;
+};
+const containerOf = (objects: Json[]) =>
+  (
+    find(objects, "Deployment", NAME) as {
+      spec: { template: { spec: { containers: Container[] } } };
+    }
+  ).spec.template.spec.containers[0] as Container;
+const envOf = (objects: Json[]) =>
+  Object.fromEntries(containerOf(objects).env.map((e) => [e.name, e.value ?? e.valueFrom]));
+const annotationsOf = (o: Json) =>
+  (o.metadata as { annotations?: Record<string, string> }).annotations ?? {};
+
+/** The same objects, compared by kind/namespace/name and then field by field. */
+function expectSameObjects(actual: Json[], expected: Json[]): void {
+  const a = byId(actual);
+  const e = byId(expected);
+  expect([...a.keys()].sort()).toEqual([...e.keys()].sort());
+  for (const [id, o] of e) expect(a.get(id), id).toEqual(o);
+}
+
+describe("helm lint and helm template", () => {
+  test("helm lint --strict passes (values checked against values.schema.json)", async () => {
+    const r = await helm(["lint", "--strict", chartPath]);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/1 chart\(s\) linted, 0 chart\(s\) failed/);
+  });
+
+  test("with the default values it renders the objects of dist/install.yaml but the Namespace", async () => {
+    const rendered = await renderChart(NAMESPACE);
+    expectSameObjects(
+      rendered,
+      installObjects().filter((o) => o.kind !== "Namespace"),
+    );
+  });
+
+  test("the default install lands in the release namespace, whatever it is", async () => {
+    const rendered = await renderChart("platform-operators");
+    expectSameObjects(
+      rendered,
+      installObjects("platform-operators").filter((o) => o.kind !== "Namespace"),
+    );
+  });
+
+  test("namespaced=true renders manifests/namespaced's objects (and the CRD)", async () => {
+    const rendered = await renderChart("team-a", {
+      namespaced: "true",
+      "policies.enabled": "false",
+    });
+    expectSameObjects(
+      rendered.filter((o) => o.kind !== "CustomResourceDefinition"),
+      namespacedObjects("team-a"),
+    );
+    expect(rendered.filter((o) => o.kind === "CustomResourceDefinition")).toHaveLength(1);
+  });
+
+  test("namespaced with watchNamespaces: a Role per watched namespace, the Lease's Role at home", async () => {
+    const rendered = await renderChart("team-a", {
+      namespaced: "true",
+      "policies.enabled": "false",
+      watchNamespaces: "{shop,blog}",
+    });
+    for (const ns of ["shop", "blog"]) {
+      expect((find(rendered, "Role", NAME, ns) as { rules: unknown }).rules).toEqual(operatorRules);
+      const binding = find(rendered, "RoleBinding", NAME, ns) as { subjects: unknown };
+      expect(binding.subjects).toEqual([
+        { kind: "ServiceAccount", name: NAME, namespace: "team-a" },
+      ]);
+    }
+    const lease = find(rendered, "Role", `${NAME}-leader-election`, "team-a") as { rules: unknown };
+    expect(lease.rules).toEqual(leaseRules());
+    expect(rendered.filter((o) => o.kind === "ClusterRole")).toEqual([]);
+    expect(envOf(rendered).WATCH_NAMESPACES).toBe("shop,blog");
+  });
+
+  test("values reach the objects they name", async () => {
+    const r = await renderChart("ops", {
+      "image.repository": "registry.example.com/platform/stateless-operator",
+      "image.tag": "9.9.9",
+      replicaCount: "3",
+      "env.WORKERS": "8",
+      "env.LEASE_NAME": "other-lease",
+      "env.LOG_LEVEL": "debug",
+      "resources.limits.memory": "1Gi",
+      "crds.keep": "false",
+      "networkPolicy.enabled": "false",
+      "policies.enabled": "false",
+      "nodeSelector.kubernetes\\.io/os": "linux",
+      "podAnnotations.team": "platform",
+    });
+    const container = containerOf(r);
+    expect(container.image).toBe("registry.example.com/platform/stateless-operator:9.9.9");
+    expect((find(r, "Deployment", NAME) as { spec: { replicas: number } }).spec.replicas).toBe(3);
+    expect(envOf(r)).toMatchObject({
+      WORKERS: "8",
+      LEASE_NAME: "other-lease",
+      LOG_LEVEL: "debug",
+      LEADER_ELECT: "true",
+    });
+    expect(container.resources).toMatchObject({ limits: { memory: "1Gi", cpu: "1" } });
+    const lease = find(r, "Role", `${NAME}-leader-election`, "ops") as {
+      rules: { resourceNames?: string[] }[];
+    };
+    expect(lease.rules.find((x) => x.resourceNames)?.resourceNames).toEqual(["other-lease"]);
+    const crd = find(r, "CustomResourceDefinition", "statelessapps.twelvefactor.dev");
+    expect(annotationsOf(crd)).not.toHaveProperty("helm.sh/resource-policy");
+    expect(annotationsOf(crd)).toHaveProperty("kustomize.toolkit.fluxcd.io/prune", "disabled");
+    expect(r.filter((o) => o.kind === "NetworkPolicy")).toEqual([]);
+    expect(r.filter((o) => String(o.kind).startsWith("ValidatingAdmission"))).toEqual([]);
+    const pod = (
+      find(r, "Deployment", NAME) as {
+        spec: { template: { metadata: { annotations: Json }; spec: { nodeSelector: Json } } };
+      }
+    ).spec.template;
+    expect(pod.spec.nodeSelector).toEqual({ "kubernetes.io/os": "linux" });
+    expect(pod.metadata.annotations).toEqual({
+      "kubectl.kubernetes.io/default-container": "operator",
+      team: "platform",
+    });
+  });
+
+  test("a digest wins over the tag; crds.install=false leaves the CRD out", async () => {
+    const digest = `sha256:${"a".repeat(64)}`;
+    const r = await renderChart(NAMESPACE, { "image.digest": digest, "crds.install": "false" });
+    expect(containerOf(r).image).toBe(`ghcr.io/stateless-operator/stateless-operator@${digest}`);
+    expect(r.filter((o) => o.kind === "CustomResourceDefinition")).toEqual([]);
+  });
+
+  test.each([
+    [{ "env.WORKERS": "0" }, /at '\/env\/WORKERS': minimum/],
+    [{ "env.NO_SUCH_VARIABLE": "1" }, /at '\/env': additional properties 'NO_SUCH_VARIABLE'/],
+    [{ "env.RESYNC_PERIOD": "soon" }, /at '\/env\/RESYNC_PERIOD': 'soon' does not match/],
+    [{ "image.pullPolicy": "Sometimes" }, /at '\/image\/pullPolicy'/],
+    [{ replicaCount: "0" }, /at '\/replicaCount': minimum/],
+    [{ watchNamespaces: "{Not_A_Name}" }, /at '\/watchNamespaces\/0'/],
+    [
+      { "env.LEADER_ELECT": "false" },
+      /replicaCount is more than 1 but env\.LEADER_ELECT is not true/,
+    ],
+    [{ namespaced: "true" }, /policies\.enabled needs the cluster-wide mode/],
+  ])("refuses %o, naming the value", async (set, message) => {
+    const r = await helm(templateArgs(NAMESPACE, set));
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(message);
+  });
+});
+
+describe("helm install, upgrade and uninstall on a cluster of its own", () => {
+  // The shared tier has the CRD and ClusterRoles applied by kubectl (other files): helm refuses to
+  // take over objects it did not create, so the release gets an API server to itself.
+  let cluster: Cluster;
+  let kubeconfig = "";
+  const k = (args: string[]) => kubectlOk(args, { kubeconfig });
+  const releaseArgs = ["--namespace", NAMESPACE, "--kubeconfig"];
+
+  beforeAll(async () => {
+    cluster = await startCluster({ tier: "integration", log: () => {} });
+    kubeconfig = cluster.kubeconfigPath;
+  }, 120_000);
+  afterAll(async () => {
+    await cluster?.stop();
+  });
+
+  test("install creates every object the chart renders; the namespace enforces restricted", async () => {
+    const r = await helm([
+      "install",
+      NAME,
+      chartPath,
+      ...releaseArgs,
+      kubeconfig,
+      "--create-namespace",
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    await k([
+      "label",
+      "namespace",
+      NAMESPACE,
+      "pod-security.kubernetes.io/enforce=restricted",
+      "--overwrite",
+    ]);
+    const rendered = join(mkdtempSync(join(tmpdir(), "chart-")), "rendered.yaml");
+    writeFileSync(rendered, toYamlDocuments(await renderChart(NAMESPACE)));
+    const live = JSON.parse(await k(["get", "-f", rendered, "-o", "json"])) as { items: Json[] };
+    expect(live.items.map(idOf).sort()).toEqual(
+      installObjects()
+        .filter((o) => o.kind !== "Namespace")
+        .map(idOf)
+        .sort(),
+    );
+    for (const o of live.items)
+      expect(annotationsOf(o)["meta.helm.sh/release-name"], idOf(o)).toBe(NAME);
+    // The restricted profile admits the operator's pod template.
+    const dry = await kubectl(
+      ["apply", "--dry-run=server", "-f", rendered, "--server-side", "--force-conflicts"],
+      { kubeconfig },
+    );
+    expect(dry.stderr).not.toMatch(/violate PodSecurity/);
+  });
+
+  test("upgrade changes what the values changed, and only that", async () => {
+    await k(["wait", "--for=condition=Established", "crd/statelessapps.twelvefactor.dev"]);
+    await k(["create", "namespace", "demo"]);
+    await k(["apply", "-n", "demo", "-f", join(chartPath, "../../manifests/samples/web.yaml")]);
+    const before = JSON.parse(await k(["get", "clusterrole", NAME, "-o", "json"])) as {
+      metadata: { resourceVersion: string };
+    };
+    const r = await helm([
+      "upgrade",
+      NAME,
+      chartPath,
+      ...releaseArgs,
+      kubeconfig,
+      "--set",
+      "env.WORKERS=8",
+      "--set",
+      "replicaCount=1",
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    const deployment = JSON.parse(
+      await k(["get", "deployment", NAME, "-n", NAMESPACE, "-o", "json"]),
+    ) as Json;
+    expect((deployment as { spec: { replicas: number } }).spec.replicas).toBe(1);
+    expect(envOf([deployment]).WORKERS).toBe("8");
+    const after = JSON.parse(await k(["get", "clusterrole", NAME, "-o", "json"])) as {
+      metadata: { resourceVersion: string };
+    };
+    expect(after.metadata.resourceVersion).toBe(before.metadata.resourceVersion);
+    const history = await helm(["history", NAME, ...releaseArgs, kubeconfig, "-o", "json"]);
+    expect((JSON.parse(history.stdout) as unknown[]).length).toBe(2);
+  });
+
+  test("uninstall removes the operator but keeps the CRD, and so every StatelessApp", async () => {
+    const r = await helm(["uninstall", NAME, ...releaseArgs, kubeconfig]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(
+      /kept due to the resource policy[\s\S]*statelessapps\.twelvefactor\.dev/,
+    );
+    await eventually(
+      async () =>
+        (await kubectl(["get", "deployment", NAME, "-n", NAMESPACE], { kubeconfig })).code !== 0,
+      { what: "the Deployment to be gone" },
+    );
+    expect((await kubectl(["get", "clusterrole", NAME], { kubeconfig })).code).not.toBe(0);
+    await k(["get", "crd", "statelessapps.twelvefactor.dev"]);
+    expect(await k(["get", "sapp", "-n", "demo", "-o", "name"])).toMatch(
+      /statelessapp\.twelvefactor\.dev\/hello/,
+    );
+  });
+
+  test("installing again adopts the kept CRD", async () => {
+    const r = await helm(["install", NAME, chartPath, ...releaseArgs, kubeconfig]);
+    expect(r.code, r.stderr).toBe(0);
+    await k(["get", "deployment", NAME, "-n", NAMESPACE]);
+    expect(await k(["get", "sapp", "-n", "demo", "-o", "name"])).toMatch(/hello/);
+  });
+});
