@@ -6,7 +6,8 @@ import { configInputSchemas, configVariables } from "../../src/platform/config.t
 import { renderInstallCrd } from "./crd.ts";
 import { policyObjects, watchOwnNamespacePatch } from "./files.ts";
 import { createTemplating, guarded, type Templating, yamlAt } from "./helm.ts";
-import { IMAGE_NAME, LEASE_NAME, NAME, VERSION } from "./names.ts";
+import { renderPrometheusRule, renderServiceMonitor } from "./monitoring.ts";
+import { IMAGE_NAME, LEASE_NAME, labels, NAME, VERSION } from "./names.ts";
 import {
   INSTALL_ENV,
   renderDeployment,
@@ -17,8 +18,11 @@ import {
 import {
   LEADER_ELECTION_ROLE,
   leaseRules,
+  METRICS_AUTH_ROLE,
+  METRICS_READER_ROLE,
   operatorRules,
   renderClusterRbac,
+  renderMetricsRbac,
   renderRole,
   renderRoleBinding,
   renderServiceAccount,
@@ -56,7 +60,18 @@ const DNS_LABEL = "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$";
 const stringMap = { type: "object", additionalProperties: { type: "string" } };
 
 /** Variables a pod fact sets, never a value: the downward API, the ports the chart wires up. */
-const DERIVED_ENV = new Set(["POD_NAME", "POD_NAMESPACE", "HTTP_ADDRESS", "WATCH_NAMESPACES"]);
+const DERIVED_ENV = new Set([
+  "POD_NAME",
+  "POD_NAMESPACE",
+  "HTTP_ADDRESS",
+  "WATCH_NAMESPACES",
+  "METRICS_ADDRESS",
+  "METRICS_SECURE",
+  "METRICS_CERT_DIR",
+]);
+
+/** Where metrics.certSecret is mounted (METRICS_CERT_DIR). */
+const METRICS_CERT_DIR = "/etc/stateless-operator/metrics-tls";
 
 /** The `env` value's variables, in config.ts order: every variable of docs/operations.md but the derived. */
 function configurableEnv(): string[] {
@@ -118,7 +133,7 @@ export function chartValues(): Values {
     resources: value(resources, "The operator container's resources.", { type: "object" }),
     env: value(
       { ...INSTALL_ENV },
-      "Configuration variables of docs/operations.md (POD_NAME, POD_NAMESPACE, HTTP_ADDRESS come from the pod; WATCH_NAMESPACES from watchNamespaces). A variable left out takes the operator's default.",
+      "Configuration variables of docs/operations.md (POD_NAME, POD_NAMESPACE, HTTP_ADDRESS, METRICS_ADDRESS come from the pod, WATCH_NAMESPACES from watchNamespaces, METRICS_CERT_DIR from metrics.certSecret; metrics are always HTTPS). A variable left out takes the operator's default.",
       {
         type: "object",
         additionalProperties: false,
@@ -151,9 +166,60 @@ export function chartValues(): Values {
       ),
     }),
     networkPolicy: group("The operator's NetworkPolicy.", {
-      enabled: value(true, "Admit only the HTTP port in and the API server out.", {
+      enabled: value(true, "Admit only the metrics and health ports in and the API server out.", {
         type: "boolean",
       }),
+      metricsFrom: value(
+        [],
+        "NetworkPolicy peers that may reach the metrics port (e.g. Prometheus' namespace); empty admits any (each request is still authorized).",
+        { type: "array", items: { type: "object" } },
+      ),
+    }),
+    metrics: group("/metrics over HTTPS, authorized through the API server.", {
+      certSecret: value(
+        "",
+        "A kubernetes.io/tls Secret (e.g. cert-manager's) to serve /metrics with, re-read as it rotates; empty: a self-signed certificate.",
+        { type: "string" },
+      ),
+      readers: value(
+        [],
+        "Subjects bound to stateless-operator-metrics-reader (get /metrics), e.g. `{kind: ServiceAccount, name: prometheus, namespace: monitoring}`.",
+        {
+          type: "array",
+          items: {
+            type: "object",
+            required: ["kind", "name"],
+            properties: {
+              kind: { type: "string", enum: ["ServiceAccount", "User", "Group"] },
+              name: { type: "string", minLength: 1 },
+              namespace: { type: "string" },
+              apiGroup: { type: "string" },
+            },
+            additionalProperties: false,
+          },
+        },
+      ),
+    }),
+    serviceMonitor: group("A prometheus-operator ServiceMonitor for /metrics.", {
+      enabled: value(false, "Create it (needs prometheus-operator's CRDs).", { type: "boolean" }),
+      labels: value(
+        {},
+        "Extra labels, e.g. the ones your Prometheus selects ServiceMonitors by.",
+        stringMap,
+      ),
+      interval: value("", "Scrape interval; empty: Prometheus' own.", {
+        type: "string",
+        pattern: "^([0-9]+(ms|s|m|h))*$",
+      }),
+      tlsConfig: value(
+        { insecureSkipVerify: true },
+        "The endpoint's tlsConfig: skip verification of the self-signed certificate, or name a CA (with metrics.certSecret).",
+        { type: "object" },
+      ),
+    }),
+    prometheusRule: group("A PrometheusRule with the alerts of docs/operations.md.", {
+      enabled: value(false, "Create it (needs prometheus-operator's CRDs).", { type: "boolean" }),
+      labels: value({}, "Extra labels, e.g. the ones your Prometheus selects rules by.", stringMap),
     }),
     podAnnotations: value({}, "Extra annotations of the operator's pods.", stringMap),
     priorityClassName: value("", "priorityClassName of the operator's pods.", { type: "string" }),
@@ -336,6 +402,12 @@ function deploymentTemplate(t: Templating): string {
         ),
       ),
       t.block((indent) =>
+        guarded(
+          "if $.Values.metrics.certSecret",
+          yamlAt([{ name: "METRICS_CERT_DIR", value: METRICS_CERT_DIR }], indent),
+        ),
+      ),
+      t.block((indent) =>
         [
           "{{- if $.Values.watchNamespaces }}",
           yamlAt(
@@ -359,6 +431,17 @@ function deploymentTemplate(t: Templating): string {
       (indent) =>
         `${" ".repeat(indent)}resources:\n{{- toYaml $.Values.resources | nindent ${indent + 2} }}`,
     )]: null,
+    [t.block((indent) =>
+      guarded(
+        "if $.Values.metrics.certSecret",
+        yamlAt(
+          {
+            volumeMounts: [{ name: "metrics-tls", mountPath: METRICS_CERT_DIR, readOnly: true }],
+          },
+          indent,
+        ),
+      ),
+    )]: null,
   });
   template.spec = {
     ...replaceKey(template.spec, "serviceAccountName", {
@@ -375,6 +458,22 @@ function deploymentTemplate(t: Templating): string {
     [optional(t, "nodeSelector", "$.Values.nodeSelector")]: null,
     [optional(t, "tolerations", "$.Values.tolerations")]: null,
     [optional(t, "affinity", "$.Values.affinity")]: null,
+    [t.block((indent) =>
+      guarded(
+        "if $.Values.metrics.certSecret",
+        yamlAt(
+          {
+            volumes: [
+              {
+                name: "metrics-tls",
+                secret: { secretName: t.expr("$.Values.metrics.certSecret") },
+              },
+            ],
+          },
+          indent,
+        ),
+      ),
+    )]: null,
   };
   const leader = [
     '{{- $leader := toString ($.Values.env.LEADER_ELECT | default "false") | lower }}',
@@ -397,12 +496,96 @@ function crdTemplate(t: Templating): string {
   return guarded("if $.Values.crds.install", t.text([crd]));
 }
 
+const isMetricsRbac = (o: Json) =>
+  [METRICS_AUTH_ROLE, METRICS_READER_ROLE].includes((o.metadata as { name: string }).name);
+
 function clusterRbacTemplate(t: Templating): string {
   const objects = renderClusterRbac(t.expr(RELEASE_NAMESPACE), {
     name: t.expr(LEASE),
     namespace: t.expr(LEASE_NAMESPACE),
-  }).filter((o) => o.kind !== "ServiceAccount");
+  }).filter((o) => o.kind !== "ServiceAccount" && !isMetricsRbac(o));
   return guarded("if not $.Values.namespaced", t.text(objects));
+}
+
+/** The metrics ClusterRoles (either mode), and the readers' binding when readers are named. */
+function metricsRbacTemplate(t: Templating): string {
+  const readers = {
+    apiVersion: "rbac.authorization.k8s.io/v1",
+    kind: "ClusterRoleBinding",
+    metadata: { name: METRICS_READER_ROLE, labels: labels("metrics") },
+    roleRef: {
+      apiGroup: "rbac.authorization.k8s.io",
+      kind: "ClusterRole",
+      name: METRICS_READER_ROLE,
+    },
+    [t.block(
+      (indent) =>
+        `${" ".repeat(indent)}subjects:\n{{- toYaml $.Values.metrics.readers | nindent ${indent + 2} }}`,
+    )]: null,
+  };
+  return [
+    t.text(renderMetricsRbac(t.expr(RELEASE_NAMESPACE))),
+    guarded("if $.Values.metrics.readers", t.text([readers])),
+  ].join("\n");
+}
+
+/** Extra labels from `path` after the object's own. */
+const extraLabels = (t: Templating, path: string) =>
+  t.block((indent) => guarded(`with ${path}`, `{{- toYaml . | nindent ${indent} }}`));
+
+function serviceMonitorTemplate(t: Templating): string {
+  const monitor = renderServiceMonitor(t.expr(RELEASE_NAMESPACE), { tls: "TLS" }) as {
+    metadata: { labels: Json };
+    spec: { endpoints: Json[] };
+  };
+  monitor.metadata.labels[extraLabels(t, "$.Values.serviceMonitor.labels")] = null;
+  const [endpoint] = monitor.spec.endpoints;
+  if (endpoint === undefined) throw new Error("no endpoint");
+  monitor.spec.endpoints = [
+    {
+      ...replaceKey(endpoint, "tlsConfig", {
+        [t.block(
+          (indent) =>
+            `${" ".repeat(indent)}tlsConfig:\n{{- toYaml $.Values.serviceMonitor.tlsConfig | nindent ${indent + 2} }}`,
+        )]: null,
+      }),
+      [t.block((indent) =>
+        guarded(
+          "with $.Values.serviceMonitor.interval",
+          `${" ".repeat(indent)}interval: {{ . | quote }}`,
+        ),
+      )]: null,
+    },
+  ];
+  return guarded("if $.Values.serviceMonitor.enabled", t.text([monitor]));
+}
+
+function prometheusRuleTemplate(t: Templating): string {
+  const rule = renderPrometheusRule(t.expr(RELEASE_NAMESPACE)) as { metadata: { labels: Json } };
+  rule.metadata.labels[extraLabels(t, "$.Values.prometheusRule.labels")] = null;
+  return guarded("if $.Values.prometheusRule.enabled", t.text([rule]));
+}
+
+function networkPolicyTemplate(t: Templating): string {
+  const policy = renderNetworkPolicy(t.expr(RELEASE_NAMESPACE)) as {
+    spec: { ingress: Json[] };
+  };
+  const [metrics, ...rest] = policy.spec.ingress;
+  if (metrics === undefined) throw new Error("no metrics ingress rule");
+  policy.spec.ingress = [
+    {
+      ...metrics,
+      // After `ports`: a block first in a list item would take the item's dash with it.
+      [t.block((indent) =>
+        guarded(
+          "with $.Values.networkPolicy.metricsFrom",
+          `${" ".repeat(indent)}from:\n{{- toYaml . | nindent ${indent + 2} }}`,
+        ),
+      )]: null,
+    },
+    ...rest,
+  ];
+  return guarded("if $.Values.networkPolicy.enabled", t.text([policy]));
 }
 
 /**
@@ -501,11 +684,9 @@ export const chartFiles: readonly ChartFile[] = [
   template("pod-disruption-budget.yaml", (t) =>
     t.text([renderPodDisruptionBudget(t.expr(RELEASE_NAMESPACE))]),
   ),
-  template("network-policy.yaml", (t) =>
-    guarded(
-      "if $.Values.networkPolicy.enabled",
-      t.text([renderNetworkPolicy(t.expr(RELEASE_NAMESPACE))]),
-    ),
-  ),
+  template("network-policy.yaml", networkPolicyTemplate),
+  template("metrics-rbac.yaml", metricsRbacTemplate),
+  template("service-monitor.yaml", serviceMonitorTemplate),
+  template("prometheus-rule.yaml", prometheusRuleTemplate),
   template("deployment.yaml", deploymentTemplate),
 ];

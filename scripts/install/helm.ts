@@ -21,6 +21,7 @@ export interface Templating {
 }
 
 const TOKEN = /HELM([EB])(\d+)X/g;
+/** A block stands alone: a map key of its own line, or a whole list item (never a list item's first key). */
 const BLOCK_LINE = /^( *)(- )?HELMB(\d+)X(: null)?$/;
 
 export function createTemplating(): Templating {
@@ -38,6 +39,8 @@ export function createTemplating(): Templating {
       const lines = escaped.split("\n").map((line) => {
         const m = BLOCK_LINE.exec(line);
         if (m === null) return line;
+        if (m[2] !== undefined && m[4] !== undefined)
+          throw new Error("a block placeholder cannot be the first key of a list item");
         const render = blocks[Number(m[3])];
         if (render === undefined) throw new Error(`unknown block ${line}`);
         return render((m[1] ?? "").length).replace(/\n$/, "");

@@ -1,5 +1,13 @@
 // The operator's own workload: Namespace, Deployment, PodDisruptionBudget, metrics Service, NetworkPolicy.
-import { HTTP_PORT, IMAGE, labels, NAME, SERVICE_ACCOUNT, selectorLabels } from "./names.ts";
+import {
+  HTTP_PORT,
+  IMAGE,
+  labels,
+  METRICS_PORT,
+  NAME,
+  SERVICE_ACCOUNT,
+  selectorLabels,
+} from "./names.ts";
 
 type Json = Record<string, unknown>;
 
@@ -75,9 +83,13 @@ export function renderDeployment(namespace: string): Json {
                 fieldEnv("POD_NAME", "metadata.name"),
                 fieldEnv("POD_NAMESPACE", "metadata.namespace"),
                 { name: "HTTP_ADDRESS", value: `:${HTTP_PORT}` },
+                { name: "METRICS_ADDRESS", value: `:${METRICS_PORT}` },
                 ...Object.entries(INSTALL_ENV).map(([name, value]) => ({ name, value })),
               ],
-              ports: [{ name: "http", containerPort: HTTP_PORT, protocol: "TCP" }],
+              ports: [
+                { name: "http", containerPort: HTTP_PORT, protocol: "TCP" },
+                { name: "metrics", containerPort: METRICS_PORT, protocol: "TCP" },
+              ],
               startupProbe: {
                 httpGet: { path: "/healthz", port: "http" },
                 periodSeconds: 2,
@@ -132,25 +144,30 @@ export function renderPodDisruptionBudget(namespace: string): Json {
   };
 }
 
-/** /metrics (and the health endpoints) of every replica, for a scraper. */
+export const METRICS_SERVICE = `${NAME}-metrics`;
+
+/** HTTPS /metrics of every replica, for a scraper (the ServiceMonitor selects it). */
 export function renderMetricsService(namespace: string): Json {
   return {
     apiVersion: "v1",
     kind: "Service",
-    metadata: { name: `${NAME}-metrics`, namespace, labels: labels("metrics") },
+    metadata: { name: METRICS_SERVICE, namespace, labels: labels("metrics") },
     spec: {
       type: "ClusterIP",
       sessionAffinity: "None",
       selector: selectorLabels,
-      ports: [{ name: "http", port: HTTP_PORT, targetPort: "http", protocol: "TCP" }],
+      ports: [{ name: "https", port: METRICS_PORT, targetPort: "metrics", protocol: "TCP" }],
     },
   };
 }
 
 /**
- * Ingress only to the HTTP port; egress only to the API server. In-cluster the operator reaches
- * it through KUBERNETES_SERVICE_HOST, an IP address, so it needs no DNS. The Service port is 443
- * and most API servers listen on 6443 behind it; a policy may see either, depending on the CNI.
+ * Ingress only to the metrics port (each request is authenticated and authorized through the API
+ * server) and the health port (the kubelet's probes, which some CNIs also subject to policies;
+ * it says only ok or which caches are not ready); egress only to the API server. In-cluster the
+ * operator reaches it through KUBERNETES_SERVICE_HOST, an IP address, so it needs no DNS. The
+ * Service port is 443 and most API servers listen on 6443 behind it; a policy may see either,
+ * depending on the CNI.
  */
 export function renderNetworkPolicy(namespace: string): Json {
   return {
@@ -160,7 +177,10 @@ export function renderNetworkPolicy(namespace: string): Json {
     spec: {
       podSelector: { matchLabels: selectorLabels },
       policyTypes: ["Ingress", "Egress"],
-      ingress: [{ ports: [{ protocol: "TCP", port: HTTP_PORT }] }],
+      ingress: [
+        { ports: [{ protocol: "TCP", port: METRICS_PORT }] },
+        { ports: [{ protocol: "TCP", port: HTTP_PORT }] },
+      ],
       egress: [
         {
           ports: [

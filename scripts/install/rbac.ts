@@ -15,6 +15,11 @@ export interface PolicyRule {
   readonly resourceNames?: readonly string[];
 }
 
+export interface NonResourceRule {
+  readonly nonResourceURLs: readonly string[];
+  readonly verbs: readonly string[];
+}
+
 type Json = Record<string, unknown>;
 
 const RBAC = "rbac.authorization.k8s.io/v1";
@@ -55,6 +60,23 @@ export const operatorRules: readonly PolicyRule[] = [
   { apiGroups: ["events.k8s.io"], resources: ["events"], verbs: ["create", "patch"] },
 ];
 
+/**
+ * /metrics: who asks is looked up (TokenReview) and checked (SubjectAccessReview). Both are
+ * cluster-scoped, so even the namespace-scoped install needs this one ClusterRole.
+ */
+export const metricsAuthRules: readonly PolicyRule[] = [
+  { apiGroups: ["authentication.k8s.io"], resources: ["tokenreviews"], verbs: ["create"] },
+  { apiGroups: ["authorization.k8s.io"], resources: ["subjectaccessreviews"], verbs: ["create"] },
+];
+
+/** What a scraper (Prometheus' ServiceAccount) needs: bind this ClusterRole to it. */
+export const metricsReaderRules: readonly NonResourceRule[] = [
+  { nonResourceURLs: ["/metrics"], verbs: ["get"] },
+];
+
+export const METRICS_AUTH_ROLE = `${NAME}-metrics-auth`;
+export const METRICS_READER_ROLE = `${NAME}-metrics-reader`;
+
 /** Leader election: the Lease is created once, then read and renewed by name. */
 export function leaseRules(leaseName = LEASE_NAME): PolicyRule[] {
   return [
@@ -80,7 +102,11 @@ export function renderServiceAccount(namespace: string): Json {
   };
 }
 
-function clusterRole(name: string, component: string, rules: readonly PolicyRule[]): Json {
+function clusterRole(
+  name: string,
+  component: string,
+  rules: readonly (PolicyRule | NonResourceRule)[],
+): Json {
   return {
     apiVersion: RBAC,
     kind: "ClusterRole",
@@ -173,6 +199,15 @@ export interface LeaseRef {
   readonly namespace: string;
 }
 
+/** The metrics ClusterRoles: the operator's review rights (bound to it) and the readers' role. */
+export function renderMetricsRbac(namespace: string): Json[] {
+  return [
+    clusterRole(METRICS_AUTH_ROLE, "metrics", metricsAuthRules),
+    clusterRole(METRICS_READER_ROLE, "metrics", metricsReaderRules),
+    clusterRoleBinding(METRICS_AUTH_ROLE, METRICS_AUTH_ROLE, namespace),
+  ];
+}
+
 /** The cluster-wide install: the operator watches every namespace (manifests/rbac). */
 export function renderClusterRbac(
   namespace: string,
@@ -183,8 +218,10 @@ export function renderClusterRbac(
     clusterRole(NAME, "rbac", operatorRules),
     renderProvisionedServicesRole(),
     ...renderUserRoles(),
+    ...renderMetricsRbac(namespace).filter((o) => o.kind === "ClusterRole"),
     clusterRoleBinding(NAME, NAME, namespace),
     clusterRoleBinding(PROVISIONED_SERVICES_ROLE, PROVISIONED_SERVICES_ROLE, namespace),
+    ...renderMetricsRbac(namespace).filter((o) => o.kind === "ClusterRoleBinding"),
     renderRole(LEADER_ELECTION_ROLE, lease.namespace, leaseRules(lease.name)),
     renderRoleBinding(LEADER_ELECTION_ROLE, lease.namespace, namespace),
   ];
@@ -192,12 +229,14 @@ export function renderClusterRbac(
 
 /**
  * The namespace-scoped install (manifests/namespaced): one Role with the operator's rules and the
- * Lease's, in the namespace it runs in and watches. No ClusterRole at all.
+ * Lease's, in the namespace it runs in and watches. The only cluster-scoped objects are the
+ * metrics ClusterRoles: a TokenReview or SubjectAccessReview cannot be granted by a Role.
  */
 export function renderNamespacedRbac(namespace: string): Json[] {
   return [
     renderServiceAccount(namespace),
     renderRole(NAME, namespace, [...operatorRules, ...leaseRules()]),
     renderRoleBinding(NAME, namespace),
+    ...renderMetricsRbac(namespace),
   ];
 }

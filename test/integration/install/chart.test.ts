@@ -11,6 +11,7 @@ import {
   namespacedObjects,
   operatorRules,
 } from "../../../scripts/install/index.ts";
+import { renderPrometheusRule, renderServiceMonitor } from "../../../scripts/install/monitoring.ts";
 import { toYamlDocuments } from "../../../src/cli/yaml.ts";
 import { type Cluster, startCluster } from "../../../tools/cluster/index.ts";
 import { eventually } from "../../support/cluster.ts";
@@ -107,7 +108,11 @@ describe("helm lint and helm template", () => {
     }
     const lease = find(rendered, "Role", `${NAME}-leader-election`, "team-a") as { rules: unknown };
     expect(lease.rules).toEqual(leaseRules());
-    expect(rendered.filter((o) => o.kind === "ClusterRole")).toEqual([]);
+    // Only /metrics' roles are cluster-wide: no Role can grant token and access reviews.
+    expect(rendered.filter((o) => o.kind === "ClusterRole").map(nameOf)).toEqual([
+      `${NAME}-metrics-auth`,
+      `${NAME}-metrics-reader`,
+    ]);
     expect(envOf(rendered).WATCH_NAMESPACES).toBe("shop,blog");
   });
 
@@ -155,6 +160,92 @@ describe("helm lint and helm template", () => {
       "kubectl.kubernetes.io/default-container": "operator",
       team: "platform",
     });
+  });
+
+  test("serviceMonitor and prometheusRule render manifests/prometheus's objects, with extra labels", async () => {
+    const r = await renderChart(NAMESPACE, {
+      "serviceMonitor.enabled": "true",
+      "prometheusRule.enabled": "true",
+    });
+    expectSameObjects(
+      r.filter((o) => o.kind === "ServiceMonitor" || o.kind === "PrometheusRule"),
+      [renderServiceMonitor(NAMESPACE), renderPrometheusRule(NAMESPACE)],
+    );
+    const labelled = await renderChart(NAMESPACE, {
+      "serviceMonitor.enabled": "true",
+      "serviceMonitor.labels.release": "kube-prometheus-stack",
+      "serviceMonitor.interval": "15s",
+      "serviceMonitor.tlsConfig.insecureSkipVerify": "false",
+      "serviceMonitor.tlsConfig.serverName":
+        "stateless-operator-metrics.stateless-operator-system.svc",
+    });
+    const monitor = find(labelled, "ServiceMonitor", NAME) as {
+      metadata: { labels: Json };
+      spec: { endpoints: Json[] };
+    };
+    expect(monitor.metadata.labels).toMatchObject({ release: "kube-prometheus-stack" });
+    expect(monitor.spec.endpoints[0]).toMatchObject({
+      interval: "15s",
+      tlsConfig: {
+        insecureSkipVerify: false,
+        serverName: "stateless-operator-metrics.stateless-operator-system.svc",
+      },
+    });
+    // The alerts' templates reach Prometheus as text, not as Helm actions.
+    const rule = find(r, "PrometheusRule", NAME) as {
+      spec: { groups: { rules: { annotations: { description: string } }[] }[] };
+    };
+    expect(rule.spec.groups[0]?.rules[1]?.annotations.description).toContain(
+      "{{ $labels.namespace }}",
+    );
+  });
+
+  test("metrics.certSecret mounts the Secret for METRICS_CERT_DIR; readers and metricsFrom are granted", async () => {
+    const r = await renderChart(NAMESPACE, {
+      "metrics.certSecret": "operator-metrics-tls",
+      "metrics.readers[0].kind": "ServiceAccount",
+      "metrics.readers[0].name": "prometheus",
+      "metrics.readers[0].namespace": "monitoring",
+      "networkPolicy.metricsFrom[0].namespaceSelector.matchLabels.name": "monitoring",
+    });
+    const deployment = find(r, "Deployment", NAME) as {
+      spec: {
+        template: {
+          spec: {
+            volumes: unknown[];
+            containers: { volumeMounts: { mountPath: string }[] }[];
+          };
+        };
+      };
+    };
+    const pod = deployment.spec.template.spec;
+    expect(pod.volumes).toEqual([
+      { name: "metrics-tls", secret: { secretName: "operator-metrics-tls" } },
+    ]);
+    const mount = pod.containers[0]?.volumeMounts[0]?.mountPath;
+    expect(envOf(r).METRICS_CERT_DIR).toBe(mount);
+    const binding = find(r, "ClusterRoleBinding", `${NAME}-metrics-reader`) as {
+      roleRef: { name: string };
+      subjects: unknown[];
+    };
+    expect(binding.roleRef.name).toBe(`${NAME}-metrics-reader`);
+    expect(binding.subjects).toEqual([
+      { kind: "ServiceAccount", name: "prometheus", namespace: "monitoring" },
+    ]);
+    const policy = find(r, "NetworkPolicy", NAME) as { spec: { ingress: Json[] } };
+    expect(policy.spec.ingress[0]).toEqual({
+      ports: [{ protocol: "TCP", port: 8443 }],
+      from: [{ namespaceSelector: { matchLabels: { name: "monitoring" } } }],
+    });
+    // Without them: no volume (the hardened default), nobody bound, any peer.
+    const plain = await renderChart(NAMESPACE);
+    expect(
+      (find(plain, "Deployment", NAME) as { spec: { template: { spec: Json } } }).spec.template
+        .spec,
+    ).not.toHaveProperty("volumes");
+    expect(plain.filter((o) => nameOf(o) === `${NAME}-metrics-reader`).map((o) => o.kind)).toEqual([
+      "ClusterRole",
+    ]);
   });
 
   test("a digest wins over the tag; crds.install=false leaves the CRD out", async () => {

@@ -60,7 +60,15 @@ describe("the chart", () => {
       properties: { env: { properties: Record<string, unknown> } };
     };
     const inEnv = Object.keys(schema.properties.env.properties);
-    const derived = ["WATCH_NAMESPACES", "POD_NAMESPACE", "POD_NAME", "HTTP_ADDRESS"];
+    const derived = [
+      "WATCH_NAMESPACES",
+      "POD_NAMESPACE",
+      "POD_NAME",
+      "HTTP_ADDRESS",
+      "METRICS_ADDRESS",
+      "METRICS_SECURE",
+      "METRICS_CERT_DIR",
+    ];
     expect([...inEnv, ...derived].sort()).toEqual(
       configVariables()
         .map((v) => v.name)
@@ -92,8 +100,7 @@ describe("the chart", () => {
         typeof v === "object" &&
         v !== null &&
         !Array.isArray(v) &&
-        k !== "env" &&
-        k !== "resources" &&
+        !["env", "resources", "tlsConfig"].includes(k) &&
         Object.keys(v).length > 0
           ? leaves(v as Record<string, unknown>, `${prefix}${k}.`)
           : [`${prefix}${k}`],

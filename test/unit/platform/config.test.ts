@@ -26,6 +26,7 @@ describe("loadConfig", () => {
       },
       logLevel: "info",
       httpAddress: { host: "", port: 8080 },
+      metrics: { secure: true, address: { host: "", port: 8443 }, certDir: undefined },
       shutdownTimeoutMs: 30_000,
       watchInactivityTimeoutMs: 180_000,
     });
@@ -42,6 +43,9 @@ describe("loadConfig", () => {
       POD_NAME: "op-2",
       LOG_LEVEL: "debug",
       HTTP_ADDRESS: "127.0.0.1:0",
+      METRICS_ADDRESS: "[::1]:9443",
+      METRICS_SECURE: "false",
+      METRICS_CERT_DIR: "/etc/tls",
       SHUTDOWN_TIMEOUT: "10s",
       WATCH_INACTIVITY_TIMEOUT: "20s",
     });
@@ -57,6 +61,7 @@ describe("loadConfig", () => {
       },
       logLevel: "debug",
       httpAddress: { host: "127.0.0.1", port: 0 },
+      metrics: { secure: false, address: { host: "::1", port: 9443 }, certDir: "/etc/tls" },
       shutdownTimeoutMs: 10_000,
       watchInactivityTimeoutMs: 20_000,
     });
