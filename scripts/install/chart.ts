@@ -181,6 +181,11 @@ export function chartValues(): Values {
         "A kubernetes.io/tls Secret (e.g. cert-manager's) to serve /metrics with, re-read as it rotates; empty: a self-signed certificate.",
         { type: "string" },
       ),
+      clusterRoles: value(
+        true,
+        "With namespaced=true: create the shared ClusterRoles stateless-operator-metrics-auth and -metrics-reader (false in every namespaced release but one, like crds.install).",
+        { type: "boolean" },
+      ),
       readers: value(
         [],
         "Subjects bound to stateless-operator-metrics-reader (get /metrics), e.g. `{kind: ServiceAccount, name: prometheus, namespace: monitoring}`.",
@@ -523,8 +528,24 @@ function metricsRbacTemplate(t: Templating): string {
         `${" ".repeat(indent)}subjects:\n{{- toYaml $.Values.metrics.readers | nindent ${indent + 2} }}`,
     )]: null,
   };
+  const objects = renderMetricsRbac(t.expr(RELEASE_NAMESPACE));
+  const roles = objects.filter((o) => o.kind === "ClusterRole");
+  // Each namespaced release binds its own ServiceAccount, so the binding is named after the
+  // namespace there; the ClusterRoles are shared, created by one release (metrics.clusterRoles).
+  const bindings = objects
+    .filter((o) => o.kind === "ClusterRoleBinding")
+    .map((o) => ({
+      ...o,
+      metadata: {
+        ...(o.metadata as Json),
+        name: t.expr(
+          `if $.Values.namespaced }}${METRICS_AUTH_ROLE}-{{ $.Release.Namespace }}{{ else }}${METRICS_AUTH_ROLE}{{ end`,
+        ),
+      },
+    }));
   return [
-    t.text(renderMetricsRbac(t.expr(RELEASE_NAMESPACE))),
+    guarded("if or (not $.Values.namespaced) $.Values.metrics.clusterRoles", t.text(roles)),
+    t.text(bindings),
     guarded("if $.Values.metrics.readers", t.text([readers])),
   ].join("\n");
 }

@@ -81,16 +81,32 @@ describe("helm lint and helm template", () => {
     );
   });
 
-  test("namespaced=true renders manifests/namespaced's objects (and the CRD)", async () => {
+  test("namespaced=true renders manifests/namespaced's objects (and the CRD); the metrics-auth binding is the namespace's own", async () => {
     const rendered = await renderChart("team-a", {
       namespaced: "true",
       "policies.enabled": "false",
     });
+    const binding = `${NAME}-metrics-auth`;
+    const expected = namespacedObjects("team-a").map((o) =>
+      o.kind === "ClusterRoleBinding" && nameOf(o) === binding
+        ? { ...o, metadata: { ...(o.metadata as Json), name: `${binding}-team-a` } }
+        : o,
+    );
     expectSameObjects(
       rendered.filter((o) => o.kind !== "CustomResourceDefinition"),
-      namespacedObjects("team-a"),
+      expected,
     );
     expect(rendered.filter((o) => o.kind === "CustomResourceDefinition")).toHaveLength(1);
+    // A second namespaced release leaves the shared cluster-scoped objects to the first.
+    const second = await renderChart("team-b", {
+      namespaced: "true",
+      "policies.enabled": "false",
+      "crds.install": "false",
+      "metrics.clusterRoles": "false",
+    });
+    expect(
+      second.filter((o) => namespaceOf(o) === undefined).map((o) => `${o.kind}/${nameOf(o)}`),
+    ).toEqual([`ClusterRoleBinding/${binding}-team-b`]);
   });
 
   test("namespaced with watchNamespaces: a Role per watched namespace, the Lease's Role at home", async () => {

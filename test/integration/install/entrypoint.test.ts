@@ -25,6 +25,7 @@ import {
 } from "../../support/cluster.ts";
 import { kubectl, kubectlOk } from "./kubectl.ts";
 import { type OperatorProcess, startOperatorProcess } from "./operator-process.ts";
+import { metricsToken, scrape } from "./scrape.ts";
 
 const root = resolve(import.meta.dirname, "../../..");
 /** What the Dockerfile's `--build-arg COMMIT=…` would write into dist/build-info.json. */
@@ -171,6 +172,7 @@ describe("the image entrypoint", () => {
         KUBECONFIG: join(image, "kubeconfig"),
         WATCH_NAMESPACES: namespace,
         HTTP_ADDRESS: "127.0.0.1:0",
+        METRICS_ADDRESS: "127.0.0.1:0",
       },
     });
     const endpoint = await operator.endpoint();
@@ -202,11 +204,15 @@ describe("the image entrypoint", () => {
       },
       { what: `hello's status (log:\n${running.tail()})` },
     );
-    for (const path of ["/healthz", "/readyz", "/metrics"]) {
+    for (const path of ["/healthz", "/readyz"]) {
       const response = await fetch(`${endpoint}${path}`);
       expect(response.status, path).toBe(200);
     }
-    const metrics = await (await fetch(`${endpoint}/metrics`)).text();
+    // /metrics as the image serves it: HTTPS (a self-signed certificate made in memory: the
+    // read-only tree is no obstacle), for a token allowed to read it.
+    const scraped = await scrape(await running.metricsUrl(), await metricsToken(namespace, true));
+    expect(scraped).toMatchObject({ status: 200, tls: true });
+    const metrics = scraped.body;
     expect(metrics).toMatch(
       /^controller_runtime_reconcile_total\{[^}]*result="success"[^}]*\} [1-9]/m,
     );

@@ -2,7 +2,7 @@
 import { execFile } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, relative } from "node:path";
 import { parseAllDocuments } from "yaml";
 import { toYamlDocuments } from "../../../src/cli/yaml.ts";
 import { providedCluster } from "../../support/cluster.ts";
@@ -73,4 +73,28 @@ export function splitPolicies(file: string): { workload: string; policies: strin
   writeFileSync(workload, toYamlDocuments(objects.filter((o) => !isPolicy(o))));
   writeFileSync(policies, toYamlDocuments(objects.filter(isPolicy)));
   return { workload, policies };
+}
+
+/**
+ * The overlay docs/install.md gives a team: manifests/namespaced in `namespace`, with the
+ * metrics-auth ClusterRoleBinding renamed after the namespace, so that several installs (and a
+ * cluster-wide one) each keep a binding of their own.
+ */
+export function namespacedOverlay(root: string, namespace: string): string {
+  const dir = mkdtempSync(join(tmpdir(), "namespaced-overlay-"));
+  writeFileSync(
+    join(dir, "kustomization.yaml"),
+    [
+      "apiVersion: kustomize.config.k8s.io/v1beta1",
+      "kind: Kustomization",
+      `namespace: ${namespace}`,
+      "resources:",
+      `  - ${relative(dir, join(root, "manifests/namespaced"))}`,
+      "patches:",
+      "  - target: { kind: ClusterRoleBinding, name: stateless-operator-metrics-auth }",
+      `    patch: '[{"op": "replace", "path": "/metadata/name", "value": "stateless-operator-metrics-auth-${namespace}"}]'`,
+      "",
+    ].join("\n"),
+  );
+  return dir;
 }
