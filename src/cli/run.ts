@@ -70,7 +70,10 @@ export const run: Command = async (argv, io) => {
       reconcile: metrics.reconcile("statelessapp"),
       reflector: metrics.reflector,
       apply: metrics.apply,
-      leader: metrics.leader(config.leaderElection.name),
+      // Only a candidate reports leader_election_master_status (a single replica has no Lease).
+      ...(config.leaderElection.enabled
+        ? { leader: metrics.leader(config.leaderElection.name) }
+        : {}),
     },
   });
   const endpoints: Endpoint[] = [];

@@ -181,13 +181,17 @@ export function createMetrics(
         if (kind === "permanent") terminalErrors.inc({ controller });
       },
     }),
-    reflector: (resource) => ({
-      event: (type) => informerEvents.inc({ resource, type }),
-      lastEventAt: (at) => lastEvent.set(resource, at),
-      listed: (count) => informerObjects.set({ resource }, count),
-      watchRestarted: (reason) => watchRestarts.inc({ resource, reason }),
-      synced: (isSynced) => informerSynced.set({ resource }, isSynced ? 1 : 0),
-    }),
+    reflector: (resource) => {
+      // Unsynced until its first complete list: a cache that never lists shows as 0 (an alert).
+      informerSynced.set({ resource }, 0);
+      return {
+        event: (type) => informerEvents.inc({ resource, type }),
+        lastEventAt: (at) => lastEvent.set(resource, at),
+        listed: (count) => informerObjects.set({ resource }, count),
+        watchRestarted: (reason) => watchRestarts.inc({ resource, reason }),
+        synced: (isSynced) => informerSynced.set({ resource }, isSynced ? 1 : 0),
+      };
+    },
     requests: {
       request: (verb, status, ms, method) => {
         requests.inc({ code: status === 0 ? "<error>" : String(status), method, verb });
@@ -195,6 +199,10 @@ export function createMetrics(
       },
     },
     apply: { applied: (kind, outcome) => applies.inc({ kind, outcome }) },
-    leader: (name) => ({ leading: (isLeader) => leading.set({ name }, isLeader ? 1 : 0) }),
+    leader: (name) => {
+      // A candidate that never leads still says so: "no leader" is an alert (docs/operations.md).
+      leading.set({ name }, 0);
+      return { leading: (isLeader) => leading.set({ name }, isLeader ? 1 : 0) };
+    },
   };
 }

@@ -31,3 +31,21 @@ test("rest_client_requests_total: method is the HTTP method (as client-go's), ve
     'rest_client_requests_total{code="<error>",method="GET",verb="watch"} 1',
   ]);
 });
+
+test("a cache is reported unsynced (0) from its start until its first complete list", async () => {
+  const m = createMetrics(Date.now, { version: "0", commit: "unknown" });
+  const secrets = m.reflector("secrets");
+  const synced = () => sample(m.registry.metrics(), "stateless_operator_informer_synced");
+  expect(await synced()).toEqual(['stateless_operator_informer_synced{resource="secrets"} 0']);
+  secrets.synced(true);
+  expect(await synced()).toEqual(['stateless_operator_informer_synced{resource="secrets"} 1']);
+});
+
+test("a leader-election candidate reports 0 until it leads", async () => {
+  const m = createMetrics(Date.now, { version: "0", commit: "unknown" });
+  const lease = m.leader("stateless-operator");
+  const status = () => sample(m.registry.metrics(), "leader_election_master_status");
+  expect(await status()).toEqual(['leader_election_master_status{name="stateless-operator"} 0']);
+  lease.leading(true);
+  expect(await status()).toEqual(['leader_election_master_status{name="stateless-operator"} 1']);
+});
