@@ -8,6 +8,8 @@ export default defineConfig({
         test: {
           name: "unit",
           include: ["test/unit/**/*.test.ts"],
+          // Provisions the system packages unit tests run (tools/provision).
+          globalSetup: ["test/support/unit.global.ts"],
         },
       },
       {

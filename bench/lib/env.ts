@@ -43,9 +43,7 @@ export interface BenchCluster {
 export async function freshCluster(namespace: string, verbose: boolean): Promise<BenchCluster> {
   mkdirSync(LOG_DIR, { recursive: true });
   const cluster = await startCluster({
-    tier: "integration",
-    // The tier's /24 Service range holds 254 ClusterIPs; every app here has a Service.
-    extraArgs: { "kube-apiserver": ["--service-cluster-ip-range=10.0.0.0/16"] },
+    tier: "integration", // its Service range (tools/cluster serviceCidr) holds 65534 ClusterIPs
     log: (line) => {
       if (verbose) console.error(line);
     },

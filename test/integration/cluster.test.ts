@@ -6,11 +6,13 @@
 import {
   ApiException,
   ApiextensionsV1Api,
+  CoreV1Api,
   CustomObjectsApi,
   type V1CustomResourceDefinition,
   VersionApi,
 } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { serviceCidr } from "../../tools/cluster/components.ts";
 import { kubernetesVersion } from "../../tools/cluster/index.ts";
 import {
   adminKubeConfig,
@@ -113,6 +115,23 @@ describe("integration tier", () => {
     const info = await kc.makeApiClient(VersionApi).getCode();
     if (providedCluster().local) expect(info.gitVersion).toBe(kubernetesVersion);
     else expect(info.major).toBe("1");
+  });
+
+  test("has a /16 Service range: a ClusterIP beyond the first 256 addresses is accepted", async () => {
+    if (!providedCluster().local) return; // an existing cluster's range is its own
+    const core = kc.makeApiClient(CoreV1Api);
+    const name = uniqueName("wide");
+    // A /24 (10.0.0.0/24) would refuse 10.0.200.x: "provided IP is not in the valid range".
+    const clusterIP = `10.0.200.${1 + Math.floor(Math.random() * 250)}`;
+    const created = await core.createNamespacedService({
+      namespace,
+      body: {
+        metadata: { name },
+        spec: { clusterIP, ports: [{ port: 80 }], selector: { app: name } },
+      },
+    });
+    expect(created.spec?.clusterIP).toBe(clusterIP);
+    expect(serviceCidr).toBe("10.0.0.0/16");
   });
 
   test("stores a custom resource and applies its schema defaults", async () => {

@@ -6,6 +6,7 @@
 import { existsSync } from "node:fs";
 import type { TestProject } from "vitest/node";
 import { type Cluster, startCluster, type Tier } from "../../tools/cluster/index.ts";
+import { provision } from "../../tools/provision/provision.ts";
 
 /** What tests of a tier get through `inject("cluster")`. */
 export type ProvidedCluster = {
@@ -41,6 +42,8 @@ export async function setupTier(
   project: TestProject,
   tier: Tier,
 ): Promise<(() => Promise<void>) | undefined> {
+  // `npm test` provisioned everything first (pretest); a direct vitest run provisions here.
+  provision(tier, { log: (line) => console.error(`[${tier}] ${line}`) });
   const existing = process.env.TEST_KUBECONFIG;
   if (existing) {
     if (!existsSync(existing)) throw new Error(`TEST_KUBECONFIG=${existing} does not exist`);

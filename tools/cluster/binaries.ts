@@ -2,17 +2,10 @@
 
 import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
-import {
-  accessSync,
-  constants,
-  copyFileSync,
-  linkSync,
-  mkdirSync,
-  renameSync,
-  rmSync,
-} from "node:fs";
+import { copyFileSync, linkSync, mkdirSync, renameSync, rmSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
+import { isExecutable } from "../provision/provision.ts";
 import { readModuleText, wrapperDir } from "./gomod.ts";
 import {
   type BinaryName,
@@ -158,15 +151,6 @@ function adoptLegacy(name: BinaryName): boolean {
     copyFileSync(from, join(dir, name));
   }
   return true;
-}
-
-function isExecutable(path: string): boolean {
-  try {
-    accessSync(path, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** Where a binary is (KUBEBUILDER_ASSETS first, then the cache), or undefined when missing. */

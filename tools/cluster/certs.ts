@@ -8,6 +8,7 @@ import { generateKeyPairSync } from "node:crypto";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import { systemCommand } from "../provision/provision.ts";
 
 const execFileAsync = promisify(execFile);
 
@@ -42,12 +43,11 @@ function subject(commonName: string, organizations: string[] = []): string {
 }
 
 async function openssl(args: string[]): Promise<void> {
+  const command = systemCommand("openssl"); // throws, naming the package, when it is missing
   try {
-    await execFileAsync("openssl", args);
+    await execFileAsync(command, args);
   } catch (err) {
     const e = err as NodeJS.ErrnoException & { stderr?: string };
-    if (e.code === "ENOENT")
-      throw new Error("openssl not found: install it (apt-get install openssl)");
     throw new Error(`openssl ${args[0]} failed: ${e.stderr ?? e.message}`);
   }
 }

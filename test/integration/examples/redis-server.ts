@@ -1,6 +1,7 @@
 // Starts Debian's real redis-server on a free loopback port for a test, and stops it.
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { createServer } from "node:net";
+import { type ChildProcess, spawn } from "node:child_process";
+import { systemCommand } from "../../../tools/provision/provision.ts";
+import { freePort } from "../../support/net.ts";
 
 export interface RedisServer {
   readonly port: number;
@@ -8,28 +9,10 @@ export interface RedisServer {
   stop(): Promise<void>;
 }
 
-/** Fails (never skips) when the binary is missing: CI installs it in .ci/run. */
-export function requireRedisServer(): void {
-  const probe = spawnSync("redis-server", ["--version"], { encoding: "utf8" });
-  if (probe.error !== undefined || probe.status !== 0)
-    throw new Error(
-      "redis-server is not installed: the session-counter test needs a real Redis " +
-        "(apt-get install -y redis-server; .ci/run installs it)",
-    );
-}
-
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (typeof address !== "object" || address === null) throw new Error("no port");
-  return address.port;
-}
-
 /** A throwaway server: no persistence, loopback only, optionally with a password. */
 export async function startRedis(options: { password?: string } = {}): Promise<RedisServer> {
-  requireRedisServer();
+  // The integration tier's setup provisions it; this throws, naming the package, if it is gone.
+  const redisServer = systemCommand("redis-server");
   let lastOutput = "";
   // Another process may take the free port between probe and bind: try a few.
   for (let attempt = 0; attempt < 3; attempt++) {
@@ -45,7 +28,7 @@ export async function startRedis(options: { password?: string } = {}): Promise<R
       "127.0.0.1",
     ];
     if (options.password !== undefined) args.push("--requirepass", options.password);
-    const child = spawn("redis-server", args, { stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(redisServer, args, { stdio: ["ignore", "pipe", "pipe"] });
     const started = await waitForReady(child);
     if (started.ok) {
       const auth =
