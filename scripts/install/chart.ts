@@ -3,6 +3,7 @@
 import { stringify } from "yaml";
 import pkg from "../../package.json" with { type: "json" };
 import { configInputSchemas, configVariables } from "../../src/platform/config.ts";
+import { supportedKubernetes } from "../../tools/cluster/versions.ts";
 import { renderInstallCrd } from "./crd.ts";
 import { policyObjects, watchOwnNamespacePatch } from "./files.ts";
 import { createTemplating, guarded, type Templating, yamlAt } from "./helm.ts";
@@ -337,6 +338,9 @@ export function renderChartYaml(): string {
       type: "application",
       version: VERSION,
       appVersion: VERSION,
+      // The oldest minor the tests run against (tools/cluster/versions.ts); newer ones are not
+      // refused, only untested past the newest.
+      kubeVersion: `>=${Object.keys(supportedKubernetes)[0]}.0-0`,
       keywords: ["operator", "twelve-factor", "stateless"],
       annotations: { "artifacthub.io/license": pkg.license },
     },

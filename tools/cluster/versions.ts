@@ -2,6 +2,41 @@
 
 /** Kubernetes release: kube-apiserver, kube-controller-manager, kube-scheduler, kubectl, kubelet, kube-proxy. */
 export const kubernetesVersion = "v1.36.3";
+
+/**
+ * The Kubernetes minors the project supports (docs/install.md), each at the newest patch the Go
+ * module proxy serves: the integration tier (etcd, kube-apiserver, kubectl) runs against each,
+ * the e2e and node tiers against the default one only.
+ */
+export const supportedKubernetes = {
+  "1.35": "v1.35.4",
+  "1.36": kubernetesVersion,
+  "1.37": "v1.37.2",
+} as const;
+export type KubernetesMinor = keyof typeof supportedKubernetes;
+export const defaultKubernetesMinor: KubernetesMinor = "1.36";
+
+/** `KUBERNETES_VERSION` (a supported minor, e.g. `1.35`) picks the release the tiers run. */
+export function selectedKubernetesMinor(
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): KubernetesMinor {
+  const wanted = (env.KUBERNETES_VERSION ?? "").replace(/^v/, "");
+  if (wanted === "") return defaultKubernetesMinor;
+  const minor = /^(\d+\.\d+)/.exec(wanted)?.[1] ?? wanted;
+  if (!(minor in supportedKubernetes)) {
+    throw new Error(
+      `KUBERNETES_VERSION=${env.KUBERNETES_VERSION}: not a supported minor (${Object.keys(supportedKubernetes).join(", ")})`,
+    );
+  }
+  return minor as KubernetesMinor;
+}
+
+/** The Kubernetes release the tiers run: the selected minor's pinned patch. */
+export function selectedKubernetesVersion(
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): string {
+  return supportedKubernetes[selectedKubernetesMinor(env)];
+}
 /** etcd server release (3.6 line: kube-apiserver 1.36 is tested against it). */
 export const etcdVersion = "v3.6.16";
 /** kwok release (fake nodes; targets Kubernetes 1.36). */
@@ -23,6 +58,11 @@ export type GoModuleSpec = {
   readonly tools: Readonly<Record<string, string>>;
   /** Go build tags of its binaries. @default none */
   readonly tags?: readonly string[];
+  /**
+   * A module of another supported Kubernetes minor: its binaries stand in for the default
+   * modules' when KUBERNETES_VERSION selects that minor. @default the default minor
+   */
+  readonly kubernetesMinor?: KubernetesMinor;
 } & (
   | { readonly kind: "wrapper"; readonly module: string; readonly version: string }
   | { readonly kind: "local" }
@@ -55,6 +95,29 @@ export const goModules = {
     tools: {
       kubelet: "k8s.io/kubernetes/cmd/kubelet",
       "kube-proxy": "k8s.io/kubernetes/cmd/kube-proxy",
+    },
+  },
+  // The other supported minors build what the integration tier runs (kubectl to match the server).
+  "kubernetes-1.35": {
+    kind: "wrapper",
+    dir: "kubernetes-1.35",
+    module: "k8s.io/kubernetes",
+    version: supportedKubernetes["1.35"],
+    kubernetesMinor: "1.35",
+    tools: {
+      "kube-apiserver": "k8s.io/kubernetes/cmd/kube-apiserver",
+      kubectl: "k8s.io/kubernetes/cmd/kubectl",
+    },
+  },
+  "kubernetes-1.37": {
+    kind: "wrapper",
+    dir: "kubernetes-1.37",
+    module: "k8s.io/kubernetes",
+    version: supportedKubernetes["1.37"],
+    kubernetesMinor: "1.37",
+    tools: {
+      "kube-apiserver": "k8s.io/kubernetes/cmd/kube-apiserver",
+      kubectl: "k8s.io/kubernetes/cmd/kubectl",
     },
   },
   etcd: {

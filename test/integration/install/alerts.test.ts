@@ -22,14 +22,13 @@ import { createMetrics } from "../../../src/platform/metrics.ts";
 import { locateBinary } from "../../../tools/cluster/index.ts";
 import { parseMetrics, type Sample, sumOf } from "../../e2e/support/metrics.ts";
 import {
-  adminKubeConfig,
   createTestNamespace,
   eventually,
   printClusterLogsOnFailure,
   providedCluster,
   uniqueName,
 } from "../../support/cluster.ts";
-import { kubectl, kubectlOk, splitPolicies } from "./kubectl.ts";
+import { kubectl, kubectlOk, serviceAccountKubeconfig, splitPolicies } from "./kubectl.ts";
 import { baseEnv, type OperatorProcess, startOperatorProcess } from "./operator-process.ts";
 import { metricsToken, scrape } from "./scrape.ts";
 
@@ -201,28 +200,7 @@ async function serviceAccountWith(rules: readonly PolicyRule[]): Promise<string>
     ]),
   );
   await kubectlOk(["apply", "--server-side", "-f", file]);
-  const token = (await kubectlOk(["create", "token", name, "-n", ops])).trim();
-  const cluster = adminKubeConfig().getCurrentCluster();
-  if (cluster === null) throw new Error("no cluster in the admin kubeconfig");
-  const kubeconfig = join(scratch, `${name}.kubeconfig`);
-  writeFileSync(
-    kubeconfig,
-    stringify({
-      apiVersion: "v1",
-      kind: "Config",
-      clusters: [
-        {
-          name: "t",
-          cluster: { server: cluster.server, "certificate-authority-data": cluster.caData },
-        },
-      ],
-      users: [{ name, user: { token } }],
-      contexts: [{ name: "t", context: { cluster: "t", user: name } }],
-      "current-context": "t",
-    }),
-    { mode: 0o600 },
-  );
-  return kubeconfig;
+  return serviceAccountKubeconfig(ops, name, scratch);
 }
 
 /** The operator's rules with `verbs` taken away from `resource`, and any Lease in `ops`. */

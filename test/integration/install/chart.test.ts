@@ -271,6 +271,14 @@ describe("helm lint and helm template", () => {
     expect(r.filter((o) => o.kind === "CustomResourceDefinition")).toEqual([]);
   });
 
+  test("refuses a Kubernetes older than the oldest tested minor", async () => {
+    const old = await helm([...templateArgs(NAMESPACE), "--kube-version", "1.34.9"]);
+    expect(old.code).not.toBe(0);
+    expect(old.stderr).toMatch(/chart requires kubeVersion: >=1\.35\.0-0/);
+    const oldest = await helm([...templateArgs(NAMESPACE), "--kube-version", "1.35.0"]);
+    expect(oldest.code, oldest.stderr).toBe(0);
+  });
+
   test.each([
     [{ "env.WORKERS": "0" }, /at '\/env\/WORKERS': minimum/],
     [{ "env.NO_SUCH_VARIABLE": "1" }, /at '\/env': additional properties 'NO_SUCH_VARIABLE'/],

@@ -1,17 +1,11 @@
 // Runs the helm built from the Go module proxy (tools/cluster); a missing binary fails loudly.
-import { execFile } from "node:child_process";
 import { resolve } from "node:path";
 import { parseAllDocuments } from "yaml";
 import { locateBinary } from "../../../tools/cluster/index.ts";
+import { type KubectlResult, runTool } from "./kubectl.ts";
 
 const root = resolve(import.meta.dirname, "../../..");
 export const chartPath = resolve(root, "charts/stateless-operator");
-
-export interface HelmResult {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
 
 export function helmBinary(): string {
   const helm = locateBinary("helm");
@@ -21,7 +15,7 @@ export function helmBinary(): string {
 }
 
 /** helm with its own state directories (no user's repositories or plugins); never throws on exit code. */
-export function helm(args: readonly string[], kubeconfig?: string): Promise<HelmResult> {
+export function helm(args: readonly string[], kubeconfig?: string): Promise<KubectlResult> {
   const env: Record<string, string> = {
     PATH: process.env.PATH ?? "/usr/bin:/bin",
     HOME: process.env.HOME ?? "/tmp",
@@ -30,20 +24,7 @@ export function helm(args: readonly string[], kubeconfig?: string): Promise<Helm
     HELM_DATA_HOME: resolve(root, ".cluster/helm/data"),
     ...(kubeconfig === undefined ? {} : { KUBECONFIG: kubeconfig }),
   };
-  return new Promise((resolvePromise, reject) => {
-    execFile(
-      helmBinary(),
-      [...args],
-      { env, maxBuffer: 64 * 1024 * 1024 },
-      (error, stdout, stderr) => {
-        if (error !== null && typeof error.code !== "number") {
-          reject(error);
-          return;
-        }
-        resolvePromise({ code: typeof error?.code === "number" ? error.code : 0, stdout, stderr });
-      },
-    );
-  });
+  return runTool(helmBinary(), args, { env });
 }
 
 /** `helm template` of the chart with `--set` pairs; throws with stderr unless it renders. */

@@ -3,9 +3,9 @@ import { execFile } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
-import { parseAllDocuments } from "yaml";
+import { parseAllDocuments, stringify } from "yaml";
 import { toYamlDocuments } from "../../../src/cli/yaml.ts";
-import { providedCluster } from "../../support/cluster.ts";
+import { adminKubeConfig, providedCluster } from "../../support/cluster.ts";
 
 export interface KubectlResult {
   readonly code: number;
@@ -13,22 +13,17 @@ export interface KubectlResult {
   readonly stderr: string;
 }
 
-/** kubectl with the admin kubeconfig; never throws on a non-zero exit (the caller asserts). */
-export function kubectl(
+/** Runs a command to its end; never throws on a non-zero exit (the caller asserts). */
+export function runTool(
+  binary: string,
   args: readonly string[],
-  options: { cwd?: string; kubeconfig?: string } = {},
+  options: { cwd?: string; env: NodeJS.ProcessEnv },
 ): Promise<KubectlResult> {
-  const cluster = providedCluster();
-  const binary = cluster.kubectl ?? "kubectl";
   return new Promise((resolve, reject) => {
     execFile(
       binary,
       [...args],
-      {
-        cwd: options.cwd,
-        env: { ...process.env, KUBECONFIG: options.kubeconfig ?? cluster.kubeconfig },
-        maxBuffer: 64 * 1024 * 1024,
-      },
+      { cwd: options.cwd, env: options.env, maxBuffer: 64 * 1024 * 1024 },
       (error, stdout, stderr) => {
         if (error !== null && typeof error.code !== "number") {
           reject(error);
@@ -37,6 +32,18 @@ export function kubectl(
         resolve({ code: typeof error?.code === "number" ? error.code : 0, stdout, stderr });
       },
     );
+  });
+}
+
+/** kubectl with the admin kubeconfig; never throws on a non-zero exit (the caller asserts). */
+export function kubectl(
+  args: readonly string[],
+  options: { cwd?: string; kubeconfig?: string } = {},
+): Promise<KubectlResult> {
+  const cluster = providedCluster();
+  return runTool(cluster.kubectl ?? "kubectl", args, {
+    ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
+    env: { ...process.env, KUBECONFIG: options.kubeconfig ?? cluster.kubeconfig },
   });
 }
 
@@ -97,4 +104,34 @@ export function namespacedOverlay(root: string, namespace: string): string {
     ].join("\n"),
   );
   return dir;
+}
+
+/** A kubeconfig in `dir` that authenticates with a TokenRequest token of ServiceAccount `namespace/name`. */
+export async function serviceAccountKubeconfig(
+  namespace: string,
+  name: string,
+  dir: string,
+): Promise<string> {
+  const token = (
+    await kubectlOk(["create", "token", name, "-n", namespace, "--duration=1h"])
+  ).trim();
+  const cluster = adminKubeConfig().getCurrentCluster();
+  if (cluster === null) throw new Error("the admin kubeconfig has no cluster");
+  const user = `system:serviceaccount:${namespace}:${name}`;
+  const config = {
+    apiVersion: "v1",
+    kind: "Config",
+    clusters: [
+      {
+        name: "test",
+        cluster: { server: cluster.server, "certificate-authority-data": cluster.caData ?? "" },
+      },
+    ],
+    users: [{ name: user, user: { token } }],
+    contexts: [{ name: "operator", context: { cluster: "test", user } }],
+    "current-context": "operator",
+  };
+  const path = join(dir, `${namespace}-${name}.kubeconfig`);
+  writeFileSync(path, stringify(config), { mode: 0o600 });
+  return path;
 }

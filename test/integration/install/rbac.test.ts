@@ -1,18 +1,22 @@
 // The operator runs as its ServiceAccount with only the shipped RBAC and reconciles samples end to end.
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { stringify } from "yaml";
 import { NAMESPACE, SERVICE_ACCOUNT } from "../../../scripts/install/index.ts";
 import {
-  adminKubeConfig,
   createTestNamespace,
   eventually,
   printClusterLogsOnFailure,
   uniqueName,
 } from "../../support/cluster.ts";
-import { kubectl, kubectlOk, namespacedOverlay, splitPolicies } from "./kubectl.ts";
+import {
+  kubectl,
+  kubectlOk,
+  namespacedOverlay,
+  serviceAccountKubeconfig,
+  splitPolicies,
+} from "./kubectl.ts";
 import { baseEnv, type OperatorProcess, startOperatorProcess } from "./operator-process.ts";
 import { metricsToken, scrape } from "./scrape.ts";
 
@@ -22,30 +26,6 @@ const root = resolve(import.meta.dirname, "../../..");
 const scratch = mkdtempSync(join(tmpdir(), "rbac-test-"));
 
 printClusterLogsOnFailure();
-
-/** A kubeconfig that authenticates with a TokenRequest token of the operator's ServiceAccount. */
-async function serviceAccountKubeconfig(namespace: string): Promise<string> {
-  const token = (
-    await kubectlOk(["create", "token", SERVICE_ACCOUNT, "-n", namespace, "--duration=1h"])
-  ).trim();
-  const cluster = adminKubeConfig().getCurrentCluster();
-  if (cluster === null) throw new Error("the admin kubeconfig has no cluster");
-  const ca = cluster.caData ?? "";
-  const user = `system:serviceaccount:${namespace}:${SERVICE_ACCOUNT}`;
-  const config = {
-    apiVersion: "v1",
-    kind: "Config",
-    clusters: [
-      { name: "test", cluster: { server: cluster.server, "certificate-authority-data": ca } },
-    ],
-    users: [{ name: user, user: { token } }],
-    contexts: [{ name: "operator", context: { cluster: "test", user } }],
-    "current-context": "operator",
-  };
-  const path = join(scratch, `${namespace}.kubeconfig`);
-  writeFileSync(path, stringify(config), { mode: 0o600 });
-  return path;
-}
 
 async function getJson(args: string[]): Promise<Json | undefined> {
   const r = await kubectl(["get", ...args, "-o", "json"]);
@@ -103,7 +83,7 @@ interface Scenario {
 }
 
 async function startAs(saNamespace: string, appNamespace: string): Promise<Scenario> {
-  const kubeconfig = await serviceAccountKubeconfig(saNamespace);
+  const kubeconfig = await serviceAccountKubeconfig(saNamespace, SERVICE_ACCOUNT, scratch);
   const home = mkdtempSync(join(scratch, "home-"));
   const operator = startOperatorProcess({
     args: ["src/cli/main.ts", "run"],
