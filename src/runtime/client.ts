@@ -63,6 +63,12 @@ export interface Client {
     selectors?: Selectors,
     options?: CallOptions,
   ): Promise<T[]>;
+  /** Creates `object` (a review, an Event); returns what the API server answered. */
+  create<T extends KubeObject = KubeObject>(
+    type: ResourceType,
+    object: KubeObject,
+    options?: CallOptions,
+  ): Promise<T>;
   /** Server-side apply of `object` (its metadata names it); returns the object as stored. */
   apply(type: ResourceType, object: KubeObject, options: ApplyCallOptions): Promise<KubeObject>;
   /** Server-side apply of `object.status` through the `/status` subresource. */
@@ -171,6 +177,16 @@ export function httpClient(transport: HttpTransport): Client {
       });
       return list.items;
     },
+
+    create: <T extends KubeObject>(type: ResourceType, object: KubeObject, options?: CallOptions) =>
+      send<T>({
+        method: "POST",
+        verb: "create",
+        path: resourcePath(type, { namespace: object.metadata?.namespace }),
+        contentType: "application/json",
+        body: JSON.stringify(object),
+        ...signalOf(options),
+      }),
 
     apply: (type, object, options) => applyTo(type, object, undefined, options),
 
