@@ -79,3 +79,23 @@ export function withUniqueKey<S extends z.ZodType<readonly Record<string, unknow
     })
     .meta(meta) as unknown as S;
 }
+
+/**
+ * A rule that items of a list differ in a field (not the list map's key, which the API server
+ * checks itself): `cel` is the field of item `x` as a CEL expression, `key` the same in TypeScript.
+ */
+export function uniqueRule<T>(
+  field: string,
+  message: string,
+  key: (item: T) => unknown,
+  cel: (x: string) => string = (x) => `${x}.${field}`,
+): CrossFieldRule<readonly T[]> {
+  return {
+    cel: `self.all(p, self.filter(q, ${cel("q")} == ${cel("p")}).size() == 1)`,
+    message,
+    find: (v) => {
+      const i = firstDuplicate(v, key);
+      return i === undefined ? undefined : [i, field];
+    },
+  };
+}

@@ -19,7 +19,7 @@ import {
   text,
 } from "./formats.ts";
 import { FORBIDDEN_BOUND_KINDS, SERVICE_BINDING_ROOT, SERVICE_BINDING_ROOT_ENV } from "./group.ts";
-import { type CrossFieldRule, firstDuplicate, withRules } from "./rules.ts";
+import { type CrossFieldRule, uniqueRule, withRules } from "./rules.ts";
 
 /** Pod volume names are `scratch-<name>` / `binding-<name>`, and must stay DNS labels (≤ 63). */
 export const MAX_VOLUME_SUFFIX_LENGTH = 50;
@@ -49,6 +49,8 @@ const port = z
   })
   .describe("A port the process listens on; any port gives the process a Service.");
 
+type Port = z.output<typeof port>;
+
 const ports = withRules(
   namedList(
     port,
@@ -56,22 +58,17 @@ const ports = withRules(
     "Ports the process listens on. A process with ports gets a ClusterIP Service.",
   ),
   [
-    {
-      cel: "self.all(p, self.filter(q, q.containerPort == p.containerPort).size() == 1)",
-      message: "containerPort must be unique within a process",
-      find: (v) => {
-        const i = firstDuplicate(v, (p) => p.containerPort);
-        return i === undefined ? undefined : [i, "containerPort"];
-      },
-    },
-    {
-      cel: "self.all(p, self.filter(q, (has(q.servicePort) ? q.servicePort : q.containerPort) == (has(p.servicePort) ? p.servicePort : p.containerPort)).size() == 1)",
-      message: "servicePort must be unique within a process",
-      find: (v) => {
-        const i = firstDuplicate(v, (p) => p.servicePort ?? p.containerPort);
-        return i === undefined ? undefined : [i, "servicePort"];
-      },
-    },
+    uniqueRule<Port>(
+      "containerPort",
+      "containerPort must be unique within a process",
+      (p) => p.containerPort,
+    ),
+    uniqueRule<Port>(
+      "servicePort",
+      "servicePort must be unique within a process",
+      (p) => p.servicePort ?? p.containerPort,
+      (x) => `(has(${x}.servicePort) ? ${x}.servicePort : ${x}.containerPort)`,
+    ),
   ],
 );
 
@@ -212,6 +209,8 @@ const scratchVolume = withRules(
   ],
 ).describe("A bounded emptyDir: the only writable place a process has, wiped when the pod goes.");
 
+type ScratchFields = z.output<typeof scratchVolume>;
+
 /** Groups of the built-in API: k8s.io and kubernetes.io and everything under them (the dot-less ones fail GROUP_VERSION). */
 const BUILTIN_GROUP_VERSION = "^([^/]*[.])?(k8s|kubernetes)[.]io/";
 const builtinGroup = new RegExp(BUILTIN_GROUP_VERSION);
@@ -315,14 +314,11 @@ const specFields = z.strictObject({
       "Scratch space: the only writable paths (the root filesystem is read-only).",
     ),
     [
-      {
-        cel: "self.all(s, self.filter(t, t.mountPath == s.mountPath).size() == 1)",
-        message: "mountPath must be unique: two scratch volumes cannot share a path",
-        find: (v) => {
-          const i = firstDuplicate(v, (s) => s.mountPath);
-          return i === undefined ? undefined : [i, "mountPath"];
-        },
-      },
+      uniqueRule<ScratchFields>(
+        "mountPath",
+        "mountPath must be unique: two scratch volumes cannot share a path",
+        (s) => s.mountPath,
+      ),
     ],
   ).optional(),
   backingServices: withRules(

@@ -82,7 +82,7 @@ describe("the generated CRD schema", () => {
       "!has(self.minReplicas) || self.minReplicas <= self.maxReplicas",
     ],
     [".spec.backingServices[]", "has(self.secretRef) != has(self.service)"],
-    [".spec.scratch", "self.all(s, self.filter(t, t.mountPath == s.mountPath).size() == 1)"],
+    [".spec.scratch", "self.all(p, self.filter(q, q.mountPath == p.mountPath).size() == 1)"],
     [
       ".spec.maxPodLifetime",
       "!self.matches(r'^([0-9]{1,5}([.][0-9]{1,9})?(ns|us|µs|μs|ms|s|m|h))+$') || duration(self) >= duration('1m') && duration(self) <= duration('8760h')",
