@@ -133,22 +133,23 @@ export const formatProblem = (p: Problem): string =>
 
 /** Parses an untrusted object (a file, an API response) into a StatelessApp, or every problem in it. */
 export function parseStatelessApp(input: unknown): Result<StatelessApp, Problem[]> {
-  const parsed = statelessApp.safeParse(dropNulls(input), { error: describeIssue });
+  const parsed = statelessApp.safeParse(asApiServerReads(input), { error: describeIssue });
   if (parsed.success) return ok(parsed.data);
   return err(parsed.error.issues.flatMap(toProblems));
 }
 
 /**
- * The input without null-valued fields: the API server drops them before it validates (an item
- * of a list stays null, and is refused).
+ * The input as the API server reads it before it validates: null-valued fields are dropped (an
+ * item of a list stays null, and is refused), and -0 is 0 (JSON has no negative zero).
  */
-export function dropNulls(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(dropNulls);
+export function asApiServerReads(value: unknown): unknown {
+  if (Object.is(value, -0)) return 0;
+  if (Array.isArray(value)) return value.map(asApiServerReads);
   if (typeof value !== "object" || value === null) return value;
   return Object.fromEntries(
     Object.entries(value)
       .filter(([, v]) => v !== null)
-      .map(([k, v]) => [k, dropNulls(v)]),
+      .map(([k, v]) => [k, asApiServerReads(v)]),
   );
 }
 

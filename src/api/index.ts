@@ -7,7 +7,7 @@ export {
   quantityNanos,
 } from "../lib/quantity.ts";
 export {
-  dropNulls,
+  asApiServerReads,
   formatPath,
   formatProblem,
   MAX_CHILD_NAME_LENGTH,

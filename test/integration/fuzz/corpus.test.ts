@@ -14,7 +14,7 @@ const dir = join(import.meta.dirname, "corpus");
 interface Fixture {
   readonly file: string;
   readonly wrongSide: string;
-  readonly expect: "admitted" | "refused" | "ambiguous";
+  readonly expect: "admitted" | "refused" | "render-only";
   readonly fuzzCase: FuzzCase;
 }
 
@@ -30,8 +30,8 @@ function readFixture(file: string): Fixture {
     header.set(m[1] ?? "", m[2] ?? "");
   }
   const expected = header.get("expect");
-  if (expected !== "admitted" && expected !== "refused" && expected !== "ambiguous")
-    throw new Error(`${file}: # expect: must be admitted, refused or ambiguous`);
+  if (expected !== "admitted" && expected !== "refused" && expected !== "render-only")
+    throw new Error(`${file}: # expect: must be admitted, refused or render-only`);
   const format = header.get("format") === "json" ? "json" : "yaml";
   return {
     file,
@@ -70,7 +70,7 @@ describe("the fuzz corpus", () => {
           ? "refused"
           : verdict.render.code === 0
             ? "admitted"
-            : "ambiguous";
+            : "render-only";
       expect(outcome, `API: ${verdict.api}\nrender: ${verdict.render.stderr}`).toBe(fixture.expect);
     },
   );

@@ -4,7 +4,7 @@ import { parseAllDocuments } from "yaml";
 import { FIELD_MANAGER, parseStatelessApp } from "../../../src/api/index.ts";
 import { desired } from "../../../src/app/render/index.ts";
 import type { CommandIo } from "../../../src/cli/io.ts";
-import { render } from "../../../src/cli/render.ts";
+import { GENERATED_NAME, render } from "../../../src/cli/render.ts";
 import type { HttpTransport } from "../../../src/runtime/index.ts";
 import { objectPath } from "../../support/operator.ts";
 
@@ -33,6 +33,13 @@ const UNHELPFUL = /type conversion error|no such overload|internal error|panic/i
 const isAmbiguityRefusal = (v: Verdict["render"]) =>
   v.code === 2 && /\(YAML 1\.1\)|YAML 1\.2 only/.test(v.stderr);
 
+/**
+ * Refusals only `render` makes, rightly, of apps the API server admits: YAML that kubectl reads
+ * otherwise, and an app named only by generateName (the API server names it on create).
+ */
+const isRenderOnlyRefusal = (v: Verdict["render"]) =>
+  isAmbiguityRefusal(v) || (v.code === 1 && v.stderr.includes(GENERATED_NAME));
+
 export async function judge(
   transport: HttpTransport,
   namespace: string,
@@ -45,7 +52,7 @@ export async function judge(
   const renderAccepts = rendered.code === 0;
   if (api !== undefined && UNHELPFUL.test(api))
     disagreements.push(`the API server's message does not help: ${api}`);
-  if (api === undefined && !renderAccepts && !isAmbiguityRefusal(rendered))
+  if (api === undefined && !renderAccepts && !isRenderOnlyRefusal(rendered))
     disagreements.push("the API admits the app, render refuses it");
   if (api !== undefined && renderAccepts)
     disagreements.push("render accepts an app the API refuses");
@@ -154,16 +161,19 @@ function sameChildren(operator: readonly object[], printed: readonly object[]): 
 /** The case as a corpus fixture: header comments, then the manifest as it was sent. */
 export function asFixture(fuzzCase: FuzzCase, verdict: Verdict): string {
   const expect =
-    verdict.api === undefined
-      ? isAmbiguityRefusal(verdict.render)
-        ? "ambiguous"
-        : "admitted"
-      : "refused";
+    verdict.api !== undefined
+      ? "refused"
+      : isRenderOnlyRefusal(verdict.render)
+        ? "render-only"
+        : "admitted";
   return [
     "# class: <what the case shows>",
     "# wrong side: <API | render | children> (before the fix)",
     `# format: ${fuzzCase.format}`,
     `# expect: ${expect}`,
+    `# api said: ${(verdict.api ?? "admitted").split("\n")[0]}`,
+    `# render said: ${verdict.render.stderr.split("\n")[0] || "accepted"}`,
+    ...verdict.disagreements.map((d) => `# disagreement: ${d.split("\n")[0]}`),
     fuzzCase.text,
   ].join("\n");
 }

@@ -119,6 +119,11 @@ describe("render", () => {
       'x.yaml: StatelesApp "a": kind: StatelesApp is not a kind of twelvefactor.dev: did you mean StatelessApp?\n',
     ],
     ["a scalar document", "just text\n", "x.yaml: document 1: not a Kubernetes object\n"],
+    [
+      "an app named only by generateName (the API server names it on create)",
+      APP.replace("metadata: {name: a}", "metadata: {generateName: a-}"),
+      "x.yaml: document 1: metadata.name: required: the children are named after the app, and generateName gets a name only when the API server creates it\n",
+    ],
   ])("exits 1 on %s, naming it", async (_, text, message) => {
     const { io, err } = fakeIo({ "x.yaml": text });
     expect(await render(["-f", "x.yaml"], io)).toBe(1);
