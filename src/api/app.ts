@@ -38,8 +38,9 @@ const metadata = z
     creationTimestamp: z.string().optional(),
     deletionTimestamp: z.string().optional(),
     deletionGracePeriodSeconds: z.int().optional(),
-    labels: z.record(z.string(), z.string()).optional(),
-    annotations: z.record(z.string(), z.string()).optional(),
+    // ObjectMeta's maps read a null value as "".
+    labels: z.record(z.string(), z.string().optional()).optional(),
+    annotations: z.record(z.string(), z.string().optional()).optional(),
     ownerReferences: z.array(z.unknown()).optional(),
     finalizers: z.array(z.string()).optional(),
     managedFields: z.array(z.unknown()).optional(),
@@ -67,12 +68,12 @@ const metadata = z
           path: ["labels", key],
           message: `key ${QUALIFIED_NAME.message}`,
         });
-      else if (codePoints(value) > 63 || !LABEL_VALUE.test(value))
+      else if (value !== undefined && (codePoints(value) > 63 || !LABEL_VALUE.test(value)))
         ctx.addIssue({ code: "custom", path: ["labels", key], message: LABEL_VALUE.message });
     }
     let size = 0;
     for (const [key, value] of Object.entries(meta.annotations ?? {})) {
-      size += Buffer.byteLength(key) + Buffer.byteLength(value);
+      size += Buffer.byteLength(key) + Buffer.byteLength(value ?? "");
       if (!labelKey(key.toLowerCase()))
         ctx.addIssue({
           code: "custom",
@@ -139,17 +140,16 @@ export function parseStatelessApp(input: unknown): Result<StatelessApp, Problem[
 }
 
 /**
- * The input as the API server reads it before it validates: null-valued fields are dropped (an
- * item of a list stays null, and is refused), and -0 is 0 (JSON has no negative zero).
+ * The input as the API server reads it before it validates: a null field is an absent one (its
+ * key stays, as an unknown field is refused even when null; the maps take null values as absent
+ * too), a null list item stays null and is refused, and -0 is 0 (JSON has no negative zero).
  */
 export function asApiServerReads(value: unknown): unknown {
   if (Object.is(value, -0)) return 0;
   if (Array.isArray(value)) return value.map(asApiServerReads);
   if (typeof value !== "object" || value === null) return value;
   return Object.fromEntries(
-    Object.entries(value)
-      .filter(([, v]) => v !== null)
-      .map(([k, v]) => [k, asApiServerReads(v)]),
+    Object.entries(value).map(([k, v]) => [k, v === null ? undefined : asApiServerReads(v)]),
   );
 }
 

@@ -327,7 +327,8 @@ const WHOLE = /^[+]?[0-9]{1,15}$/;
 
 const resourceList = (description: string) =>
   withRules(
-    z.record(z.string(), quantity("A quantity of the resource.")).meta({
+    // A null value is pruned by the API server: absent, here too.
+    z.record(z.string(), quantity("A quantity of the resource.").optional()).meta({
       description,
       maxProperties: 16,
     }),
@@ -372,7 +373,7 @@ export const resourceRequirements = withRules(
       find: (v) => {
         const over = Object.entries(v.requests ?? {}).find(([k, q]) => {
           const limit = v.limits?.[k];
-          return limit !== undefined && (compareQuantities(q, limit) ?? 0) > 0;
+          return q !== undefined && limit !== undefined && (compareQuantities(q, limit) ?? 0) > 0;
         });
         return over === undefined ? undefined : ["requests", over[0]];
       },
@@ -383,7 +384,7 @@ export const resourceRequirements = withRules(
       fieldPath: ".limits",
       find: (v) => {
         const bad = Object.entries(v.requests ?? {}).find(([k, q]) => {
-          if (!isExtended(k)) return false;
+          if (!isExtended(k) || q === undefined) return false;
           const limit = v.limits?.[k];
           return limit === undefined || (compareQuantities(q, limit) ?? 0) !== 0;
         });

@@ -37,10 +37,12 @@ export function userEnv(app: StatelessApp, proc: Process): V1EnvVar[] {
 }
 
 function resourcesFor(app: StatelessApp, proc: Process): V1ResourceRequirements | undefined {
-  const asStrings = (m: Record<string, string | number> | undefined) =>
+  const asStrings = (m: Record<string, string | number | undefined> | undefined) =>
     m === undefined
       ? undefined
-      : Object.fromEntries(Object.entries(m).map(([k, v]) => [k, String(v)]));
+      : Object.fromEntries(
+          Object.entries(m).flatMap(([k, v]) => (v === undefined ? [] : [[k, String(v)]])),
+        );
   const requests = asStrings(proc.resources?.requests);
   const limits = asStrings(proc.resources?.limits);
   const disk = diskScratch(app);

@@ -295,6 +295,17 @@ const tcpSocket = shape(
   { port: probePort, host: field(fc.constantFrom("localhost"), textEdge(253)) },
   ["port"],
 );
+const execCommand = field(
+  fc.constant(["true"]),
+  fc.oneof(fc.constant([]), fc.array(textEdge(4096), { minLength: 1, maxLength: 2 })),
+);
+const grpc = shape(
+  {
+    port: field(fc.constant(9090), intEdge),
+    service: field(fc.constantFrom("", "grpc.health.v1.Health"), textEdge(253)),
+  },
+  ["port"],
+);
 const probe = (kind: "readiness" | "liveness" | "startup"): Field => {
   const timing = shape({
     initialDelaySeconds: seconds(0, 60),
@@ -307,13 +318,20 @@ const probe = (kind: "readiness" | "liveness" | "startup"): Field => {
   });
   return (mode) =>
     fc
-      .tuple(probeHandler(mode), httpGet(mode), tcpSocket(mode), timing(mode))
-      .map(([handler, h, t, times]) => ({
+      .tuple(
+        probeHandler(mode),
+        httpGet(mode),
+        tcpSocket(mode),
+        timing(mode),
+        execCommand(mode),
+        grpc(mode),
+      )
+      .map(([handler, h, t, times, c, g]) => ({
         ...times,
         ...(handler === "httpGet" || handler === "two" ? { httpGet: h } : {}),
         ...(handler === "tcpSocket" || handler === "two" ? { tcpSocket: t } : {}),
-        ...(handler === "exec" ? { exec: { command: ["true"] } } : {}),
-        ...(handler === "grpc" ? { grpc: { port: 9090 } } : {}),
+        ...(handler === "exec" ? { exec: { command: c } } : {}),
+        ...(handler === "grpc" ? { grpc: g } : {}),
       }));
 };
 
@@ -409,22 +427,25 @@ const divisor = field(
   fc.constantFrom("1m", "1Mi", "2", "1000m", "0", 0, 2, "1Gi", "1u", "-1", "1e3"),
 );
 const VALUE_FROM = site();
-const secretKeyRef = shape(
-  {
-    secretKeyRef: shape(
-      {
-        name: field(subdomain, subdomainEdge),
-        key: field(
-          fc.constantFrom("password", "uri", "tls.crt"),
-          fc.constantFrom(".", "..", "..a", "a b", "", "ä"),
-        ),
-        optional: field(fc.boolean(), fc.constantFrom("yes")),
-      },
-      ["name", "key"],
-    ),
-  },
-  ["secretKeyRef"],
-);
+const keySelector = (what: "secretKeyRef" | "configMapKeyRef") =>
+  shape(
+    {
+      [what]: shape(
+        {
+          name: field(subdomain, subdomainEdge),
+          key: field(
+            fc.constantFrom("password", "uri", "tls.crt"),
+            fc.constantFrom(".", "..", "..a", "a b", "", "ä"),
+          ),
+          optional: field(fc.boolean(), fc.constantFrom("yes")),
+        },
+        ["name", "key"],
+      ),
+    },
+    [what],
+  );
+const secretKeyRef = keySelector("secretKeyRef");
+const configMapKeyRef = keySelector("configMapKeyRef");
 const fieldRef = shape(
   {
     fieldRef: shape(
@@ -459,6 +480,7 @@ const resourceFieldRef = shape(
 const valueFrom = (mode: Mode) =>
   fc.oneof(
     secretKeyRef(mode),
+    configMapKeyRef(mode),
     fieldRef(mode),
     resourceFieldRef(mode),
     ...(edgy(mode, VALUE_FROM) ? [fc.constant({})] : []),
