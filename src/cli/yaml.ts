@@ -30,15 +30,8 @@ export interface Manifest {
 export function readManifest(text: string): Manifest {
   const json = readJson(text);
   if (json !== undefined) return { documents: [json.value] };
-  const breakAt = /[\u0085\u2028\u2029]/.exec(text);
-  if (breakAt !== null)
-    return {
-      documents: [],
-      error: {
-        line: lineOf(text, breakAt.index),
-        message: `U+${breakAt[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, "0")} is a line break to kubectl (YAML 1.1) and text in YAML 1.2: remove it or write it as an escape in a double-quoted string`,
-      },
-    };
+  const odd = unreadableCharacter(text);
+  if (odd !== undefined) return { documents: [], error: odd };
   const lines = new LineCounter();
   const docs = parseAllDocuments(text, { lineCounter: lines, version: "1.2" });
   if (!Array.isArray(docs)) return { documents: [] };
@@ -75,6 +68,30 @@ export function readManifest(text: string): Manifest {
     if (value !== null && value !== undefined) documents.push(value);
   }
   return { documents };
+}
+
+/**
+ * The first character kubectl's YAML reads otherwise or not at all: NEL, LS and PS are line
+ * breaks in YAML 1.1 (go-yaml folds them) and text in YAML 1.2; outside tab, LF, CR and the
+ * printable ranges go-yaml refuses the stream ("control characters are not allowed").
+ */
+function unreadableCharacter(text: string): ManifestError | undefined {
+  const m =
+    /[\u0085\u2028\u2029]|[^\t\n\r\u0020-\u007e\u00a0-\ud7ff\ue000-\ufffd\ud800-\udfff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/.exec(
+      text,
+    );
+  if (m === null) return undefined;
+  const code = `U+${(m[0].codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, "0")}`;
+  const line = lineOf(text, m.index);
+  return /[\u0085\u2028\u2029]/.test(m[0])
+    ? {
+        line,
+        message: `${code} is a line break to kubectl (YAML 1.1) and text in YAML 1.2: remove it or write it as an escape in a double-quoted string`,
+      }
+    : {
+        line,
+        message: `${code} is not allowed in YAML by kubectl (YAML 1.1, "control characters are not allowed"): write it as an escape in a double-quoted string`,
+      };
 }
 
 /** JSON text, decoded as JSON (as kubectl does when the input starts with `{`). */

@@ -19,6 +19,9 @@ describe("readManifest reads YAML as kubectl does, or refuses naming the line", 
     ["a NEL line break", "a: 1\nb: x\u0085y\n", 2],
     ["an LS line break", "a: x\u2028y\n", 1],
     ["the YAML 1.2 escape \\/", 'a: "x\\/y"\n', 1],
+    ["a raw DEL, which go-yaml refuses", 'a: 1\nb: "x\u007fy"\n', 2],
+    ["a raw C1 control", "a: x\u0090\n", 1],
+    ["U+FFFE", "a: \ufffe\n", 1],
     ["a repeated key", "a: 1\na: 2\n", 2],
   ])("refuses %s", (_, text, line) => {
     const manifest = readManifest(text);
@@ -36,6 +39,7 @@ describe("readManifest reads YAML as kubectl does, or refuses naming the line", 
     ["1e3 and .5", "a: 1e3\nb: .5\n", { a: 1000, b: 0.5 }],
     ["a timestamp, a string to both", "a: 2001-12-14\n", { a: "2001-12-14" }],
     ["1:30, a string to both", "a: 1:30\n", { a: "1:30" }],
+    ["astral characters and a BOM inside text", "a: 😀\ufeff\n", { a: "😀\ufeff" }],
     ["JSON, decoded as JSON (the last of a repeated key wins)", '{"a": 1, "a": 2}', { a: 2 }],
   ])("reads %s", (_, text, value) => {
     expect(readManifest(text)).toEqual({ documents: [value] });
