@@ -1,5 +1,5 @@
 // docs/api.md: the StatelessApp API reference, rendered from the generated CRD's schema and descriptions.
-import { type JsonSchema, renderCrd } from "../../src/api/index.ts";
+import { type JsonSchema, renderCrd, VALIDATION_OVERVIEW } from "../../src/api/index.ts";
 
 interface Crd {
   spec: {
@@ -159,6 +159,7 @@ export function renderApiReference(): string {
     "",
     sections.join("\n\n"),
     "",
+    VALIDATION_OVERVIEW,
     "## Validation rules",
     "",
     "Checked by the API server (CEL `x-kubernetes-validations`) when an object is created or updated:",
