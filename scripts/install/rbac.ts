@@ -22,6 +22,11 @@ const RBAC = "rbac.authorization.k8s.io/v1";
 const APPLY = ["create", "patch"] as const;
 /** The operator reads through list+watch caches; only source Secrets are also read by name. */
 const READ = ["list", "watch"] as const;
+/**
+ * Children are also read by name (`get`) before the first write of a name the label-filtered
+ * caches do not hold: another team's object of that name is never written (NameInUse).
+ */
+const CHILD = ["get", ...READ, ...APPLY, "delete"] as const;
 
 /**
  * Exactly what the operator calls, nothing more (no `*`, no escalate/bind/impersonate). The
@@ -31,24 +36,12 @@ export const operatorRules: readonly PolicyRule[] = [
   { apiGroups: [GROUP], resources: [PLURAL], verbs: [...READ] },
   // Status is written by server-side apply on the /status subresource; it always exists.
   { apiGroups: [GROUP], resources: [`${PLURAL}/status`], verbs: ["patch"] },
-  {
-    apiGroups: ["apps"],
-    resources: ["deployments"],
-    verbs: [...READ, ...APPLY, "delete"],
-  },
-  { apiGroups: [""], resources: ["services"], verbs: [...READ, ...APPLY, "delete"] },
-  {
-    apiGroups: ["policy"],
-    resources: ["poddisruptionbudgets"],
-    verbs: [...READ, ...APPLY, "delete"],
-  },
-  {
-    apiGroups: ["autoscaling"],
-    resources: ["horizontalpodautoscalers"],
-    verbs: [...READ, ...APPLY, "delete"],
-  },
+  { apiGroups: ["apps"], resources: ["deployments"], verbs: [...CHILD] },
+  { apiGroups: [""], resources: ["services"], verbs: [...CHILD] },
+  { apiGroups: ["policy"], resources: ["poddisruptionbudgets"], verbs: [...CHILD] },
+  { apiGroups: ["autoscaling"], resources: ["horizontalpodautoscalers"], verbs: [...CHILD] },
   // Source Secrets are read; the normalized `<app>-binding-<name>` Secrets are applied and pruned.
-  { apiGroups: [""], resources: ["secrets"], verbs: ["get", ...READ, ...APPLY, "delete"] },
+  { apiGroups: [""], resources: ["secrets"], verbs: [...CHILD] },
   // maxPodLifetime: list a process type's pods, evict the oldest through the eviction API.
   { apiGroups: [""], resources: ["pods"], verbs: ["list"] },
   { apiGroups: [""], resources: ["pods/eviction"], verbs: ["create"] },
