@@ -734,6 +734,7 @@ describe("formatPlan", () => {
           app: web({ backingServices: [redis()] }),
           bindings: withBinding(true),
           owned: [owned("Service", "shop-worker")],
+          lookedUp: [foreign("PodDisruptionBudget", "shop-web")],
         },
         { live: new Map([["Deployment/shop-web", deploymentAfterWrite(1, rolledOut)]]) },
       ),
@@ -741,15 +742,17 @@ describe("formatPlan", () => {
     expect(text.split("\n")).toEqual([
       "plan for web/shop",
       "  apply Secret shop-binding-sessions (create)",
-      "  apply Deployment shop-web (create)",
+      "  apply Deployment shop-web (create, only once Secret/shop-binding-sessions is in place)",
       "  apply Service shop-web (create)",
-      "  apply PodDisruptionBudget shop-web (create)",
+      "  refuse PodDisruptionBudget shop-web (name in use): PodDisruptionBudget shop-web already exists and is not this app's (it has no controller); rename the app, the process or the binding, or remove the other object",
       "  delete Service shop-worker: no longer rendered",
       expect.stringMatching(
-        /^ {2}status: Ready=True Available, BindingsReady=True \w+ \(web 2\/2\)$/,
+        /^ {2}status: Ready=False NameInUse, Stalled=True NameInUse, BindingsReady=True \w+ \(web 2\/2\)$/,
       ),
-      "  event Normal Ready: web 2/2",
-      "  then: wait for a change",
+      expect.stringMatching(
+        /^ {2}event Warning NameInUse: PodDisruptionBudget shop-web already exists/,
+      ),
+      "  then: look again in 30000 ms",
     ]);
     expect(text).not.toContain("pw");
   });
