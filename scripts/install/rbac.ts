@@ -131,7 +131,18 @@ export function renderProvisionedServicesRole(): Json {
   };
 }
 
-/** Namespace `edit` / `admin` users manage StatelessApps; `view` users read them. */
+/**
+ * What granting `stateless-operator-edit` means, on the role itself (`kubectl describe
+ * clusterrole`): a StatelessApp is a Deployment by another name, so its editors run pods.
+ */
+export const EDIT_ROLE_DESCRIPTION =
+  "Create, change and delete StatelessApps. A StatelessApp makes the operator create pods in the namespace, with its default ServiceAccount, that read the Secrets the app binds (as a Deployment would): bind this role only to users who may run workloads and read those Secrets there. It is aggregated into edit and admin; see docs/operations.md, Multi-tenancy and permissions.";
+
+/**
+ * Namespace `edit` / `admin` users manage StatelessApps; `view` users read them. The edit role
+ * grants StatelessApps only, yet an app's pods read the namespace's Secrets it names: see
+ * EDIT_ROLE_DESCRIPTION.
+ */
 export function renderUserRoles(): Json[] {
   const edit = clusterRole(`${NAME}-edit`, "rbac", [
     {
@@ -146,6 +157,7 @@ export function renderUserRoles(): Json[] {
     { apiGroups: [GROUP], resources: [`${PLURAL}/status`], verbs: ["get"] },
   ]);
   addLabels(edit, { "rbac.authorization.k8s.io/aggregate-to-edit": "true" });
+  (edit.metadata as Json).annotations = { "kubernetes.io/description": EDIT_ROLE_DESCRIPTION };
   addLabels(view, { "rbac.authorization.k8s.io/aggregate-to-view": "true" });
   return [edit, view];
 }
