@@ -48,17 +48,23 @@ export async function createTenant(
     },
     `/apis/rbac.authorization.k8s.io/v1/namespaces/${namespace}/rolebindings`,
   );
-  const config = parse(readFileSync(admin.kubeconfig, "utf8")) as {
-    users: { name: string; user: Record<string, unknown> }[];
-  };
-  for (const u of config.users) u.user.as = user;
-  const kubeconfig = join(mkdtempSync(join(tmpdir(), "tenant-")), "kubeconfig");
-  writeFileSync(kubeconfig, stringify(config), { mode: 0o600 });
+  const kubeconfig = impersonatingKubeconfig(admin.kubeconfig, user);
   // RBAC reaches the authorizer through an informer: wait until the binding is in effect.
   await eventually(() => allowed(admin.transport, user, namespace), {
     what: `${user} to be allowed to create StatelessApps in ${namespace}`,
   });
   return { user, namespace, kubeconfig };
+}
+
+/** A copy of `kubeconfig` whose users act as `user` (kubectl's `--as`; the admin may impersonate). */
+export function impersonatingKubeconfig(kubeconfig: string, user: string): string {
+  const config = parse(readFileSync(kubeconfig, "utf8")) as {
+    users: { name: string; user: Record<string, unknown> }[];
+  };
+  for (const u of config.users) u.user.as = user;
+  const path = join(mkdtempSync(join(tmpdir(), "impersonating-")), "kubeconfig");
+  writeFileSync(path, stringify(config), { mode: 0o600 });
+  return path;
 }
 
 /** Whether `user` may `verb` `resource` (of `group`) in `namespace`, as the API server's authorizer says. */
@@ -87,7 +93,8 @@ export async function allowed(
   return review.status?.allowed === true;
 }
 
-async function applyAsAdmin(
+/** Server-side applies `object` into `collection` (its REST path) as the admin. */
+export async function applyAsAdmin(
   transport: HttpTransport,
   object: KubeObject,
   collection: string,

@@ -5,6 +5,16 @@
 // the first write (plan.ts asks for it), and this decides on what it finds. Deciding by the
 // controller reference rather than by labels matters: labels are anyone's to set, while the API
 // server keeps at most one controller per object, and only this app's UID marks it as ours.
+//
+// Every app applies with the one field manager FIELD_MANAGER, not one of its own. Per-app
+// managers would let the API server refuse a second controller reference (two apps creating
+// the same name in the same instant), but they would report no field conflict: the operator
+// applies with force, since its fields must win over kubectl edits and other writers. And every
+// existing child would have to move its managedFields entry to a new manager: an upgrade that
+// leaves the old entry co-owning every field, so a field we stop setting would never be removed.
+// This check decides every case the caches or a lookup can see; the one left, two apps creating
+// one name at once, still converges: the next reconcile of each sees a single controller, and
+// the other app is NameInUse.
 import type { KubeObject, OwnerReference } from "../../runtime/object.ts";
 
 export type Ownership =
