@@ -65,6 +65,12 @@ export interface Client {
     selectors?: Selectors,
     options?: CallOptions,
   ): Promise<T[]>;
+  /** Creates `object` (a review, an Event); returns what the API server answered. */
+  create<T extends KubeObject = KubeObject>(
+    type: ResourceType,
+    object: KubeObject,
+    options?: CallOptions,
+  ): Promise<T>;
   /** Server-side apply of `object` (its metadata names it); returns the object as stored. */
   apply(type: ResourceType, object: KubeObject, options: ApplyCallOptions): Promise<KubeObject>;
   /** Server-side apply of `object.status` through the `/status` subresource. */
@@ -85,6 +91,11 @@ export interface Client {
   evict(pod: ObjectRef, options?: CallOptions): Promise<boolean>;
   /** The resources one apiVersion serves, or undefined when the API server does not serve it (404). */
   discover(apiVersion: string, options?: CallOptions): Promise<DiscoveredResource[] | undefined>;
+  /**
+   * The API groups the server serves (`/apis`), each with its versions, the preferred one first.
+   * The core group is not among them: it is `v1` only.
+   */
+  apiGroups(options?: CallOptions): Promise<ServedGroup[]>;
   /** The list and watch calls of a reflector for `type`. */
   listWatch(type: ResourceType): ListWatchSource;
 }
@@ -94,6 +105,12 @@ const discoveryPath = (apiVersion: string) => {
   const { group, version } = splitApiVersion(apiVersion);
   return groupVersionPath(group, version);
 };
+
+/** One API group of discovery: its name and versions, the preferred version first. */
+export interface ServedGroup {
+  readonly name: string;
+  readonly versions: readonly string[];
+}
 
 const codeOf = (error: unknown) => (error as { code?: unknown }).code;
 
@@ -169,6 +186,16 @@ export function httpClient(transport: HttpTransport): Client {
       return list.items;
     },
 
+    create: <T extends KubeObject>(type: ResourceType, object: KubeObject, options?: CallOptions) =>
+      send<T>({
+        method: "POST",
+        verb: "create",
+        path: resourcePath(type, { namespace: object.metadata?.namespace }),
+        contentType: "application/json",
+        body: JSON.stringify(object),
+        ...signalOf(options),
+      }),
+
     apply: (type, object, options) => applyTo(type, object, undefined, options),
 
     applyStatus: (type, object, options) =>
@@ -234,6 +261,27 @@ export function httpClient(transport: HttpTransport): Client {
         }),
       );
       return list === undefined ? undefined : (list.resources ?? []);
+    },
+
+    async apiGroups(options) {
+      const list = await send<{
+        groups?: {
+          name?: string;
+          versions?: { version?: string }[];
+          preferredVersion?: { version?: string };
+        }[];
+      }>({ method: "GET", verb: "get", path: "/apis", ...signalOf(options) });
+      return (list.groups ?? []).flatMap((g) => {
+        if (g.name === undefined) return [];
+        const preferred = g.preferredVersion?.version;
+        const all = (g.versions ?? []).flatMap((v) => (v.version ? [v.version] : []));
+        return [
+          {
+            name: g.name,
+            versions: preferred ? [preferred, ...all.filter((v) => v !== preferred)] : all,
+          },
+        ];
+      });
     },
 
     listWatch: (type) => httpListWatch(transport, type),

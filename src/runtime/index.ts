@@ -31,6 +31,7 @@ export {
   httpClient,
   type JsonPatchOperation,
   type ObjectRef,
+  type ServedGroup,
   type WriteOptions,
 } from "./client.ts";
 export { type Clock, realClock, sleepOn, type Timer } from "./clock.ts";

@@ -1,4 +1,4 @@
-// Scenario 9: a hostile tenant, who may only manage StatelessApps in one namespace, tries to make the operator take over, rewrite or delete what it does not own, fight itself, or watch Secrets.
+// Scenario 10: a hostile tenant, who may only manage StatelessApps in one namespace, tries to make the operator take over, rewrite or delete what it does not own, fight itself, or watch Secrets.
 //
 // Every case runs as that user: impersonation, with the shipped stateless-operator-edit role
 // bound in the namespace alone (no Services, Secrets or pods). The operator runs as a

@@ -1,16 +1,16 @@
 // CLI: builds or reuses the cached control-plane binaries (`npm run cluster:build`, run by pretest).
 //
-//   node tools/cluster/build.ts [--tier integration|e2e]   default: every binary of both tiers
+//   node tools/cluster/build.ts [--tier integration|e2e|node]   default: every binary of every tier
 //
 // Before building it checks that the committed wrapper go.mod files still match upstream.
 
 import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { delimiter } from "node:path";
-import { ensureBinaries, formatDuration } from "./binaries.ts";
+import { buildableBinaries, ensureBinaries, formatDuration } from "./binaries.ts";
 import { checkWrappers } from "./gomod.ts";
-import { tierBinaries } from "./tiers.ts";
-import { type BinaryName, binaryNames } from "./versions.ts";
+import { parseTier, tierBinaries } from "./tiers.ts";
+import { type BinaryName, binaryNames, selectedKubernetesVersion } from "./versions.ts";
 
 /** Finds Go where the official tarball installs it when PATH lacks it (non-login shells). */
 function addGoToPath(): void {
@@ -30,11 +30,12 @@ function hasGo(): boolean {
 
 async function main(argv: string[]): Promise<void> {
   const tierIndex = argv.indexOf("--tier");
-  const tier = tierIndex >= 0 ? argv[tierIndex + 1] : undefined;
-  if (tier !== undefined && tier !== "integration" && tier !== "e2e") {
-    throw new Error(`--tier must be integration or e2e, not ${tier}`);
-  }
-  const names: readonly BinaryName[] = tier ? tierBinaries[tier] : binaryNames;
+  // Another Kubernetes minor (KUBERNETES_VERSION) builds what runs on it: the integration tier's
+  // binaries and the version-independent tools.
+  const names: readonly BinaryName[] = buildableBinaries(
+    tierIndex >= 0 ? tierBinaries[parseTier(argv[tierIndex + 1], "integration")] : binaryNames,
+  );
+  console.log(`cluster: Kubernetes ${selectedKubernetesVersion()}`);
   const started = Date.now();
   addGoToPath();
   if (hasGo()) {

@@ -51,7 +51,8 @@ export function metadataFor(app: StatelessApp, name: string, component?: string)
   const ownerReferences = ownerReferencesFor(app);
   return {
     name,
-    ...(app.metadata.namespace === undefined ? {} : { namespace: app.metadata.namespace }),
+    // An empty namespace is the request's namespace, as the API server reads it.
+    ...(app.metadata.namespace ? { namespace: app.metadata.namespace } : {}),
     labels: labelsFor(app, component),
     ...(ownerReferences === undefined ? {} : { ownerReferences }),
   };

@@ -61,6 +61,9 @@ export class OperatorProcess {
       KUBECONFIG: options.kubeconfig,
       WATCH_NAMESPACES: options.namespaces.join(","),
       HTTP_ADDRESS: "127.0.0.1:0",
+      // The scenarios scrape /metrics as admin (client certificates, which a TokenReview cannot
+      // review): plain HTTP on the loopback HTTP port.
+      METRICS_SECURE: "false",
       LOG_LEVEL: "debug",
       POD_NAME: options.name,
       NO_PROXY: "127.0.0.1,localhost",

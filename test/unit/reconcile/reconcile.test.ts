@@ -68,6 +68,10 @@ function fakeClient(
     },
     evict: async () => true,
     discover: async () => [],
+    apiGroups: async () => [],
+    create: async () => {
+      throw new Error("the reconciler creates nothing");
+    },
     listWatch: () => {
       throw new Error("no watches here");
     },
