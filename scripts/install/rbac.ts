@@ -28,6 +28,11 @@ const RBAC = "rbac.authorization.k8s.io/v1";
 const APPLY = ["create", "patch"] as const;
 /** The operator reads through list+watch caches; only source Secrets are also read by name. */
 const READ = ["list", "watch"] as const;
+/**
+ * Children are also read by name (`get`) before the first write of a name the label-filtered
+ * caches do not hold: another team's object of that name is never written (NameInUse).
+ */
+const CHILD = ["get", ...READ, ...APPLY, "delete"] as const;
 
 /**
  * Exactly what the operator calls, nothing more (no `*`, no escalate/bind/impersonate). The
@@ -37,24 +42,12 @@ export const operatorRules: readonly PolicyRule[] = [
   { apiGroups: [GROUP], resources: [PLURAL], verbs: [...READ] },
   // Status is written by server-side apply on the /status subresource; it always exists.
   { apiGroups: [GROUP], resources: [`${PLURAL}/status`], verbs: ["patch"] },
-  {
-    apiGroups: ["apps"],
-    resources: ["deployments"],
-    verbs: [...READ, ...APPLY, "delete"],
-  },
-  { apiGroups: [""], resources: ["services"], verbs: [...READ, ...APPLY, "delete"] },
-  {
-    apiGroups: ["policy"],
-    resources: ["poddisruptionbudgets"],
-    verbs: [...READ, ...APPLY, "delete"],
-  },
-  {
-    apiGroups: ["autoscaling"],
-    resources: ["horizontalpodautoscalers"],
-    verbs: [...READ, ...APPLY, "delete"],
-  },
+  { apiGroups: ["apps"], resources: ["deployments"], verbs: [...CHILD] },
+  { apiGroups: [""], resources: ["services"], verbs: [...CHILD] },
+  { apiGroups: ["policy"], resources: ["poddisruptionbudgets"], verbs: [...CHILD] },
+  { apiGroups: ["autoscaling"], resources: ["horizontalpodautoscalers"], verbs: [...CHILD] },
   // Source Secrets are read; the normalized `<app>-binding-<name>` Secrets are applied and pruned.
-  { apiGroups: [""], resources: ["secrets"], verbs: ["get", ...READ, ...APPLY, "delete"] },
+  { apiGroups: [""], resources: ["secrets"], verbs: [...CHILD] },
   // maxPodLifetime: list a process type's pods, evict the oldest through the eviction API.
   { apiGroups: [""], resources: ["pods"], verbs: ["list"] },
   { apiGroups: [""], resources: ["pods/eviction"], verbs: ["create"] },
@@ -172,7 +165,18 @@ export function renderProvisionedServicesRole(): Json {
   };
 }
 
-/** Namespace `edit` / `admin` users manage StatelessApps; `view` users read them. */
+/**
+ * What granting `stateless-operator-edit` means, on the role itself (`kubectl describe
+ * clusterrole`): a StatelessApp is a Deployment by another name, so its editors run pods.
+ */
+export const EDIT_ROLE_DESCRIPTION =
+  "Create, change and delete StatelessApps. A StatelessApp makes the operator create pods in the namespace, with its default ServiceAccount, that read the Secrets the app binds (as a Deployment would): bind this role only to users who may run workloads and read those Secrets there. It is aggregated into edit and admin; see docs/operations.md, Multi-tenancy and permissions.";
+
+/**
+ * Namespace `edit` / `admin` users manage StatelessApps; `view` users read them. The edit role
+ * grants StatelessApps only, yet an app's pods read the namespace's Secrets it names: see
+ * EDIT_ROLE_DESCRIPTION.
+ */
 export function renderUserRoles(): Json[] {
   const edit = clusterRole(`${NAME}-edit`, "rbac", [
     {
@@ -187,6 +191,7 @@ export function renderUserRoles(): Json[] {
     { apiGroups: [GROUP], resources: [`${PLURAL}/status`], verbs: ["get"] },
   ]);
   addLabels(edit, { "rbac.authorization.k8s.io/aggregate-to-edit": "true" });
+  (edit.metadata as Json).annotations = { "kubernetes.io/description": EDIT_ROLE_DESCRIPTION };
   addLabels(view, { "rbac.authorization.k8s.io/aggregate-to-view": "true" });
   return [edit, view];
 }

@@ -135,6 +135,17 @@ export class OperatorProcess {
     return parseMetrics(await res.text());
   }
 
+  /** The HTTP status /readyz answers, or undefined when it does not answer within `timeoutMs`. */
+  async readyzStatus(timeoutMs = 10_000): Promise<number | undefined> {
+    if (this.#url === undefined) return undefined;
+    try {
+      return (await fetch(`${this.#url}/readyz`, { signal: AbortSignal.timeout(timeoutMs) }))
+        .status;
+    } catch {
+      return undefined;
+    }
+  }
+
   async ready(): Promise<boolean> {
     if (this.#url === undefined) return false;
     try {
