@@ -242,8 +242,8 @@ async function quiet(names: readonly string[]): Promise<{ writes: number; change
 const decoded = (secret: KubeObject | undefined, key: string) =>
   Buffer.from(((secret?.data ?? {}) as Record<string, string>)[key] ?? "", "base64").toString();
 
-describe("9. hostile tenant", () => {
-  test("9. hostile tenant: another team's Service, PodDisruptionBudget, autoscaler and binding Secret are never taken over, rewritten or deleted", {
+describe("10. hostile tenant", () => {
+  test("10. hostile tenant: another team's Service, PodDisruptionBudget, autoscaler and binding Secret are never taken over, rewritten or deleted", {
     timeout: 240_000,
   }, async ({ annotate }) => {
     // The premise: the tenant may not write these itself.
@@ -366,7 +366,7 @@ describe("9. hostile tenant", () => {
     );
   });
 
-  test("9b. hostile tenant: apps whose generated names collide do not fight; the first keeps the name, the other takes it once freed", {
+  test("10b. hostile tenant: apps whose generated names collide do not fight; the first keeps the name, the other takes it once freed", {
     timeout: 240_000,
   }, async ({ annotate }) => {
     await kube.apply(source("redis-one", "password-one-Zr4"), "payments-team");
@@ -440,7 +440,7 @@ describe("9. hostile tenant", () => {
     );
   });
 
-  test("9c. hostile tenant: a bound kind starts no watch of Secrets or core kinds; one the operator may not list is Stalled with the API server's reason; a kind's watch ends with its last app", {
+  test("10c. hostile tenant: a bound kind starts no watch of Secrets or core kinds; one the operator may not list is Stalled with the API server's reason; a kind's watch ends with its last app", {
     timeout: 240_000,
   }, async ({ annotate }) => {
     const lists = (m: Metrics) => sumOf(m, "rest_client_requests_total", { method: "list" });
@@ -566,7 +566,7 @@ describe("9. hostile tenant", () => {
     );
   });
 
-  test("9d. hostile tenant: a binding Secret the API server rejects (600 kB) leaves the pods on their last good template", {
+  test("10d. hostile tenant: a binding Secret the API server rejects (600 kB) leaves the pods on their last good template", {
     timeout: 180_000,
   }, async ({ annotate }) => {
     await kube.apply(source("big-redis", "small-password-Jq2"), "payments-team");
