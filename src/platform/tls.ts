@@ -96,7 +96,9 @@ export function selfSignedCertificate(
   const algorithm = seq(oid(OID.ecdsaWithSha256));
   const name = seq(set(seq(oid(OID.commonName), utf8(commonName))));
   const serial = randomBytes(16);
-  serial[0] = (serial[0] ?? 0) & 0x7f;
+  // Positive and minimal in DER: a leading 0x00 byte before one below 0x80 is refused by
+  // OpenSSL's strict decoding (a certificate in 256 failed to parse before).
+  serial[0] = ((serial[0] ?? 0) & 0x7f) | 0x40;
   const notBefore = new Date(now.getTime() - 5 * 60_000); // clock skew between replicas and scrapers
   const notAfter = new Date(now.getTime() + 365 * 24 * 3600_000);
   const altNames = hosts.map((h) =>

@@ -43,6 +43,16 @@ describe("selfSignedCertificate", () => {
     );
   });
 
+  test("its random serial number is always valid DER (a leading zero byte failed 1 in 256)", {
+    timeout: 60_000,
+  }, () => {
+    for (let i = 0; i < 500; i++) {
+      const serial = new X509Certificate(selfSignedCertificate("x", ["localhost"]).cert)
+        .serialNumber;
+      expect(serial).toMatch(/^[4-7][0-9A-F]{31}$/);
+    }
+  });
+
   test("after 2049 the validity is a GeneralizedTime (RFC 5280)", () => {
     const late = new X509Certificate(
       selfSignedCertificate("x", ["localhost"], new Date("2049-12-31T00:00:00Z")).cert,
