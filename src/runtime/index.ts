@@ -93,6 +93,7 @@ export type {
   ReflectorMetrics,
   RequestMetrics,
 } from "./metrics.ts";
+export { http } from "./node-http.ts";
 export {
   fieldsOf,
   formatKey,
