@@ -95,12 +95,14 @@ export type {
 } from "./metrics.ts";
 export { http } from "./node-http.ts";
 export {
+  cacheForm,
   fieldsOf,
   formatKey,
   groupOf,
   isRecord,
   jsonEqual,
   type KubeObject,
+  LAST_APPLIED_ANNOTATION,
   type ManagedFieldsEntry,
   type ObjectMeta,
   type OwnerReference,
