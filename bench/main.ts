@@ -114,6 +114,8 @@ async function main(): Promise<number> {
   const log = (line: string) => console.error(line);
   const started = performance.now();
   const loadBefore = loadavg();
+  // Before compiling: what the measured operator is built from, not what the tree holds by the end.
+  const commit = gitCommit();
   mkdirSync(RESULTS_DIR, { recursive: true });
 
   log("bench: control-plane binaries (built on first use; this can take a while) …");
@@ -215,7 +217,7 @@ async function main(): Promise<number> {
   const partial: Omit<BenchResult, "targets"> = {
     meta: {
       date: new Date().toISOString(),
-      commit: gitCommit(),
+      commit,
       node: process.version,
       kubernetes: kubernetesVersion,
       etcd: etcdVersion,

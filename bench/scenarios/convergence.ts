@@ -118,9 +118,10 @@ function libraryOf(command: readonly string[]): Record<string, string> {
   return { BENCH_LIB_ROOT: dirname(dirname(entry)), BENCH_LIB_EXT: extname(entry).slice(1) };
 }
 const RESYNC_PERIOD_S = 20;
-const SETTLE_MS = 15_000;
+export const SETTLE_MS = 15_000;
 
-function footprint(samples: readonly Sample[], pid: number | undefined): Footprint {
+/** The process's memory (from /proc, else its /metrics) and its V8 heap and CPU (from /metrics). */
+export function footprint(samples: readonly Sample[], pid: number | undefined): Footprint {
   const mem = memoryOf(pid);
   return {
     rssBytes: mem?.rss ?? sumOf(samples, "process_resident_memory_bytes"),

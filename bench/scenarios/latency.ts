@@ -15,7 +15,7 @@ import { OperatorProcess } from "../lib/operator.ts";
 import { byLabel, delta, type Sample, sumOf } from "../lib/prom.ts";
 import { type Summary, summarize } from "../lib/stats.ts";
 import { watchCollection } from "../lib/watch.ts";
-import { writesIn } from "./convergence.ts";
+import { type Footprint, footprint, SETTLE_MS, writesIn } from "./convergence.ts";
 
 export interface LatencyOptions {
   readonly creates: number;
@@ -44,6 +44,8 @@ export interface LatencyResult {
   readonly writesPerSpecChange: number;
   /** Writes in a quiet period after everything settled (must be 0). */
   readonly idleWrites: number;
+  /** The operator synced with no apps, SETTLE_MS after its caches synced (before any create). */
+  readonly idle?: Footprint;
 }
 
 const WARMUP = 5;
@@ -117,6 +119,12 @@ export async function latency(options: LatencyOptions): Promise<LatencyResult> {
   try {
     await operator.waitReady();
     await operator.waitIdle(0);
+    // Idle: caches synced, no app yet; the same settling time as the figures with N apps.
+    await sleep(SETTLE_MS);
+    const idle = footprint((await operator.waitIdle(0)).samples, operator.pid);
+    options.log(
+      `  latency: idle operator RSS ${(idle.rssBytes / 2 ** 20).toFixed(0)} MiB (peak ${(idle.peakRssBytes / 2 ** 20).toFixed(0)} MiB), heap used ${(idle.heapUsedBytes / 2 ** 20).toFixed(0)} MiB`,
+    );
     const createOne = async (i: number) => {
       const name = appName(i);
       const deployment = deployments.wait(`${name}-web`, () => true);
@@ -188,6 +196,7 @@ export async function latency(options: LatencyOptions): Promise<LatencyResult> {
           byLabel(quiet, "rest_client_requests_total", "verb"),
         ),
       ),
+      idle,
     };
   } finally {
     await Promise.all(watches.map((w) => w.stop()));

@@ -1,6 +1,5 @@
 // `run`: the operator process — configuration, cluster connection, endpoints, graceful SIGTERM.
 import { startOperator } from "../app/operator.ts";
-import { startPolicyReporting } from "../app/reports/index.ts";
 import { delegatingAuthorizer } from "../platform/auth.ts";
 import { readBuildInfo } from "../platform/build.ts";
 import { ConfigError, loadConfig } from "../platform/config.ts";
@@ -77,9 +76,10 @@ export const run: Command = async (argv, io) => {
         : {}),
     },
   });
+  // Loaded only when on (off by default): the rule set and its CEL are not needed to reconcile.
   const reports =
     config.policyReportIntervalMs > 0
-      ? startPolicyReporting({
+      ? (await import("../app/reports/index.ts")).startPolicyReporting({
           transport,
           intervalMs: config.policyReportIntervalMs,
           namespaces: config.watchNamespaces,

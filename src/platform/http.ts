@@ -1,8 +1,9 @@
 // The operator's endpoints: /healthz and /readyz in plain HTTP for the kubelet, /metrics over HTTPS for authorized scrapers.
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import type { Registry } from "prom-client";
+import { http } from "../runtime/index.ts";
 import type { RequestAuthorizer } from "./auth.ts";
 import type { KeyPair } from "./tls.ts";
 
@@ -52,7 +53,7 @@ export function serveHealth(
   readiness: Readiness,
   metrics?: Registry,
 ): Promise<Endpoint> {
-  const server = createServer((req, res) => {
+  const server = http.createServer((req, res) => {
     const send = sender(res);
     if (!readOnly(req)) return send(405, "method not allowed\n");
     switch (pathOf(req)) {

@@ -93,13 +93,16 @@ export type {
   ReflectorMetrics,
   RequestMetrics,
 } from "./metrics.ts";
+export { http } from "./node-http.ts";
 export {
+  cacheForm,
   fieldsOf,
   formatKey,
   groupOf,
   isRecord,
   jsonEqual,
   type KubeObject,
+  LAST_APPLIED_ANNOTATION,
   type ManagedFieldsEntry,
   type ObjectMeta,
   type OwnerReference,

@@ -107,6 +107,29 @@ export function stripManagedFields<T extends KubeObject>(obj: T, keep: readonly 
   };
 }
 
+/**
+ * Written by client-side `kubectl apply`: a copy of the whole object as last applied (a Secret's
+ * data included, in the clear). Nothing the operator decides reads it; apply never sets it.
+ */
+export const LAST_APPLIED_ANNOTATION = "kubectl.kubernetes.io/last-applied-configuration";
+
+/**
+ * The object as a cache keeps it: managedFields only for the managers in `keep` (see
+ * stripManagedFields), and no LAST_APPLIED_ANNOTATION. Returns the object itself when there is
+ * nothing to drop.
+ */
+export function cacheForm<T extends KubeObject>(obj: T, keep: readonly string[] = []): T {
+  const stripped = stripManagedFields(obj, keep);
+  const annotations = stripped.metadata?.annotations;
+  if (annotations === undefined || !(LAST_APPLIED_ANNOTATION in annotations)) return stripped;
+  const { [LAST_APPLIED_ANNOTATION]: _dropped, ...rest } = annotations;
+  const { annotations: _all, ...metadata } = stripped.metadata ?? {};
+  return {
+    ...stripped,
+    metadata: Object.keys(rest).length > 0 ? { ...metadata, annotations: rest } : metadata,
+  };
+}
+
 /** An entry's field set as an object, whether the cache holds it as text or as parsed JSON. */
 export function fieldsOf(entry: ManagedFieldsEntry | undefined): Record<string, unknown> {
   const fields = entry?.fieldsV1;

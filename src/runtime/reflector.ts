@@ -2,10 +2,11 @@
 import { Backoff, type BackoffOptions } from "./backoff.ts";
 import { type Clock, realClock, type Timer } from "./clock.ts";
 import { describeError, httpStatusOf } from "./errors.ts";
+import { StringInterner, shareStrings } from "./intern.ts";
 import type { ListWatchSource, WatchEvent } from "./listwatch.ts";
 import { type Logger, silentLogger } from "./logger.ts";
 import type { ReflectorMetrics } from "./metrics.ts";
-import { type KubeObject, objectKey, type Status, stripManagedFields } from "./object.ts";
+import { cacheForm, type KubeObject, objectKey, type Status } from "./object.ts";
 import type { ResourceType } from "./resource.ts";
 import { type ReadonlyStore, Store, type StoreEvent } from "./store.ts";
 
@@ -67,6 +68,9 @@ export interface ReflectorOptions<T extends KubeObject = KubeObject> {
   /** Randomness for watch timeouts and backoff jitter. @default Math.random */
   readonly random?: () => number;
 }
+
+/** Shared by every cache of the process: a Deployment and its Service repeat the same labels. */
+const cachedStrings = new StringInterner();
 
 export type StoreEventHandler<T extends KubeObject = KubeObject> = (event: StoreEvent<T>) => void;
 
@@ -386,7 +390,11 @@ export class Reflector<T extends KubeObject = KubeObject> {
   }
 
   #prepare(obj: KubeObject): T {
-    const stripped = stripManagedFields(obj, this.#options.keepManagedFieldsOf);
+    return shareStrings(this.#trim(obj), cachedStrings);
+  }
+
+  #trim(obj: KubeObject): T {
+    const stripped = cacheForm(obj, this.#options.keepManagedFieldsOf);
     const transform = this.#options.transform;
     if (transform === undefined) return stripped as T;
     try {

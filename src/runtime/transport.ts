@@ -1,7 +1,8 @@
 // Raw JSON over HTTP to the apiserver: a small transport interface, its node:https implementation, and helpers.
-import * as http from "node:http";
+import type { IncomingMessage } from "node:http";
 import * as https from "node:https";
 import type { RequestMetrics } from "./metrics.ts";
+import { http } from "./node-http.ts";
 import { isRecord, type Status } from "./object.ts";
 
 export type Method = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
@@ -137,7 +138,7 @@ export function connectionTransport(
   };
 }
 
-async function readText(res: http.IncomingMessage): Promise<string> {
+async function readText(res: IncomingMessage): Promise<string> {
   res.setEncoding("utf8");
   let text = "";
   for await (const chunk of res) text += chunk as string;
@@ -145,7 +146,7 @@ async function readText(res: http.IncomingMessage): Promise<string> {
 }
 
 /** Splits a response into non-empty lines as they arrive; stopping early releases the connection. */
-async function* readResponseLines(res: http.IncomingMessage): AsyncGenerator<string> {
+async function* readResponseLines(res: IncomingMessage): AsyncGenerator<string> {
   res.setEncoding("utf8");
   let buffer = "";
   try {
