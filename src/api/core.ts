@@ -68,7 +68,7 @@ const BYTE_DIVISORS = [
   "1Ei",
 ];
 
-const celList = (items: readonly string[]) => `[${items.map((i) => `'${i}'`).join(", ")}]`;
+export const celList = (items: readonly string[]) => `[${items.map((i) => `'${i}'`).join(", ")}]`;
 
 const resourceFieldRef = withRules(
   z.strictObject({

@@ -47,6 +47,7 @@ export {
 } from "./group.ts";
 export { type JsonSchema, toStructuralSchema } from "./openapi.ts";
 export { VALIDATION_OVERVIEW } from "./overview.ts";
+export { OPERATOR_LABELS, type PodSettings, podSettings } from "./pod.ts";
 export { err, ok, type Result } from "./result.ts";
 export type { CelValidation, CrossFieldRule } from "./rules.ts";
 export {

@@ -19,6 +19,7 @@ import {
   text,
 } from "./formats.ts";
 import { FORBIDDEN_BOUND_KINDS, SERVICE_BINDING_ROOT, SERVICE_BINDING_ROOT_ENV } from "./group.ts";
+import { podSettings } from "./pod.ts";
 import { type CrossFieldRule, uniqueRule, withRules } from "./rules.ts";
 
 /** Pod volume names are `scratch-<name>` / `binding-<name>`, and must stay DNS labels (≤ 63). */
@@ -128,6 +129,11 @@ const processFields = z.strictObject({
   livenessProbe: probe("liveness").optional(),
   startupProbe: probe("startup").optional(),
   resources: resourceRequirements.optional(),
+  pod: podSettings
+    .optional()
+    .describe(
+      "Pod settings of this process type, over spec.pod: each field replaces it (in maps, each key).",
+    ),
 });
 type ProcessFields = z.output<typeof processFields>;
 
@@ -348,6 +354,7 @@ const specFields = z.strictObject({
       },
     ],
   ).optional(),
+  pod: podSettings.optional(),
   paused: z
     .boolean()
     .optional()

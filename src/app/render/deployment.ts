@@ -15,6 +15,7 @@ import {
   metadataFor,
   selectorFor,
 } from "./metadata.ts";
+import { defined, podSettingsFor, podSpecFields } from "./pod.ts";
 import { formatQuantity, maxQuantity, minQuantity } from "./quantity.ts";
 import { diskScratch, scratchVolumes } from "./scratch.ts";
 
@@ -120,6 +121,14 @@ export function renderDeployment(
   };
   const volumes = [...parts.scratch.volumes, ...parts.bindings.volumes];
   const selector = selectorFor(app, proc.name);
+  const settings = podSettingsFor(app, proc);
+  const annotations =
+    settings.metadata?.annotations === undefined && bindingsHash === undefined
+      ? undefined
+      : {
+          ...defined(settings.metadata?.annotations),
+          ...(bindingsHash === undefined ? {} : { [BINDINGS_HASH_ANNOTATION]: bindingsHash }),
+        };
   return {
     apiVersion: "apps/v1",
     kind: "Deployment",
@@ -131,15 +140,12 @@ export function renderDeployment(
       strategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
       template: {
         metadata: {
-          labels: labelsFor(app, proc.name),
-          ...(bindingsHash === undefined
-            ? {}
-            : { annotations: { [BINDINGS_HASH_ANNOTATION]: bindingsHash } }),
+          labels: { ...defined(settings.metadata?.labels), ...labelsFor(app, proc.name) },
+          ...(annotations === undefined ? {} : { annotations }),
         },
         spec: {
-          automountServiceAccountToken: false,
+          ...podSpecFields(app, proc, settings),
           enableServiceLinks: false,
-          securityContext: { runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" } },
           containers: [containerFor(app, proc, parts)],
           ...(volumes.length === 0 ? {} : { volumes }),
         },

@@ -23,6 +23,7 @@ export {
   ownerReferencesFor,
   selectorFor,
 } from "./metadata.ts";
+export { DEFAULT_SPREAD_TOPOLOGY_KEY, podSettingsFor } from "./pod.ts";
 export { formatQuantity } from "./quantity.ts";
 export { scratchVolumeName, scratchVolumes } from "./scratch.ts";
 export { renderBindingSecret } from "./secret.ts";
