@@ -26,7 +26,7 @@ export {
   envPrefix,
   TYPE_ALIAS,
 } from "./binding-env.ts";
-export type { EnvVar, Probe, ResourceRequirements } from "./core.ts";
+export type { EnvVar, Lifecycle, Probe, ResourceRequirements } from "./core.ts";
 export { CRD_NAME, renderCrd } from "./crd.ts";
 export { CLEAN_PATH, durationNanos, type Format, parseDuration } from "./formats.ts";
 export {
@@ -52,6 +52,8 @@ export { err, ok, type Result } from "./result.ts";
 export type { CelValidation, CrossFieldRule } from "./rules.ts";
 export {
   type BackingService,
+  DEFAULT_PRESTOP_SLEEP_SECONDS,
+  DEFAULT_TERMINATION_GRACE_SECONDS,
   MAX_POD_LIFETIME,
   MAX_PROCESS_ENV,
   MIN_POD_LIFETIME,
@@ -59,5 +61,6 @@ export {
   type ScratchVolume,
   type StatelessAppSpec,
   statelessAppSpec,
+  terminationGraceOf,
 } from "./spec.ts";
 export type { BindingStatus, Condition, ProcessStatus, StatelessAppStatus } from "./status.ts";

@@ -1,7 +1,14 @@
 // The StatelessApp spec: the single source of truth for validation, types and the CRD schema.
 import { z } from "zod";
 import { aliasConflicts, BINDING_TYPES, TYPE_ALIAS } from "./binding-env.ts";
-import { envList, namedList, probe, resourceRequirements } from "./core.ts";
+import {
+  DEFAULT_PRESTOP_SLEEP_SECONDS,
+  envList,
+  lifecycle,
+  namedList,
+  probe,
+  resourceRequirements,
+} from "./core.ts";
 import {
   CLEAN_PATH,
   celMatches,
@@ -129,6 +136,7 @@ const processFields = z.strictObject({
   livenessProbe: probe("liveness").optional(),
   startupProbe: probe("startup").optional(),
   resources: resourceRequirements.optional(),
+  lifecycle: lifecycle.optional(),
   pod: podSettings
     .optional()
     .describe(
@@ -162,7 +170,22 @@ const containerNameOf = (e: { valueFrom?: { resourceFieldRef?: { containerName?:
 const CEL_CONTAINER_NAME_UNSET =
   "!has(e.valueFrom) || !has(e.valueFrom.resourceFieldRef) || !has(e.valueFrom.resourceFieldRef.containerName)";
 
+/** A preStop httpGet that names a port must name one of the process's ports. */
+const namedPreStopPort: CrossFieldRule<ProcessFields> = {
+  cel: "!has(self.lifecycle) || !has(self.lifecycle.preStop) || !has(self.lifecycle.preStop.httpGet) || type(self.lifecycle.preStop.httpGet.port) == int || has(self.ports) && self.ports.exists(p, p.name == self.lifecycle.preStop.httpGet.port)",
+  message:
+    "lifecycle.preStop.httpGet names a port the process does not have: a port name must be one of ports[].name",
+  fieldPath: ".lifecycle.preStop.httpGet.port",
+  find: (v) => {
+    const target = v.lifecycle?.preStop?.httpGet?.port;
+    return typeof target === "string" && !(v.ports ?? []).some((x) => x.name === target)
+      ? ["lifecycle", "preStop", "httpGet", "port"]
+      : undefined;
+  },
+};
+
 const process = withRules(processFields, [
+  namedPreStopPort,
   {
     cel: "!(has(self.replicas) && has(self.autoscale))",
     message: "replicas and autoscale are mutually exclusive: the autoscaler owns the replica count",
@@ -362,7 +385,28 @@ const specFields = z.strictObject({
 });
 type SpecFields = z.output<typeof specFields>;
 
+/** Kubernetes' own default grace period, when neither the process nor the app sets one. */
+export const DEFAULT_TERMINATION_GRACE_SECONDS = 30;
+
+/** The grace period of a process type: its pod's, else the app's, else Kubernetes' default. */
+export const terminationGraceOf = (spec: SpecFields, proc: ProcessFields): number =>
+  proc.pod?.terminationGracePeriodSeconds ??
+  spec.pod?.terminationGracePeriodSeconds ??
+  DEFAULT_TERMINATION_GRACE_SECONDS;
+const CEL_GRACE = `(has(p.pod) && has(p.pod.terminationGracePeriodSeconds) ? p.pod.terminationGracePeriodSeconds : has(self.pod) && has(self.pod.terminationGracePeriodSeconds) ? self.pod.terminationGracePeriodSeconds : ${DEFAULT_TERMINATION_GRACE_SECONDS})`;
+
 export const statelessAppSpec = withRules(specFields, [
+  {
+    cel: `self.processes.all(p, !has(p.lifecycle) || !has(p.lifecycle.preStop) || !has(p.lifecycle.preStop.sleep) || p.lifecycle.preStop.sleep.seconds <= ${CEL_GRACE})`,
+    message: `a preStop sleep must not be longer than the process's terminationGracePeriodSeconds (its pod's, else spec.pod's, else ${DEFAULT_TERMINATION_GRACE_SECONDS})`,
+    fieldPath: ".processes",
+    find: (v) => {
+      const i = v.processes.findIndex(
+        (p) => (p.lifecycle?.preStop?.sleep?.seconds ?? 0) > terminationGraceOf(v, p),
+      );
+      return i < 0 ? undefined : ["processes", i, "lifecycle", "preStop", "sleep", "seconds"];
+    },
+  },
   {
     cel: `!has(self.scratch) || self.scratch.all(s, s.mountPath != ${CEL_ROOT} && !s.mountPath.startsWith(${CEL_ROOT} + '/') && !${CEL_ROOT}.startsWith(s.mountPath + '/'))`,
     message: `a scratch mountPath must not be the binding root (spec.bindingRoot, ${SERVICE_BINDING_ROOT} by default), nor lie under it or contain it: the bindings are mounted there`,
@@ -391,4 +435,5 @@ export const statelessAppSpec = withRules(specFields, [
 export type StatelessAppSpec = z.output<typeof statelessAppSpec>;
 export type Process = StatelessAppSpec["processes"][number];
 export type ScratchVolume = NonNullable<StatelessAppSpec["scratch"]>[number];
+export { DEFAULT_PRESTOP_SLEEP_SECONDS };
 export type BackingService = NonNullable<StatelessAppSpec["backingServices"]>[number];

@@ -3,10 +3,17 @@ import type {
   V1Container,
   V1Deployment,
   V1EnvVar,
+  V1Lifecycle,
   V1ResourceRequirements,
   V1SecurityContext,
 } from "@kubernetes/client-node";
-import { type Process, quantityNanos, type StatelessApp } from "../../api/index.ts";
+import {
+  DEFAULT_PRESTOP_SLEEP_SECONDS,
+  type Process,
+  quantityNanos,
+  type StatelessApp,
+  terminationGraceOf,
+} from "../../api/index.ts";
 import { type BindingProjection, projectBindings } from "./bindings.ts";
 import {
   BINDINGS_HASH_ANNOTATION,
@@ -66,6 +73,19 @@ function resourcesFor(app: StatelessApp, proc: Process): V1ResourceRequirements 
   };
 }
 
+/**
+ * The user's preStop hook; else, for a process with ports, a short kubelet sleep: the endpoints
+ * controller and every kube-proxy take a moment to stop routing to a terminating pod, and a
+ * process that exits at once on SIGTERM would drop the requests still sent to it.
+ */
+export function lifecycleFor(app: StatelessApp, proc: Process): V1Lifecycle | undefined {
+  const preStop = proc.lifecycle?.preStop;
+  if (preStop !== undefined) return { preStop: JSON.parse(JSON.stringify(preStop)) };
+  if ((proc.ports ?? []).length === 0) return undefined;
+  const seconds = Math.min(DEFAULT_PRESTOP_SLEEP_SECONDS, terminationGraceOf(app.spec, proc));
+  return { preStop: { sleep: { seconds } } };
+}
+
 interface PodParts {
   readonly env: V1EnvVar[];
   readonly bindings: BindingProjection;
@@ -78,6 +98,7 @@ function containerFor(
   { env, bindings, scratch }: PodParts,
 ): V1Container {
   const resources = resourcesFor(app, proc);
+  const lifecycle = lifecycleFor(app, proc);
   const mounts = [...scratch.mounts, ...bindings.mounts];
   const allEnv = [...env, ...bindings.env];
   return {
@@ -99,6 +120,7 @@ function containerFor(
     ...(proc.livenessProbe === undefined ? {} : { livenessProbe: proc.livenessProbe }),
     ...(proc.startupProbe === undefined ? {} : { startupProbe: proc.startupProbe }),
     ...(resources === undefined ? {} : { resources }),
+    ...(lifecycle === undefined ? {} : { lifecycle }),
     ...(mounts.length === 0 ? {} : { volumeMounts: mounts }),
     securityContext: containerSecurityContext(),
   };

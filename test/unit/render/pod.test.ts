@@ -1,6 +1,11 @@
 import type { V1Deployment, V1PodSpec } from "@kubernetes/client-node";
 import { describe, expect, test } from "vitest";
-import { OPERATOR_LABELS, type PodSettings, parseStatelessApp } from "../../../src/api/index.ts";
+import {
+  DEFAULT_PRESTOP_SLEEP_SECONDS,
+  OPERATOR_LABELS,
+  type PodSettings,
+  parseStatelessApp,
+} from "../../../src/api/index.ts";
 import {
   BINDINGS_HASH_ANNOTATION,
   labelsFor,
@@ -283,6 +288,59 @@ describe("pod settings the API refuses, naming the field", () => {
     const parsed = problems({ securityContext: { runAsUser: 0 } }, "process");
     expect(parsed.ok ? [] : parsed.error.map((p) => p.path)).toEqual([
       "spec.processes[0].pod.securityContext.runAsUser",
+    ]);
+  });
+});
+
+describe("lifecycle.preStop", () => {
+  const http = [{ name: "http", containerPort: 8080 }];
+  const container = (extra: Record<string, unknown>, shared?: PodSettings) =>
+    spec(web(shared, undefined, extra)).containers[0];
+  test.each<[string, Record<string, unknown>, PodSettings | undefined, unknown]>([
+    [
+      "a process with ports sleeps 5 s by default",
+      { ports: http },
+      undefined,
+      { preStop: { sleep: { seconds: DEFAULT_PRESTOP_SLEEP_SECONDS } } },
+    ],
+    [
+      "never longer than the grace period",
+      { ports: http },
+      { terminationGracePeriodSeconds: 2 },
+      { preStop: { sleep: { seconds: 2 } } },
+    ],
+    ["a process without ports has none", {}, undefined, undefined],
+    [
+      "the user's hook replaces the default",
+      { ports: http, lifecycle: { preStop: { httpGet: { path: "/drain", port: "http" } } } },
+      undefined,
+      { preStop: { httpGet: { path: "/drain", port: "http" } } },
+    ],
+    [
+      "exec",
+      { lifecycle: { preStop: { exec: { command: ["/app/drain"] } } } },
+      undefined,
+      { preStop: { exec: { command: ["/app/drain"] } } },
+    ],
+    [
+      "sleep",
+      { lifecycle: { preStop: { sleep: { seconds: 10 } } } },
+      undefined,
+      { preStop: { sleep: { seconds: 10 } } },
+    ],
+  ])("%s", (_, extra, shared, expected) => {
+    expect(container(extra, shared)?.lifecycle).toEqual(expected);
+  });
+
+  test("a sleep longer than the grace period is refused, naming the field", () => {
+    const parsed = parseStatelessApp(
+      rawApp({
+        pod: { terminationGracePeriodSeconds: 10 },
+        processes: [{ name: "web", lifecycle: { preStop: { sleep: { seconds: 11 } } } }],
+      }),
+    );
+    expect(parsed.ok ? [] : parsed.error.map((p) => p.path)).toEqual([
+      "spec.processes[0].lifecycle.preStop.sleep.seconds",
     ]);
   });
 });
