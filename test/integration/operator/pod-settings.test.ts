@@ -1,0 +1,179 @@
+// Pod settings on a real kube-apiserver: every field of spec.pod and processes[].pod reaches the stored pod template, and the rules accept it.
+import { readFileSync } from "node:fs";
+import type { V1Deployment } from "@kubernetes/client-node";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { parse } from "yaml";
+import { checkObject } from "../../../src/app/rules/index.ts";
+import { requestJson } from "../../../src/runtime/index.ts";
+import {
+  createTestNamespace,
+  eventually,
+  printClusterLogsOnFailure,
+} from "../../support/cluster.ts";
+import {
+  adminTransport,
+  applyAsUser,
+  getObject,
+  installCrd,
+  objectPath,
+  startTestOperator,
+  type TestOperator,
+} from "../../support/operator.ts";
+
+printClusterLogsOnFailure();
+
+let ns: string;
+let op: TestOperator;
+
+beforeAll(async () => {
+  await installCrd();
+  ns = await createTestNamespace("pod-settings");
+  op = await startTestOperator({ namespaces: [ns] });
+});
+afterAll(async () => {
+  await op?.stop();
+});
+
+/** The corpus's app with every pod setting, shared and per process. */
+const everything = parse(
+  readFileSync(new URL("../fuzz/corpus/pod-everything-valid.yaml", import.meta.url), "utf8"),
+) as { metadata: Record<string, unknown>; spec: Record<string, unknown> };
+
+const deployment = (name: string) =>
+  eventually(() => getObject<V1Deployment>("Deployment", ns, name), {
+    what: `Deployment ${ns}/${name}`,
+  });
+
+describe("pod settings reach the pod template", () => {
+  test("every field, as the API server stores it, merged per process", async () => {
+    await applyAsUser([{ ...everything, metadata: { name: "shop", namespace: ns } }]);
+    const web = await deployment("shop-web");
+    const template = web.spec?.template;
+    const ownPods = {
+      matchLabels: { "app.kubernetes.io/instance": "shop", "app.kubernetes.io/component": "web" },
+    };
+    expect(template?.metadata?.labels).toEqual({
+      team: "payments",
+      "cost-center": "42",
+      tier: "front",
+      "app.kubernetes.io/name": "shop",
+      "app.kubernetes.io/instance": "shop",
+      "app.kubernetes.io/component": "web",
+      "app.kubernetes.io/managed-by": "stateless-operator",
+    });
+    expect(template?.metadata?.annotations).toEqual({
+      "prometheus.io/scrape": "true",
+      "vault.hashicorp.com/role": "shop",
+    });
+    const pod = template?.spec;
+    expect(pod?.imagePullSecrets).toEqual([{ name: "regcred" }]);
+    expect(pod?.serviceAccountName).toBe("shop");
+    expect(pod?.automountServiceAccountToken).toBe(true);
+    expect(pod?.nodeSelector).toEqual({ "kubernetes.io/os": "linux" });
+    expect(pod?.tolerations).toEqual([
+      { key: "dedicated", operator: "Equal", value: "shop", effect: "NoSchedule" },
+      { operator: "Exists", effect: "NoExecute", tolerationSeconds: 30 },
+    ]);
+    expect(pod?.affinity).toEqual({
+      nodeAffinity: {
+        requiredDuringSchedulingIgnoredDuringExecution: {
+          nodeSelectorTerms: [
+            {
+              matchExpressions: [
+                { key: "topology.kubernetes.io/zone", operator: "In", values: ["a", "b"] },
+                { key: "example.com/generation", operator: "Gt", values: ["3"] },
+              ],
+            },
+            { matchFields: [{ key: "metadata.name", operator: "NotIn", values: ["node-1"] }] },
+          ],
+        },
+        preferredDuringSchedulingIgnoredDuringExecution: [
+          { weight: 10, preference: { matchExpressions: [{ key: "disk", operator: "Exists" }] } },
+        ],
+      },
+      // The process's podAffinity beside the app's podAntiAffinity: merged by kind.
+      podAffinity: {
+        requiredDuringSchedulingIgnoredDuringExecution: [
+          {
+            topologyKey: "kubernetes.io/hostname",
+            labelSelector: { matchLabels: { app: "cache" } },
+          },
+        ],
+      },
+      podAntiAffinity: {
+        preferredDuringSchedulingIgnoredDuringExecution: [
+          {
+            weight: 50,
+            podAffinityTerm: {
+              topologyKey: "topology.kubernetes.io/zone",
+              labelSelector: { matchLabels: { "app.kubernetes.io/instance": "shop" } },
+            },
+          },
+        ],
+      },
+    });
+    expect(pod?.topologySpreadConstraints).toEqual([
+      {
+        maxSkew: 1,
+        topologyKey: "topology.kubernetes.io/zone",
+        whenUnsatisfiable: "DoNotSchedule",
+        minDomains: 2,
+        nodeAffinityPolicy: "Honor",
+        nodeTaintsPolicy: "Ignore",
+        labelSelector: ownPods,
+      },
+      {
+        maxSkew: 2,
+        topologyKey: "kubernetes.io/hostname",
+        whenUnsatisfiable: "ScheduleAnyway",
+        labelSelector: {
+          matchExpressions: [
+            { key: "app.kubernetes.io/component", operator: "In", values: ["web"] },
+          ],
+        },
+      },
+    ]);
+    expect(pod?.priorityClassName).toBe("high");
+    expect(pod?.terminationGracePeriodSeconds).toBe(20);
+    expect(pod?.securityContext).toEqual({
+      runAsNonRoot: true,
+      runAsUser: 1001,
+      runAsGroup: 1000,
+      fsGroup: 2000,
+      supplementalGroups: [3000],
+      seccompProfile: { type: "RuntimeDefault" },
+    });
+    // The rules the admission policies and audit enforce accept what the API server stored.
+    expect(checkObject({ ...web, apiVersion: "apps/v1", kind: "Deployment" })).toEqual([]);
+
+    const worker = (await deployment("shop-worker")).spec?.template.spec;
+    // Lists replace: the worker's [] clears the app's tolerations and the default spread.
+    expect(worker?.tolerations).toBeUndefined();
+    expect(worker?.topologySpreadConstraints).toBeUndefined();
+    expect(worker?.terminationGracePeriodSeconds).toBe(60);
+    expect(worker?.securityContext?.runAsUser).toBe(1000);
+  });
+
+  test("drift in a pod setting is corrected", async () => {
+    await requestJson(adminTransport(), {
+      method: "PATCH",
+      path: objectPath({ kind: "Deployment", metadata: { namespace: ns, name: "shop-web" } }),
+      query: { fieldManager: "intruder" },
+      contentType: "application/strategic-merge-patch+json",
+      body: JSON.stringify({
+        spec: { template: { spec: { priorityClassName: "other", nodeSelector: { disk: "x" } } } },
+      }),
+    });
+    const fixed = await eventually(
+      async () => {
+        const pod = (await getObject<V1Deployment>("Deployment", ns, "shop-web"))?.spec?.template
+          .spec;
+        return pod?.priorityClassName === "high" && pod.nodeSelector?.disk === undefined
+          ? pod
+          : undefined;
+      },
+      { what: "the pod settings restored" },
+    );
+    expect(fixed.nodeSelector).toEqual({ "kubernetes.io/os": "linux" });
+  });
+});
