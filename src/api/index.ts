@@ -52,6 +52,7 @@ export { err, ok, type Result } from "./result.ts";
 export type { CelValidation, CrossFieldRule } from "./rules.ts";
 export {
   type BackingService,
+  type ConfigVolume,
   DEFAULT_PRESTOP_SLEEP_SECONDS,
   DEFAULT_TERMINATION_GRACE_SECONDS,
   MAX_POD_LIFETIME,

@@ -31,6 +31,9 @@ the test suite holds them to that.
   form, comparing strings compares directories. A scratch volume must not be the binding root
   (\`spec.bindingRoot\`, \`${SERVICE_BINDING_ROOT}\` by default), lie under it or contain it.
   \`${SERVICE_BINDING_ROOT_ENV}\` is set by the operator from \`spec.bindingRoot\`: \`env\` must not set it.
+- **Config** mounts (\`config[].mountPath\`) follow the same path rules: none is another's or lies
+  under it, none overlaps a scratch volume or the binding root; \`items[].path\` is a clean relative
+  path. Each \`envFrom\` source and each config volume names exactly one ConfigMap or Secret.
 - **Quantities** (\`sizeLimit\`, \`resources\`, \`divisor\`) are an integer from 0 to 2⁵³−1 or a string of
   at most 64 characters such as \`128Mi\`, \`0.5\`, \`500m\` or \`1e3\`: no sign but \`+\`, an integer
   exponent of at most three digits. They are compared exactly (\`1000m\` is \`1\`), as Kubernetes does.

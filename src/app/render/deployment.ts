@@ -15,6 +15,7 @@ import {
   terminationGraceOf,
 } from "../../api/index.ts";
 import { type BindingProjection, projectBindings } from "./bindings.ts";
+import { configVolumes, envFromFor } from "./config.ts";
 import {
   BINDINGS_HASH_ANNOTATION,
   childName,
@@ -90,22 +91,25 @@ interface PodParts {
   readonly env: V1EnvVar[];
   readonly bindings: BindingProjection;
   readonly scratch: ReturnType<typeof scratchVolumes>;
+  readonly config: ReturnType<typeof configVolumes>;
 }
 
 function containerFor(
   app: StatelessApp,
   proc: Process,
-  { env, bindings, scratch }: PodParts,
+  { env, bindings, scratch, config }: PodParts,
 ): V1Container {
   const resources = resourcesFor(app, proc);
   const lifecycle = lifecycleFor(app, proc);
-  const mounts = [...scratch.mounts, ...bindings.mounts];
+  const mounts = [...scratch.mounts, ...config.mounts, ...bindings.mounts];
+  const envFrom = envFromFor(app, proc);
   const allEnv = [...env, ...bindings.env];
   return {
     name: proc.name,
     image: app.spec.image,
     ...(proc.command === undefined ? {} : { command: [...proc.command] }),
     ...(proc.args === undefined ? {} : { args: [...proc.args] }),
+    ...(envFrom.length === 0 ? {} : { envFrom }),
     ...(allEnv.length === 0 ? {} : { env: allEnv }),
     ...(proc.ports === undefined || proc.ports.length === 0
       ? {}
@@ -140,8 +144,9 @@ export function renderDeployment(
     env,
     bindings: projectBindings(app, env),
     scratch: scratchVolumes(app),
+    config: configVolumes(app),
   };
-  const volumes = [...parts.scratch.volumes, ...parts.bindings.volumes];
+  const volumes = [...parts.scratch.volumes, ...parts.config.volumes, ...parts.bindings.volumes];
   const selector = selectorFor(app, proc.name);
   const settings = podSettingsFor(app, proc);
   const annotations =

@@ -7,6 +7,7 @@ export {
   projectBindings,
   type RenderWarning,
 } from "./bindings.ts";
+export { configVolumeName, configVolumes, envFromFor } from "./config.ts";
 export { containerSecurityContext, renderDeployment, userEnv } from "./deployment.ts";
 export { type Desired, desired, type Observed } from "./desired.ts";
 export { minimumReplicas, renderDisruptionBudget } from "./disruption.ts";

@@ -11,6 +11,7 @@ import {
   labelsFor,
   renderDeployment,
 } from "../../../src/app/render/index.ts";
+import { checkObject } from "../../../src/app/rules/index.ts";
 import { app, rawApp } from "../../fixtures/apps.ts";
 
 const web = (shared?: PodSettings, own?: PodSettings, extra: Record<string, unknown> = {}) => {
@@ -342,5 +343,106 @@ describe("lifecycle.preStop", () => {
     expect(parsed.ok ? [] : parsed.error.map((p) => p.path)).toEqual([
       "spec.processes[0].lifecycle.preStop.sleep.seconds",
     ]);
+  });
+});
+
+describe("envFrom and config", () => {
+  const render = (spec: Record<string, unknown>, proc: Record<string, unknown> = {}) => {
+    const parsed = parseStatelessApp(rawApp({ ...spec, processes: [{ name: "web", ...proc }] }));
+    if (!parsed.ok) throw new Error(JSON.stringify(parsed.error));
+    const p = parsed.value.spec.processes[0];
+    if (p === undefined) throw new Error("no process");
+    return spec_(renderDeployment(parsed.value, p));
+  };
+  const spec_ = spec;
+
+  test("the app's envFrom, then the process's, prefix kept", () => {
+    const pod = render(
+      {
+        envFrom: [
+          { configMapRef: { name: "shared" } },
+          { secretRef: { name: "s", optional: true }, prefix: "S_" },
+        ],
+      },
+      { envFrom: [{ configMapRef: { name: "web" }, prefix: "WEB_" }] },
+    );
+    expect(pod.containers[0]?.envFrom).toEqual([
+      { configMapRef: { name: "shared" } },
+      { prefix: "S_", secretRef: { name: "s", optional: true } },
+      { prefix: "WEB_", configMapRef: { name: "web" } },
+    ]);
+  });
+
+  test("config volumes are mounted read-only, with their items", () => {
+    const pod = render({
+      config: [
+        { name: "app", mountPath: "/etc/shop", configMap: { name: "files" } },
+        {
+          name: "tls",
+          mountPath: "/etc/tls",
+          secret: { name: "tls", items: [{ key: "tls.crt", path: "certs/tls.crt" }] },
+        },
+      ],
+    });
+    expect(pod.volumes).toEqual([
+      { name: "config-app", configMap: { name: "files" } },
+      {
+        name: "config-tls",
+        secret: { secretName: "tls", items: [{ key: "tls.crt", path: "certs/tls.crt" }] },
+      },
+    ]);
+    expect(pod.containers[0]?.volumeMounts).toEqual([
+      { name: "config-app", mountPath: "/etc/shop", readOnly: true },
+      { name: "config-tls", mountPath: "/etc/tls", readOnly: true },
+    ]);
+    // The processes rule the admission policies and audit enforce holds.
+    const deployment = {
+      apiVersion: "apps/v1",
+      kind: "Deployment",
+      spec: { template: { spec: pod } },
+    };
+    expect(checkObject(deployment)).toEqual([]);
+  });
+
+  test.each<[string, Record<string, unknown>, string]>([
+    [
+      "config under config",
+      {
+        config: [
+          { name: "a", mountPath: "/etc/a", configMap: { name: "a" } },
+          { name: "b", mountPath: "/etc/a/b", configMap: { name: "b" } },
+        ],
+      },
+      "spec.config[1].mountPath",
+    ],
+    [
+      "scratch under config",
+      {
+        config: [{ name: "a", mountPath: "/etc/a", configMap: { name: "a" } }],
+        scratch: [{ name: "t", mountPath: "/etc/a/t", sizeLimit: "1Mi" }],
+      },
+      "spec.config[0].mountPath",
+    ],
+    [
+      "config in the binding root",
+      { config: [{ name: "a", mountPath: "/bindings", configMap: { name: "a" } }] },
+      "spec.config[0].mountPath",
+    ],
+    [
+      "an item escaping the mount",
+      {
+        config: [
+          {
+            name: "a",
+            mountPath: "/etc/a",
+            secret: { name: "a", items: [{ key: "k", path: "../x" }] },
+          },
+        ],
+      },
+      "spec.config[0].secret.items[0].path",
+    ],
+  ])("refused: %s, naming the field", (_, spec, path) => {
+    const parsed = parseStatelessApp(rawApp(spec));
+    expect(parsed.ok ? [] : parsed.error.map((p) => p.path)).toContain(path);
   });
 });
