@@ -18,6 +18,7 @@ import { type BindingProjection, projectBindings } from "./bindings.ts";
 import { configVolumes, envFromFor } from "./config.ts";
 import {
   BINDINGS_HASH_ANNOTATION,
+  CONFIG_HASH_ANNOTATION,
   childName,
   labelsFor,
   metadataFor,
@@ -133,11 +134,14 @@ function containerFor(
 /**
  * @param bindingsHash hash of the bound data; a change rolls the pods. Undefined when unknown
  * (an offline render) or when the app has no bindings.
+ * @param configHash hash of the envFrom and config sources' data; a change rolls the pods.
+ * Undefined when unknown (an offline render) or when the app names none.
  */
 export function renderDeployment(
   app: StatelessApp,
   proc: Process,
   bindingsHash?: string,
+  configHash?: string,
 ): V1Deployment {
   const env = userEnv(app, proc);
   const parts: PodParts = {
@@ -150,11 +154,14 @@ export function renderDeployment(
   const selector = selectorFor(app, proc.name);
   const settings = podSettingsFor(app, proc);
   const annotations =
-    settings.metadata?.annotations === undefined && bindingsHash === undefined
+    settings.metadata?.annotations === undefined &&
+    bindingsHash === undefined &&
+    configHash === undefined
       ? undefined
       : {
           ...defined(settings.metadata?.annotations),
           ...(bindingsHash === undefined ? {} : { [BINDINGS_HASH_ANNOTATION]: bindingsHash }),
+          ...(configHash === undefined ? {} : { [CONFIG_HASH_ANNOTATION]: configHash }),
         };
   return {
     apiVersion: "apps/v1",

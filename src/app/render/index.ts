@@ -13,6 +13,7 @@ export { type Desired, desired, type Observed } from "./desired.ts";
 export { minimumReplicas, renderDisruptionBudget } from "./disruption.ts";
 export {
   BINDINGS_HASH_ANNOTATION,
+  CONFIG_HASH_ANNOTATION,
   childName,
   LABEL_COMPONENT,
   LABEL_INSTANCE,

@@ -3,6 +3,7 @@ import { readFileSync } from "node:fs";
 import type { V1Deployment } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { parse } from "yaml";
+import { CONFIG_HASH_ANNOTATION } from "../../../src/app/render/index.ts";
 import { checkObject } from "../../../src/app/rules/index.ts";
 import { requestJson } from "../../../src/runtime/index.ts";
 import {
@@ -175,5 +176,65 @@ describe("pod settings reach the pod template", () => {
       { what: "the pod settings restored" },
     );
     expect(fixed.nodeSelector).toEqual({ "kubernetes.io/os": "linux" });
+  });
+
+  test("a changed ConfigMap or Secret of envFrom or config rolls the pods; an unrelated change does not", async () => {
+    const configMap = (value: string) => ({
+      apiVersion: "v1",
+      kind: "ConfigMap",
+      metadata: { name: "conf-files", namespace: ns },
+      data: { "app.yaml": value },
+    });
+    const secret = (value: string) => ({
+      apiVersion: "v1",
+      kind: "Secret",
+      metadata: { name: "conf-env", namespace: ns },
+      stringData: { TOKEN: value },
+    });
+    await applyAsUser([configMap("a: 1"), secret("one")]);
+    await applyAsUser([
+      {
+        apiVersion: "twelvefactor.dev/v1alpha1",
+        kind: "StatelessApp",
+        metadata: { name: "conf", namespace: ns },
+        spec: {
+          image: "registry.example.com/shop:1",
+          envFrom: [{ secretRef: { name: "conf-env" } }],
+          config: [{ name: "files", mountPath: "/etc/conf", configMap: { name: "conf-files" } }],
+          processes: [{ name: "web" }],
+        },
+      },
+    ]);
+    const hashOf = async () =>
+      (await getObject<V1Deployment>("Deployment", ns, "conf-web"))?.spec?.template.metadata
+        ?.annotations?.[CONFIG_HASH_ANNOTATION];
+    const changedFrom = (before: string | undefined) =>
+      eventually(
+        async () => {
+          const now = await hashOf();
+          return now !== undefined && now !== before ? now : undefined;
+        },
+        { what: "the config hash to change" },
+      );
+    const first = await changedFrom(undefined);
+    const pod = (await deployment("conf-web")).spec?.template.spec;
+    expect(pod?.containers[0]?.envFrom).toEqual([{ secretRef: { name: "conf-env" } }]);
+    expect(pod?.volumes).toEqual([
+      { name: "config-files", configMap: { name: "conf-files", defaultMode: 420 } },
+    ]);
+    expect(pod?.containers[0]?.volumeMounts).toEqual([
+      { name: "config-files", mountPath: "/etc/conf", readOnly: true },
+    ]);
+
+    await applyAsUser([configMap("a: 2")]);
+    const second = await changedFrom(first);
+    await applyAsUser([secret("two")]);
+    const third = await changedFrom(second);
+    // A label on the ConfigMap is not its data: the pods stay.
+    await applyAsUser([
+      { ...configMap("a: 2"), metadata: { ...configMap("").metadata, labels: { x: "y" } } },
+    ]);
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(await hashOf()).toBe(third);
   });
 });
