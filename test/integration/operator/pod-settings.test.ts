@@ -1,16 +1,18 @@
-// Pod settings on a real kube-apiserver: every field of spec.pod and processes[].pod reaches the stored pod template, and the rules accept it.
+// Pod settings, envFrom and config on a real kube-apiserver: every field reaches the stored pod template, the rules accept it, a changed source rolls the pods, a tenant reaches only its namespace.
 import { readFileSync } from "node:fs";
 import type { V1Deployment } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { parse } from "yaml";
 import { CONFIG_HASH_ANNOTATION } from "../../../src/app/render/index.ts";
 import { checkObject } from "../../../src/app/rules/index.ts";
-import { requestJson } from "../../../src/runtime/index.ts";
+import { type HttpTransport, type KubeObject, requestJson } from "../../../src/runtime/index.ts";
 import {
   createTestNamespace,
   eventually,
   printClusterLogsOnFailure,
+  providedCluster,
 } from "../../support/cluster.ts";
+import { transportOf } from "../../support/connection.ts";
 import {
   adminTransport,
   applyAsUser,
@@ -20,16 +22,27 @@ import {
   startTestOperator,
   type TestOperator,
 } from "../../support/operator.ts";
+import { createTenant } from "../../support/tenant.ts";
 
 printClusterLogsOnFailure();
 
 let ns: string;
+/** Another team's namespace, watched by the same operator. */
+let other: string;
 let op: TestOperator;
+/** A user with only the shipped stateless-operator-edit role in `ns`. */
+let tenant: HttpTransport;
 
 beforeAll(async () => {
   await installCrd();
   ns = await createTestNamespace("pod-settings");
-  op = await startTestOperator({ namespaces: [ns] });
+  other = await createTestNamespace("pod-settings-other");
+  const t = await createTenant(
+    { kubeconfig: providedCluster().kubeconfig, transport: adminTransport() },
+    ns,
+  );
+  tenant = transportOf(t.kubeconfig);
+  op = await startTestOperator({ namespaces: [ns, other] });
 });
 afterAll(async () => {
   await op?.stop();
@@ -236,5 +249,65 @@ describe("pod settings reach the pod template", () => {
     ]);
     await new Promise((r) => setTimeout(r, 1000));
     expect(await hashOf()).toBe(third);
+  });
+
+  test("hostile tenant: envFrom and config read the app's namespace only; root and system- classes are refused", async () => {
+    const asTenant = (object: KubeObject) =>
+      requestJson(tenant, {
+        method: "PATCH",
+        path: objectPath(object),
+        query: { fieldManager: "kubectl", force: true },
+        contentType: "application/apply-patch+yaml",
+        body: JSON.stringify(object),
+      });
+    const hostile = (spec: Record<string, unknown>) => ({
+      apiVersion: "twelvefactor.dev/v1alpha1",
+      kind: "StatelessApp",
+      metadata: { name: "hostile", namespace: ns },
+      spec: { image: "registry.example.com/shop:1", processes: [{ name: "web" }], ...spec },
+    });
+    // Another team's ConfigMap and Secret, of the names the tenant's app reads.
+    const theirs = (data: string) => [
+      {
+        apiVersion: "v1",
+        kind: "ConfigMap",
+        metadata: { name: "shared", namespace: other },
+        data: { k: data },
+      },
+      {
+        apiVersion: "v1",
+        kind: "Secret",
+        metadata: { name: "shared", namespace: other },
+        stringData: { k: data },
+      },
+    ];
+    await applyAsUser(theirs("one"));
+    await asTenant(
+      hostile({
+        envFrom: [{ secretRef: { name: "shared", optional: true } }],
+        config: [{ name: "c", mountPath: "/etc/c", configMap: { name: "shared" } }],
+      }),
+    );
+    const hashOf = async () =>
+      (await getObject<V1Deployment>("Deployment", ns, "hostile-web"))?.spec?.template.metadata
+        ?.annotations?.[CONFIG_HASH_ANNOTATION];
+    const before = await eventually(hashOf, { what: "the hostile app's config hash" });
+    await applyAsUser(theirs("two"));
+    await new Promise((r) => setTimeout(r, 1500));
+    // The other team's change is not the tenant's config: nothing rolls, nothing of it is read.
+    expect(await hashOf()).toBe(before);
+
+    for (const [spec, field] of [
+      [{ pod: { priorityClassName: "system-node-critical" } }, "spec.pod.priorityClassName"],
+      [{ pod: { securityContext: { runAsUser: 0 } } }, "spec.pod.securityContext.runAsUser"],
+      [{ envFrom: [{ secretRef: { name: `${other}/shared` } }] }, "spec.envFrom[0].secretRef.name"],
+    ] as const) {
+      const refused = await asTenant(hostile(spec)).then(
+        () => undefined,
+        (error: { code?: number; message?: string }) => error,
+      );
+      expect(refused?.code, field).toBe(422);
+      expect(refused?.message).toContain(field);
+    }
   });
 });
