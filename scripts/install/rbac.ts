@@ -48,6 +48,8 @@ export const operatorRules: readonly PolicyRule[] = [
   { apiGroups: ["autoscaling"], resources: ["horizontalpodautoscalers"], verbs: [...CHILD] },
   // Source Secrets are read; the normalized `<app>-binding-<name>` Secrets are applied and pruned.
   { apiGroups: [""], resources: ["secrets"], verbs: [...CHILD] },
+  // envFrom and config: a ConfigMap's change rolls the pods (only a digest of its data is kept).
+  { apiGroups: [""], resources: ["configmaps"], verbs: [...READ] },
   // maxPodLifetime: list a process type's pods, evict the oldest through the eviction API.
   { apiGroups: [""], resources: ["pods"], verbs: ["list"] },
   { apiGroups: [""], resources: ["pods/eviction"], verbs: ["create"] },

@@ -68,7 +68,7 @@ const BYTE_DIVISORS = [
   "1Ei",
 ];
 
-const celList = (items: readonly string[]) => `[${items.map((i) => `'${i}'`).join(", ")}]`;
+export const celList = (items: readonly string[]) => `[${items.map((i) => `'${i}'`).join(", ")}]`;
 
 const resourceFieldRef = withRules(
   z.strictObject({
@@ -172,6 +172,32 @@ const probePort = (description: string) =>
     message: `must be a port number (1–65535) or a port name: ${PORT_NAME.message}`,
   });
 
+const execAction = (outcome: string) =>
+  z.strictObject({
+    command: z
+      .array(text("An argument.", { max: 4096 }))
+      .min(1)
+      .max(64)
+      .describe(`Command run in the container; ${outcome}.`),
+  });
+
+const httpGetAction = z.strictObject({
+  path: text("Path to request. @default /", { max: 2048 }).optional(),
+  port: probePort("Port number or name on the container."),
+  host: text("Host to connect to. @default the pod IP", { max: 253 }).optional(),
+  scheme: z.enum(["HTTP", "HTTPS"]).optional().describe("Scheme to use. @default HTTP"),
+  httpHeaders: z
+    .array(
+      z.strictObject({
+        name: text("Header name.", { min: 1, max: 256, format: HTTP_HEADER_NAME }),
+        value: text("Header value.", { max: 4096 }),
+      }),
+    )
+    .max(16)
+    .optional()
+    .describe("Headers to send."),
+});
+
 export type ProbeKind = "readiness" | "liveness" | "startup";
 
 /**
@@ -196,35 +222,8 @@ export function probe(kind: ProbeKind) {
             `Consecutive successes to be healthy again: always 1 for a ${kind} probe. @default 1`,
           );
   const schema = z.strictObject({
-    exec: z
-      .strictObject({
-        command: z
-          .array(text("An argument.", { max: 4096 }))
-          .min(1)
-          .max(64)
-          .describe("Command run in the container; exit 0 is healthy."),
-      })
-      .optional()
-      .describe("Runs a command in the container."),
-    httpGet: z
-      .strictObject({
-        path: text("Path to request. @default /", { max: 2048 }).optional(),
-        port: probePort("Port number or name on the container."),
-        host: text("Host to connect to. @default the pod IP", { max: 253 }).optional(),
-        scheme: z.enum(["HTTP", "HTTPS"]).optional().describe("Scheme to use. @default HTTP"),
-        httpHeaders: z
-          .array(
-            z.strictObject({
-              name: text("Header name.", { min: 1, max: 256, format: HTTP_HEADER_NAME }),
-              value: text("Header value.", { max: 4096 }),
-            }),
-          )
-          .max(16)
-          .optional()
-          .describe("Headers to send."),
-      })
-      .optional()
-      .describe("Sends an HTTP GET; 2xx and 3xx are healthy."),
+    exec: execAction("exit 0 is healthy").optional().describe("Runs a command in the container."),
+    httpGet: httpGetAction.optional().describe("Sends an HTTP GET; 2xx and 3xx are healthy."),
     tcpSocket: z
       .strictObject({
         port: probePort("Port number or name on the container."),
@@ -397,3 +396,46 @@ export const resourceRequirements = withRules(
 export type EnvVar = z.output<typeof envVar>;
 export type Probe = z.output<ReturnType<typeof probe>>;
 export type ResourceRequirements = z.output<typeof resourceRequirements>;
+
+/** The default preStop sleep of a process type with ports (see docs/pods.md). */
+export const DEFAULT_PRESTOP_SLEEP_SECONDS = 5;
+
+/** What a process does before SIGTERM (core/v1 LifecycleHandler, without tcpSocket: deprecated). */
+export const lifecycle = z
+  .strictObject({
+    preStop: withRules(
+      z.strictObject({
+        exec: execAction("the kubelet then sends SIGTERM")
+          .optional()
+          .describe("Runs a command in the container."),
+        httpGet: httpGetAction.optional().describe("Sends an HTTP GET to the container."),
+        sleep: z
+          .strictObject({
+            seconds: z
+              .int()
+              .min(1)
+              .max(3600)
+              .describe("Seconds to wait; at most the pod's terminationGracePeriodSeconds."),
+          })
+          .optional()
+          .describe("Waits, in the kubelet (the image needs no sleep binary)."),
+      }),
+      [
+        {
+          cel: "[has(self.exec), has(self.httpGet), has(self.sleep)].filter(x, x).size() == 1",
+          message: "exactly one of exec, httpGet or sleep must be set",
+          find: (v) =>
+            [v.exec, v.httpGet, v.sleep].filter((x) => x !== undefined).length === 1
+              ? undefined
+              : [],
+        },
+      ],
+    )
+      .optional()
+      .describe(
+        `Runs before SIGTERM, while the endpoints stop sending traffic. @default a ${DEFAULT_PRESTOP_SLEEP_SECONDS} s sleep for a process with ports (at most terminationGracePeriodSeconds); none without`,
+      ),
+  })
+  .describe("Graceful shutdown of the process (core/v1 Lifecycle, preStop only).");
+
+export type Lifecycle = z.output<typeof lifecycle>;

@@ -61,10 +61,18 @@ export const QUANTITY = format(
 );
 /** A quantity whose mantissa has a non-zero digit (QUANTITY assumed). */
 export const POSITIVE_QUANTITY = format("^[+]?[0.]*[1-9]", "must be greater than zero");
+/** One path segment: not empty, '.' or '..', no '/', ':' or control character. */
+const PATH_SEGMENT =
+  "([^/.:\\x00-\\x1f\\x7f][^/:\\x00-\\x1f\\x7f]*|[.][^/.:\\x00-\\x1f\\x7f][^/:\\x00-\\x1f\\x7f]*|[.][.][^/:\\x00-\\x1f\\x7f]+)";
 /** An absolute path in normal form: no empty, '.' or '..' segment, no trailing '/', no ':' or control character. */
 export const CLEAN_PATH = format(
-  "^(/([^/.:\\x00-\\x1f\\x7f][^/:\\x00-\\x1f\\x7f]*|[.][^/.:\\x00-\\x1f\\x7f][^/:\\x00-\\x1f\\x7f]*|[.][.][^/:\\x00-\\x1f\\x7f]+))+$",
+  `^(/${PATH_SEGMENT})+$`,
   "must be a clean absolute path: no '.', '..' or empty segments, no trailing '/', no ':' or control characters",
+);
+/** A path below a directory: CLEAN_PATH's segments without the leading '/'. */
+export const RELATIVE_PATH = format(
+  `^${PATH_SEGMENT}(/${PATH_SEGMENT})*$`,
+  "must be a clean relative path: no leading '/', no '.', '..' or empty segments, no trailing '/', no ':' or control characters",
 );
 /** Go's time.ParseDuration syntax without a sign, each number at most 5 digits (so no sum overflows). */
 export const DURATION = format(

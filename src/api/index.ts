@@ -26,7 +26,7 @@ export {
   envPrefix,
   TYPE_ALIAS,
 } from "./binding-env.ts";
-export type { EnvVar, Probe, ResourceRequirements } from "./core.ts";
+export type { EnvVar, Lifecycle, Probe, ResourceRequirements } from "./core.ts";
 export { CRD_NAME, renderCrd } from "./crd.ts";
 export { CLEAN_PATH, durationNanos, type Format, parseDuration } from "./formats.ts";
 export {
@@ -47,10 +47,14 @@ export {
 } from "./group.ts";
 export { type JsonSchema, toStructuralSchema } from "./openapi.ts";
 export { VALIDATION_OVERVIEW } from "./overview.ts";
+export { OPERATOR_LABELS, type PodSettings, podSettings } from "./pod.ts";
 export { err, ok, type Result } from "./result.ts";
 export type { CelValidation, CrossFieldRule } from "./rules.ts";
 export {
   type BackingService,
+  type ConfigVolume,
+  DEFAULT_PRESTOP_SLEEP_SECONDS,
+  DEFAULT_TERMINATION_GRACE_SECONDS,
   MAX_POD_LIFETIME,
   MAX_PROCESS_ENV,
   MIN_POD_LIFETIME,
@@ -58,5 +62,6 @@ export {
   type ScratchVolume,
   type StatelessAppSpec,
   statelessAppSpec,
+  terminationGraceOf,
 } from "./spec.ts";
 export type { BindingStatus, Condition, ProcessStatus, StatelessAppStatus } from "./status.ts";

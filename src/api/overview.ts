@@ -3,9 +3,11 @@
 import {
   BUILTIN_API_GROUPS,
   FORBIDDEN_BOUND_KINDS,
+  GROUP,
   SERVICE_BINDING_ROOT,
   SERVICE_BINDING_ROOT_ENV,
 } from "./group.ts";
+import { OPERATOR_LABELS } from "./pod.ts";
 import { MAX_POD_LIFETIME, MAX_PROCESS_ENV, MIN_POD_LIFETIME } from "./spec.ts";
 
 const groups = BUILTIN_API_GROUPS.filter((g) => g !== "")
@@ -29,6 +31,9 @@ the test suite holds them to that.
   form, comparing strings compares directories. A scratch volume must not be the binding root
   (\`spec.bindingRoot\`, \`${SERVICE_BINDING_ROOT}\` by default), lie under it or contain it.
   \`${SERVICE_BINDING_ROOT_ENV}\` is set by the operator from \`spec.bindingRoot\`: \`env\` must not set it.
+- **Config** mounts (\`config[].mountPath\`) follow the same path rules: none is another's or lies
+  under it, none overlaps a scratch volume or the binding root; \`items[].path\` is a clean relative
+  path. Each \`envFrom\` source and each config volume names exactly one ConfigMap or Secret.
 - **Quantities** (\`sizeLimit\`, \`resources\`, \`divisor\`) are an integer from 0 to 2⁵³−1 or a string of
   at most 64 characters such as \`128Mi\`, \`0.5\`, \`500m\` or \`1e3\`: no sign but \`+\`, an integer
   exponent of at most three digits. They are compared exactly (\`1000m\` is \`1\`), as Kubernetes does.
@@ -60,6 +65,16 @@ the test suite holds them to that.
   \`<app>-<process>\` (63 characters); labels, annotations, \`generateName\` and finalizers follow
   Kubernetes' syntax. A null field counts as absent and the status of a new app is ignored, as the
   API server does.
+- **Pod settings** (\`spec.pod\`, \`processes[].pod\`) carry only what keeps the processes rule: no
+  volumes, host namespaces, privilege or writable root are expressible. \`securityContext.runAsUser\`
+  is never 0 and \`runAsNonRoot\` never false. Pod labels never set the operator's own
+  (${OPERATOR_LABELS.map((l) => `\`${l}\``).join(", ")}), and no label or annotation key lies in
+  \`${GROUP}/\` (the bindings hash, exemptions). \`priorityClassName\` is not a \`system-\` class.
+  Affinity terms select pods of the app's namespace only (no \`namespaces\`, no
+  \`namespaceSelector\`). Tolerations, spread constraints and selector requirements follow core/v1's
+  rules (\`Exists\` has no value, \`tolerationSeconds\` needs \`NoExecute\`, \`minDomains\` needs
+  \`DoNotSchedule\`, \`In\`/\`NotIn\` need values, \`Gt\`/\`Lt\` one integer); lists are shorter than
+  core/v1's, for the CEL budget.
 - **Size**: each process has at most ${MAX_PROCESS_ENV} env variables of its own beside the 256 of
   \`spec.env\`: the API server's budget for CEL rules is shared by every item of every list.
 

@@ -1,14 +1,23 @@
 // The StatelessApp spec: the single source of truth for validation, types and the CRD schema.
 import { z } from "zod";
 import { aliasConflicts, BINDING_TYPES, TYPE_ALIAS } from "./binding-env.ts";
-import { envList, namedList, probe, resourceRequirements } from "./core.ts";
+import {
+  DEFAULT_PRESTOP_SLEEP_SECONDS,
+  envList,
+  lifecycle,
+  namedList,
+  probe,
+  resourceRequirements,
+} from "./core.ts";
 import {
   CLEAN_PATH,
+  CONFIG_KEY,
   celMatches,
   codePoints,
   DURATION,
   dnsLabel,
   durationNanos,
+  ENV_VAR_NAME,
   GROUP_VERSION,
   IMAGE,
   KIND_NAME,
@@ -16,9 +25,11 @@ import {
   PORT_NAME,
   POSITIVE_QUANTITY,
   QUANTITY,
+  RELATIVE_PATH,
   text,
 } from "./formats.ts";
 import { FORBIDDEN_BOUND_KINDS, SERVICE_BINDING_ROOT, SERVICE_BINDING_ROOT_ENV } from "./group.ts";
+import { podSettings } from "./pod.ts";
 import { type CrossFieldRule, uniqueRule, withRules } from "./rules.ts";
 
 /** Pod volume names are `scratch-<name>` / `binding-<name>`, and must stay DNS labels (≤ 63). */
@@ -95,6 +106,90 @@ const autoscale = withRules(
   ],
 ).describe("A HorizontalPodAutoscaler owns the process count between minReplicas and maxReplicas.");
 
+const objectRef = (what: string) =>
+  z
+    .strictObject({
+      name: objectName(`Name of the ${what} in the app's namespace.`),
+      optional: z
+        .boolean()
+        .optional()
+        .describe(`Start without the ${what} when it does not exist. @default false`),
+    })
+    .describe(`A ${what} in the app's namespace.`);
+
+const envFromSource = withRules(
+  z.strictObject({
+    configMapRef: objectRef("ConfigMap").optional(),
+    secretRef: objectRef("Secret").optional(),
+    prefix: text("Put before every key's name, e.g. SHOP_.", {
+      min: 1,
+      max: 64,
+      format: ENV_VAR_NAME,
+    }).optional(),
+  }),
+  [
+    {
+      cel: "has(self.configMapRef) != has(self.secretRef)",
+      message: "exactly one of configMapRef or secretRef must be set",
+      find: (v) =>
+        (v.configMapRef === undefined) !== (v.secretRef === undefined) ? undefined : [],
+    },
+  ],
+).describe("Every key of a ConfigMap or Secret as environment variables (core/v1 EnvFromSource).");
+
+/** @param where whose env the sources come before */
+const envFrom = (where: string) =>
+  z
+    .array(envFromSource)
+    .max(8)
+    .describe(
+      `ConfigMaps and Secrets whose keys become environment variables, ${where}; a later source wins, env wins over all.`,
+    );
+
+const configFiles = (what: string) =>
+  z
+    .strictObject({
+      name: objectName(`Name of the ${what} in the app's namespace.`),
+      items: z
+        .array(
+          z.strictObject({
+            key: text(`Key of the ${what}.`, { min: 1, max: 253, format: CONFIG_KEY }),
+            path: text("File it becomes, relative to mountPath, e.g. app.yaml.", {
+              min: 1,
+              max: 1024,
+              format: RELATIVE_PATH,
+            }),
+          }),
+        )
+        .max(32)
+        .optional()
+        .describe(
+          "Only these keys, as these files. @default every key, each a file named after it",
+        ),
+    })
+    .describe(`A ${what} whose keys are files.`);
+
+const configVolume = withRules(
+  z.strictObject({
+    name: dnsLabel("Volume name (the pod volume is config-<name>).", MAX_VOLUME_SUFFIX_LENGTH),
+    mountPath: text(
+      "Where the files are, read-only: a clean absolute path, not /, overlapping no other config, scratch or the binding root.",
+      { min: 1, max: 1024, format: CLEAN_PATH },
+    ),
+    configMap: configFiles("ConfigMap").optional(),
+    secret: configFiles("Secret").optional(),
+  }),
+  [
+    {
+      cel: "has(self.configMap) != has(self.secret)",
+      message: "exactly one of configMap or secret must be set",
+      find: (v) => ((v.configMap === undefined) !== (v.secret === undefined) ? undefined : []),
+    },
+  ],
+).describe("Config files from a ConfigMap or Secret, mounted read-only: config, not state.");
+
+type ConfigFields = z.output<typeof configVolume>;
+
 const PROBES = ["readinessProbe", "livenessProbe", "startupProbe"] as const;
 const PORT_HANDLERS = ["httpGet", "tcpSocket"] as const;
 
@@ -124,10 +219,17 @@ const processFields = z.strictObject({
     "Environment of this process type, after (and overriding) spec.env.",
     MAX_PROCESS_ENV,
   ).optional(),
+  envFrom: envFrom("after spec.envFrom").optional(),
   readinessProbe: probe("readiness").optional(),
   livenessProbe: probe("liveness").optional(),
   startupProbe: probe("startup").optional(),
   resources: resourceRequirements.optional(),
+  lifecycle: lifecycle.optional(),
+  pod: podSettings
+    .optional()
+    .describe(
+      "Pod settings of this process type, over spec.pod: each field replaces it (in maps, each key).",
+    ),
 });
 type ProcessFields = z.output<typeof processFields>;
 
@@ -156,7 +258,22 @@ const containerNameOf = (e: { valueFrom?: { resourceFieldRef?: { containerName?:
 const CEL_CONTAINER_NAME_UNSET =
   "!has(e.valueFrom) || !has(e.valueFrom.resourceFieldRef) || !has(e.valueFrom.resourceFieldRef.containerName)";
 
+/** A preStop httpGet that names a port must name one of the process's ports. */
+const namedPreStopPort: CrossFieldRule<ProcessFields> = {
+  cel: "!has(self.lifecycle) || !has(self.lifecycle.preStop) || !has(self.lifecycle.preStop.httpGet) || type(self.lifecycle.preStop.httpGet.port) == int || has(self.ports) && self.ports.exists(p, p.name == self.lifecycle.preStop.httpGet.port)",
+  message:
+    "lifecycle.preStop.httpGet names a port the process does not have: a port name must be one of ports[].name",
+  fieldPath: ".lifecycle.preStop.httpGet.port",
+  find: (v) => {
+    const target = v.lifecycle?.preStop?.httpGet?.port;
+    return typeof target === "string" && !(v.ports ?? []).some((x) => x.name === target)
+      ? ["lifecycle", "preStop", "httpGet", "port"]
+      : undefined;
+  },
+};
+
 const process = withRules(processFields, [
+  namedPreStopPort,
   {
     cel: "!(has(self.replicas) && has(self.autoscale))",
     message: "replicas and autoscale are mutually exclusive: the autoscaler owns the replica count",
@@ -307,6 +424,22 @@ const specFields = z.strictObject({
   ),
   env: envList("Environment shared by every process type (core/v1 EnvVar).", 256).optional(),
   processes: namedList(process, 16, "Process types, Procfile style: at least one.").min(1),
+  envFrom: envFrom("before each process's").optional(),
+  config: withRules(
+    namedList(configVolume, 8, "Config files: ConfigMaps and Secrets mounted read-only."),
+    [
+      {
+        cel: "self.all(c, self.all(d, c.name == d.name || c.mountPath != d.mountPath && !c.mountPath.startsWith(d.mountPath + '/')))",
+        message: "config mountPaths must not overlap: none may be another's or lie under it",
+        find: (v) => {
+          const i = v.findIndex((c, j) =>
+            v.slice(0, j).some((d) => overlaps(c.mountPath, d.mountPath)),
+          );
+          return i < 0 ? undefined : [i, "mountPath"];
+        },
+      },
+    ],
+  ).optional(),
   scratch: withRules(
     namedList(
       scratchVolume,
@@ -348,6 +481,7 @@ const specFields = z.strictObject({
       },
     ],
   ).optional(),
+  pod: podSettings.optional(),
   paused: z
     .boolean()
     .optional()
@@ -355,7 +489,50 @@ const specFields = z.strictObject({
 });
 type SpecFields = z.output<typeof specFields>;
 
+/** Kubernetes' own default grace period, when neither the process nor the app sets one. */
+export const DEFAULT_TERMINATION_GRACE_SECONDS = 30;
+
+/** The grace period of a process type: its pod's, else the app's, else Kubernetes' default. */
+export const terminationGraceOf = (spec: SpecFields, proc: ProcessFields): number =>
+  proc.pod?.terminationGracePeriodSeconds ??
+  spec.pod?.terminationGracePeriodSeconds ??
+  DEFAULT_TERMINATION_GRACE_SECONDS;
+const CEL_GRACE = `(has(p.pod) && has(p.pod.terminationGracePeriodSeconds) ? p.pod.terminationGracePeriodSeconds : has(self.pod) && has(self.pod.terminationGracePeriodSeconds) ? self.pod.terminationGracePeriodSeconds : ${DEFAULT_TERMINATION_GRACE_SECONDS})`;
+
 export const statelessAppSpec = withRules(specFields, [
+  {
+    cel: `!has(self.config) || self.config.all(c, c.mountPath != ${CEL_ROOT} && !c.mountPath.startsWith(${CEL_ROOT} + '/') && !${CEL_ROOT}.startsWith(c.mountPath + '/'))`,
+    message: `a config mountPath must not be the binding root (spec.bindingRoot, ${SERVICE_BINDING_ROOT} by default), nor lie under it or contain it`,
+    fieldPath: ".config",
+    find: (v) => {
+      const root = v.bindingRoot ?? SERVICE_BINDING_ROOT;
+      const i = (v.config ?? []).findIndex((c) => overlaps(c.mountPath, root));
+      return i < 0 ? undefined : ["config", i, "mountPath"];
+    },
+  },
+  {
+    cel: "!has(self.config) || !has(self.scratch) || self.config.all(c, self.scratch.all(s, c.mountPath != s.mountPath && !c.mountPath.startsWith(s.mountPath + '/') && !s.mountPath.startsWith(c.mountPath + '/')))",
+    message: "a config mountPath must not be a scratch mountPath, nor lie under one or contain one",
+    fieldPath: ".config",
+    find: (v) => {
+      const scratch = v.scratch ?? [];
+      const i = (v.config ?? []).findIndex((c) =>
+        scratch.some((x) => overlaps(c.mountPath, x.mountPath)),
+      );
+      return i < 0 ? undefined : ["config", i, "mountPath"];
+    },
+  },
+  {
+    cel: `self.processes.all(p, !has(p.lifecycle) || !has(p.lifecycle.preStop) || !has(p.lifecycle.preStop.sleep) || p.lifecycle.preStop.sleep.seconds <= ${CEL_GRACE})`,
+    message: `a preStop sleep must not be longer than the process's terminationGracePeriodSeconds (its pod's, else spec.pod's, else ${DEFAULT_TERMINATION_GRACE_SECONDS})`,
+    fieldPath: ".processes",
+    find: (v) => {
+      const i = v.processes.findIndex(
+        (p) => (p.lifecycle?.preStop?.sleep?.seconds ?? 0) > terminationGraceOf(v, p),
+      );
+      return i < 0 ? undefined : ["processes", i, "lifecycle", "preStop", "sleep", "seconds"];
+    },
+  },
   {
     cel: `!has(self.scratch) || self.scratch.all(s, s.mountPath != ${CEL_ROOT} && !s.mountPath.startsWith(${CEL_ROOT} + '/') && !${CEL_ROOT}.startsWith(s.mountPath + '/'))`,
     message: `a scratch mountPath must not be the binding root (spec.bindingRoot, ${SERVICE_BINDING_ROOT} by default), nor lie under it or contain it: the bindings are mounted there`,
@@ -384,4 +561,6 @@ export const statelessAppSpec = withRules(specFields, [
 export type StatelessAppSpec = z.output<typeof statelessAppSpec>;
 export type Process = StatelessAppSpec["processes"][number];
 export type ScratchVolume = NonNullable<StatelessAppSpec["scratch"]>[number];
+export { DEFAULT_PRESTOP_SLEEP_SECONDS };
+export type ConfigVolume = ConfigFields;
 export type BackingService = NonNullable<StatelessAppSpec["backingServices"]>[number];

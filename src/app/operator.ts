@@ -3,6 +3,7 @@ import { FIELD_MANAGER, GROUP } from "../api/index.ts";
 import {
   Applier,
   type ApplyMetrics,
+  builtinResources,
   type Client,
   type Clock,
   Controller,
@@ -24,6 +25,7 @@ import {
   type ResourceType,
   realClock,
 } from "../runtime/index.ts";
+import { digestConfigMap } from "./config-sources.ts";
 import { ProvisionedWatches } from "./provisioned.ts";
 import {
   CHILD_KINDS,
@@ -37,13 +39,16 @@ import { LABEL_MANAGED_BY, MANAGED_BY } from "./render/index.ts";
 import { CachedSecretReader, stripForeignSecretData } from "./secrets.ts";
 import {
   APPS_BY_CHILD_NAME,
+  APPS_BY_CONFIG_MAP,
   APPS_BY_SECRET,
   APPS_BY_SERVICE,
   APPS_BY_SERVICE_KIND,
   appsForChild,
+  appsForConfigMap,
   appsForSecret,
   appsForService,
   childNamesOf,
+  configMapsReadBy,
   controllerUids,
   STATELESS_APP_RESOURCE,
   secretsBoundBy,
@@ -110,7 +115,7 @@ export function startOperator(options: OperatorOptions): Operator {
     });
   const writeGate = () => elector === undefined || elector.isLeader;
 
-  const { apps, children, provisioned } = createCaches(options, client, clock);
+  const { apps, children, configMaps, provisioned } = createCaches(options, client, clock);
   const recorder = new EventRecorder({
     transport,
     reportingController: `${GROUP}/stateless-operator`,
@@ -135,6 +140,7 @@ export function startOperator(options: OperatorOptions): Operator {
     }),
     client,
     secrets: new CachedSecretReader(children.Secret.store, client),
+    configMaps: configMaps.store,
     provisioned,
     events: eventSink(recorder),
     clock,
@@ -152,6 +158,7 @@ export function startOperator(options: OperatorOptions): Operator {
         reflector: children.Secret,
         map: (secret) => appsForSecret(secret, apps.store, (key) => provisioned.namingSecret(key)),
       },
+      { reflector: configMaps, map: (configMap) => appsForConfigMap(configMap, apps.store) },
     ],
     reconcile,
     workers: options.workers,
@@ -226,6 +233,7 @@ function createCaches(options: OperatorOptions, client: Client, clock: Clock) {
   const apps = reflectorFor(STATELESS_APP_RESOURCE)
     .addIndex(APPS_BY_SECRET, secretsBoundBy)
     .addIndex(APPS_BY_SERVICE, servicesBoundBy)
+    .addIndex(APPS_BY_CONFIG_MAP, configMapsReadBy)
     .addIndex(APPS_BY_SERVICE_KIND, serviceKindKeysBoundBy)
     .addIndex(APPS_BY_CHILD_NAME, childNamesOf);
   const children = Object.fromEntries(
@@ -248,7 +256,10 @@ function createCaches(options: OperatorOptions, client: Client, clock: Clock) {
     ...(options.metrics?.reflector ? { metrics: options.metrics.reflector } : {}),
   });
 
-  return { apps, children, provisioned };
+  // ConfigMaps envFrom and config read: metadata and a digest of the data, never the data.
+  const configMaps = reflectorFor(builtinResources.configMap, { transform: digestConfigMap });
+
+  return { apps, children, configMaps, provisioned };
 }
 
 function eventSink(recorder: EventRecorder): EventSink {

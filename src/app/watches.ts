@@ -3,6 +3,7 @@ import { GROUP, KIND, PLURAL, type StatelessAppSpec, VERSION } from "../api/inde
 import { formatKey, type KubeObject, objectKey } from "../runtime/object.ts";
 import { ownerKeys, type ResourceType } from "../runtime/resource.ts";
 import { normalizedSecretName } from "./bindings/index.ts";
+import { configSourceKeys } from "./config-sources.ts";
 import { childName } from "./render/index.ts";
 
 export const STATELESS_APP_RESOURCE: ResourceType = {
@@ -16,6 +17,8 @@ export const STATELESS_APP_RESOURCE: ResourceType = {
 /** Index names on the apps cache: which apps a Secret or a Provisioned Service concerns. */
 export const APPS_BY_SECRET = "secret";
 export const APPS_BY_SERVICE = "service";
+/** Index name on the apps cache: which apps a ConfigMap concerns. */
+export const APPS_BY_CONFIG_MAP = "config-map";
 /** Index name on the apps cache: every name the app's children have (`namespace/name`). */
 export const APPS_BY_CHILD_NAME = "child-name";
 /** Index name on the apps cache: the Provisioned Service kinds an app binds (`apiVersion|kind`). */
@@ -60,13 +63,24 @@ export const serviceKey = (
   name: string,
 ): string => `${apiVersion}|${kind}|${formatKey(namespace ?? "", name)}`;
 
-/** APPS_BY_SECRET: the `namespace/name` of each Secret the app binds directly. */
+/**
+ * APPS_BY_SECRET: the `namespace/name` of each Secret the app binds directly, and of each its
+ * envFrom and config read.
+ */
 export function secretsBoundBy(app: KubeObject): string[] {
   const namespace = app.metadata?.namespace;
-  return backingServices(app).flatMap((b) =>
+  const bound = backingServices(app).flatMap((b) =>
     b.secretRef ? [formatKey(namespace ?? "", b.secretRef.name)] : [],
   );
+  return [...new Set([...bound, ...configSourceKeys("Secret")(app)])];
 }
+
+/** APPS_BY_CONFIG_MAP: the `namespace/name` of each ConfigMap the app's envFrom and config read. */
+export const configMapsReadBy = configSourceKeys("ConfigMap");
+
+/** The apps a ConfigMap event concerns: those whose envFrom or config read it. */
+export const appsForConfigMap = (configMap: KubeObject, apps: IndexedObjects): string[] =>
+  apps.byIndex(APPS_BY_CONFIG_MAP, objectKey(configMap)).map(objectKey);
 
 /** APPS_BY_SERVICE: the serviceKey of each Provisioned Service the app binds. */
 export function servicesBoundBy(app: KubeObject): string[] {

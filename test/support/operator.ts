@@ -141,6 +141,7 @@ export async function applyAsUser(
 const PATHS: Record<string, (ns: string) => string> = {
   StatelessApp: (ns) => `/apis/twelvefactor.dev/v1alpha1/namespaces/${ns}/statelessapps`,
   Secret: (ns) => `/api/v1/namespaces/${ns}/secrets`,
+  ConfigMap: (ns) => `/api/v1/namespaces/${ns}/configmaps`,
   Service: (ns) => `/api/v1/namespaces/${ns}/services`,
   Deployment: (ns) => `/apis/apps/v1/namespaces/${ns}/deployments`,
   PodDisruptionBudget: (ns) => `/apis/policy/v1/namespaces/${ns}/poddisruptionbudgets`,

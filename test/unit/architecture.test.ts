@@ -58,6 +58,7 @@ const PURE_APP = [
   "app/reconcile/prune.ts",
   "app/reconcile/recycle.ts",
   "app/watches.ts",
+  "app/config-sources.ts",
 ];
 /** Runtime modules of plain data and functions, which the pure core may use. */
 const PURE_RUNTIME = ["runtime/object.ts", "runtime/resource.ts"];

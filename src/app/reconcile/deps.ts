@@ -42,6 +42,8 @@ export interface ReconcileDeps {
   /** For what apply cannot express: the replica hand-off, JSON patches, pod lists, evictions. */
   readonly client: Client;
   readonly secrets: SecretReader;
+  /** ConfigMaps of the watched namespaces: metadata and the digest of their data (DIGEST_FIELD). */
+  readonly configMaps: ReadonlyStore<KubeObject>;
   readonly provisioned: ProvisionedServices;
   readonly events: EventSink;
   readonly clock: Clock;

@@ -57,6 +57,8 @@ export interface Observation {
     | { readonly valid: false; readonly problems: readonly string[] };
   /** Its bindings resolved from their sources (none for an invalid spec). */
   readonly bindings: ResolvedBindings;
+  /** The hash of the data envFrom and config read; undefined when the app names no source. */
+  readonly configHash?: string;
   /** The cached child of a kind by `namespace/name` (the operator's label-selected caches). */
   readonly cached: (kind: ChildKind, key: string) => KubeObject | undefined;
   /** The cached children whose controller is this app, every kind, in child-kind order. */
@@ -204,6 +206,7 @@ export function planApp(observation: Observation): Plan {
   const { app } = spec;
   const wanted = desired(app, {
     bindings: { resolved: bindings.resolved, hash: bindingsHash(bindings.resolved) },
+    ...(observation.configHash === undefined ? {} : { configHash: observation.configHash }),
   });
   const children: ChildAction[] = [];
   const renderEvents: PlannedEvent[] = wanted.warnings.map((w) => ({

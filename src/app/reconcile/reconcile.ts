@@ -27,6 +27,7 @@ import {
 } from "./plan.ts";
 import { childId } from "./prune.ts";
 import { resolveBindings } from "./resolve-bindings.ts";
+import { resolveConfigHash } from "./resolve-config.ts";
 
 export function createReconciler(deps: ReconcileDeps): Reconciler {
   return (key, ctx) => reconcileApp(key, ctx, deps);
@@ -97,6 +98,7 @@ async function observe(
     ...common,
     spec: { valid: true, app },
     bindings: await resolveBindings(app, deps, signal),
+    ...(await resolveConfigHash(app, deps, signal)),
     owned: CHILD_KINDS.flatMap((kind) => deps.children[kind].byIndex(OWNER_INDEX, uid)),
   };
 }

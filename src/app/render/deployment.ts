@@ -3,18 +3,28 @@ import type {
   V1Container,
   V1Deployment,
   V1EnvVar,
+  V1Lifecycle,
   V1ResourceRequirements,
   V1SecurityContext,
 } from "@kubernetes/client-node";
-import { type Process, quantityNanos, type StatelessApp } from "../../api/index.ts";
+import {
+  DEFAULT_PRESTOP_SLEEP_SECONDS,
+  type Process,
+  quantityNanos,
+  type StatelessApp,
+  terminationGraceOf,
+} from "../../api/index.ts";
 import { type BindingProjection, projectBindings } from "./bindings.ts";
+import { configVolumes, envFromFor } from "./config.ts";
 import {
   BINDINGS_HASH_ANNOTATION,
+  CONFIG_HASH_ANNOTATION,
   childName,
   labelsFor,
   metadataFor,
   selectorFor,
 } from "./metadata.ts";
+import { defined, podSettingsFor, podSpecFields } from "./pod.ts";
 import { formatQuantity, maxQuantity, minQuantity } from "./quantity.ts";
 import { diskScratch, scratchVolumes } from "./scratch.ts";
 
@@ -65,25 +75,42 @@ function resourcesFor(app: StatelessApp, proc: Process): V1ResourceRequirements 
   };
 }
 
+/**
+ * The user's preStop hook; else, for a process with ports, a short kubelet sleep: the endpoints
+ * controller and every kube-proxy take a moment to stop routing to a terminating pod, and a
+ * process that exits at once on SIGTERM would drop the requests still sent to it.
+ */
+export function lifecycleFor(app: StatelessApp, proc: Process): V1Lifecycle | undefined {
+  const preStop = proc.lifecycle?.preStop;
+  if (preStop !== undefined) return { preStop: JSON.parse(JSON.stringify(preStop)) };
+  if ((proc.ports ?? []).length === 0) return undefined;
+  const seconds = Math.min(DEFAULT_PRESTOP_SLEEP_SECONDS, terminationGraceOf(app.spec, proc));
+  return { preStop: { sleep: { seconds } } };
+}
+
 interface PodParts {
   readonly env: V1EnvVar[];
   readonly bindings: BindingProjection;
   readonly scratch: ReturnType<typeof scratchVolumes>;
+  readonly config: ReturnType<typeof configVolumes>;
 }
 
 function containerFor(
   app: StatelessApp,
   proc: Process,
-  { env, bindings, scratch }: PodParts,
+  { env, bindings, scratch, config }: PodParts,
 ): V1Container {
   const resources = resourcesFor(app, proc);
-  const mounts = [...scratch.mounts, ...bindings.mounts];
+  const lifecycle = lifecycleFor(app, proc);
+  const mounts = [...scratch.mounts, ...config.mounts, ...bindings.mounts];
+  const envFrom = envFromFor(app, proc);
   const allEnv = [...env, ...bindings.env];
   return {
     name: proc.name,
     image: app.spec.image,
     ...(proc.command === undefined ? {} : { command: [...proc.command] }),
     ...(proc.args === undefined ? {} : { args: [...proc.args] }),
+    ...(envFrom.length === 0 ? {} : { envFrom }),
     ...(allEnv.length === 0 ? {} : { env: allEnv }),
     ...(proc.ports === undefined || proc.ports.length === 0
       ? {}
@@ -98,6 +125,7 @@ function containerFor(
     ...(proc.livenessProbe === undefined ? {} : { livenessProbe: proc.livenessProbe }),
     ...(proc.startupProbe === undefined ? {} : { startupProbe: proc.startupProbe }),
     ...(resources === undefined ? {} : { resources }),
+    ...(lifecycle === undefined ? {} : { lifecycle }),
     ...(mounts.length === 0 ? {} : { volumeMounts: mounts }),
     securityContext: containerSecurityContext(),
   };
@@ -106,20 +134,35 @@ function containerFor(
 /**
  * @param bindingsHash hash of the bound data; a change rolls the pods. Undefined when unknown
  * (an offline render) or when the app has no bindings.
+ * @param configHash hash of the envFrom and config sources' data; a change rolls the pods.
+ * Undefined when unknown (an offline render) or when the app names none.
  */
 export function renderDeployment(
   app: StatelessApp,
   proc: Process,
   bindingsHash?: string,
+  configHash?: string,
 ): V1Deployment {
   const env = userEnv(app, proc);
   const parts: PodParts = {
     env,
     bindings: projectBindings(app, env),
     scratch: scratchVolumes(app),
+    config: configVolumes(app),
   };
-  const volumes = [...parts.scratch.volumes, ...parts.bindings.volumes];
+  const volumes = [...parts.scratch.volumes, ...parts.config.volumes, ...parts.bindings.volumes];
   const selector = selectorFor(app, proc.name);
+  const settings = podSettingsFor(app, proc);
+  const annotations =
+    settings.metadata?.annotations === undefined &&
+    bindingsHash === undefined &&
+    configHash === undefined
+      ? undefined
+      : {
+          ...defined(settings.metadata?.annotations),
+          ...(bindingsHash === undefined ? {} : { [BINDINGS_HASH_ANNOTATION]: bindingsHash }),
+          ...(configHash === undefined ? {} : { [CONFIG_HASH_ANNOTATION]: configHash }),
+        };
   return {
     apiVersion: "apps/v1",
     kind: "Deployment",
@@ -131,15 +174,12 @@ export function renderDeployment(
       strategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
       template: {
         metadata: {
-          labels: labelsFor(app, proc.name),
-          ...(bindingsHash === undefined
-            ? {}
-            : { annotations: { [BINDINGS_HASH_ANNOTATION]: bindingsHash } }),
+          labels: { ...defined(settings.metadata?.labels), ...labelsFor(app, proc.name) },
+          ...(annotations === undefined ? {} : { annotations }),
         },
         spec: {
-          automountServiceAccountToken: false,
+          ...podSpecFields(app, proc, settings),
           enableServiceLinks: false,
-          securityContext: { runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" } },
           containers: [containerFor(app, proc, parts)],
           ...(volumes.length === 0 ? {} : { volumes }),
         },

@@ -16,6 +16,8 @@ export interface Observed {
    * unknown (an offline render): binding Secrets are then left out and pods carry no hash.
    */
   readonly bindings?: { readonly resolved: readonly NormalizedBinding[]; readonly hash: string };
+  /** The hash of the envFrom and config sources' data; undefined when unknown or when there are none. */
+  readonly configHash?: string;
 }
 
 export interface Desired {
@@ -32,7 +34,7 @@ export function desired(app: StatelessApp, observed: Observed = {}): Desired {
     objects.push(renderBindingSecret(app, binding));
   for (const proc of app.spec.processes) {
     const hash = hasBindings ? observed.bindings?.hash : undefined;
-    objects.push(renderDeployment(app, proc, hash));
+    objects.push(renderDeployment(app, proc, hash, observed.configHash));
     for (const object of [
       renderService(app, proc),
       renderDisruptionBudget(app, proc),

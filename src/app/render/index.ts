@@ -7,11 +7,13 @@ export {
   projectBindings,
   type RenderWarning,
 } from "./bindings.ts";
+export { configVolumeName, configVolumes, envFromFor } from "./config.ts";
 export { containerSecurityContext, renderDeployment, userEnv } from "./deployment.ts";
 export { type Desired, desired, type Observed } from "./desired.ts";
 export { minimumReplicas, renderDisruptionBudget } from "./disruption.ts";
 export {
   BINDINGS_HASH_ANNOTATION,
+  CONFIG_HASH_ANNOTATION,
   childName,
   LABEL_COMPONENT,
   LABEL_INSTANCE,
@@ -23,6 +25,7 @@ export {
   ownerReferencesFor,
   selectorFor,
 } from "./metadata.ts";
+export { DEFAULT_SPREAD_TOPOLOGY_KEY, podSettingsFor } from "./pod.ts";
 export { formatQuantity } from "./quantity.ts";
 export { scratchVolumeName, scratchVolumes } from "./scratch.ts";
 export { renderBindingSecret } from "./secret.ts";

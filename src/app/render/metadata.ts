@@ -11,6 +11,9 @@ export const MANAGED_BY = "stateless-operator";
 /** Pod-template annotation whose change rolls the pods when bound credentials change. */
 export const BINDINGS_HASH_ANNOTATION = "twelvefactor.dev/bindings-hash";
 
+/** Pod-template annotation whose change rolls the pods when a ConfigMap or Secret of envFrom or config changes. */
+export const CONFIG_HASH_ANNOTATION = "twelvefactor.dev/config-hash";
+
 export const childName = (
   app: { readonly metadata: { readonly name: string } },
   processName: string,

@@ -507,6 +507,151 @@ const autoscale = shape(
   ["maxReplicas"],
 );
 
+// ---- pod settings, lifecycle, envFrom, config ----------------------------------------------------
+
+const referenceName = field(subdomain, subdomainEdge);
+
+const podLabelKey = field(
+  fc.constantFrom("team", "example.com/tier", "cost-center"),
+  fc.constantFrom(
+    "app.kubernetes.io/component",
+    "app.kubernetes.io/managed-by",
+    "twelvefactor.dev/bindings-hash",
+    "twelvefactor.dev/x",
+    "-x",
+    "a/b/c",
+  ),
+);
+const podLabelValue = field(fc.constantFrom("a", "front", ""), fc.constantFrom("-x", "a b", null));
+const podMetadata = (mode: Mode) =>
+  fc.record(
+    {
+      labels: fc.dictionary(podLabelKey(mode) as Arb<string>, podLabelValue(mode), { maxKeys: 2 }),
+      annotations: fc.dictionary(podLabelKey(mode) as Arb<string>, text(16), { maxKeys: 2 }),
+    },
+    { requiredKeys: [] },
+  );
+const userId = field(fc.constantFrom(1000, 65532), fc.constantFrom(0, -1, 2 ** 31, 1.5));
+const podSecurityContext = shape({
+  runAsUser: userId,
+  runAsGroup: field(fc.constantFrom(0, 1000), fc.constantFrom(-1, 2 ** 31)),
+  fsGroup: field(fc.constantFrom(2000), fc.constantFrom(-1)),
+  supplementalGroups: list(field(fc.constantFrom(3000, 3001), intEdge), 2, []),
+  runAsNonRoot: field(fc.constant(true), fc.constantFrom(false, "true")),
+});
+const toleration = field(
+  fc.constantFrom(
+    { key: "dedicated", operator: "Equal", value: "shop", effect: "NoSchedule" },
+    { key: "example.com/gpu", operator: "Exists" },
+    { operator: "Exists", effect: "NoExecute", tolerationSeconds: 30 },
+  ),
+  fc.constantFrom(
+    { key: "k", operator: "Exists", value: "v" },
+    { operator: "Equal", value: "v" },
+    { key: "k", tolerationSeconds: 5, effect: "NoSchedule" },
+    { key: "k", operator: "In" },
+    { key: "-x" },
+  ),
+);
+const spread = field(
+  fc.constantFrom(
+    { maxSkew: 1, topologyKey: "kubernetes.io/hostname", whenUnsatisfiable: "ScheduleAnyway" },
+    {
+      maxSkew: 2,
+      topologyKey: "topology.kubernetes.io/zone",
+      whenUnsatisfiable: "DoNotSchedule",
+      minDomains: 2,
+    },
+  ),
+  fc.constantFrom(
+    { maxSkew: 0, topologyKey: "k", whenUnsatisfiable: "ScheduleAnyway" },
+    { maxSkew: 1, topologyKey: "k", whenUnsatisfiable: "ScheduleAnyway", minDomains: 2 },
+    { maxSkew: 1, topologyKey: "", whenUnsatisfiable: "DoNotSchedule" },
+    { maxSkew: 1, topologyKey: "k", whenUnsatisfiable: "schedule" },
+  ),
+);
+const pod = shape({
+  metadata: podMetadata,
+  imagePullSecrets: list(shape({ name: referenceName }, ["name"]), 2),
+  serviceAccountName: referenceName,
+  automountServiceAccountToken: field(fc.boolean(), fc.constantFrom("yes")),
+  nodeSelector: field(
+    fc.dictionary(fc.constantFrom("kubernetes.io/os", "disk"), fc.constantFrom("linux", "ssd"), {
+      maxKeys: 2,
+    }),
+    fc.constantFrom({ "a b": "x" }, { disk: "a b" }),
+  ),
+  tolerations: list(toleration, 2, ["key"]),
+  topologySpreadConstraints: list(spread, 2, ["topologyKey"]),
+  priorityClassName: field(
+    fc.constantFrom("high", "low"),
+    fc.constantFrom("system-node-critical", "High"),
+  ),
+  terminationGracePeriodSeconds: field(int(10, 60), intEdge),
+  securityContext: podSecurityContext,
+});
+
+const PRESTOP = site();
+const lifecycle = (mode: Mode) =>
+  fc
+    .tuple(
+      fc.constantFrom("sleep", "exec", "httpGet"),
+      fc.integer({ min: 1, max: 10 }),
+      httpGet(mode),
+    )
+    .map(([handler, secondsToSleep, get]) => ({
+      preStop:
+        handler === "sleep"
+          ? { sleep: { seconds: secondsToSleep } }
+          : handler === "exec"
+            ? { exec: { command: ["/app/drain"] } }
+            : { httpGet: get },
+      ...(edgy(mode, PRESTOP) ? { postStart: { sleep: { seconds: 1 } } } : {}),
+    }));
+
+const configSource = field(
+  fc.constantFrom("configMapRef", "secretRef"),
+  fc.constantFrom("both", "none"),
+);
+const envFromSource = (mode: Mode) =>
+  fc
+    .tuple(configSource(mode), referenceName(mode), envName(mode), fc.boolean())
+    .map(([source, name, prefix, withPrefix]) => ({
+      ...(source === "configMapRef" || source === "both" ? { configMapRef: { name } } : {}),
+      ...(source === "secretRef" || source === "both" ? { secretRef: { name } } : {}),
+      ...(withPrefix ? { prefix } : {}),
+    }));
+const envFrom = (mode: Mode) => fc.array(envFromSource(mode), { maxLength: 2 });
+
+const itemPath = field(
+  fc.constantFrom("app.yaml", "certs/tls.crt"),
+  fc.constantFrom("/etc/passwd", "../x", "a//b", "", "a/", "."),
+);
+const configName = field(fc.constantFrom("app", "tls"), dnsLabelEdge);
+const configPath = field(fc.constantFrom("/etc/app", "/etc/tls", "/config"), pathEdge);
+const configVolume = (mode: Mode) =>
+  fc
+    .tuple(
+      configName(mode),
+      configPath(mode),
+      configSource(mode),
+      referenceName(mode),
+      fc.array(fc.tuple(fc.constantFrom("a", "tls.crt"), itemPath(mode)), { maxLength: 2 }),
+    )
+    .map(([name, mountPath, source, ref, items]) => {
+      const files = {
+        name: ref,
+        ...(items.length === 0 ? {} : { items: items.map(([key, path]) => ({ key, path })) }),
+      };
+      return {
+        name,
+        mountPath,
+        ...(source === "configMapRef" || source === "both" ? { configMap: files } : {}),
+        ...(source === "secretRef" || source === "both" ? { secret: files } : {}),
+      };
+    });
+const config = list(configVolume, 2, ["name", "mountPath"]);
+
 const PROCESS = site();
 const processShape = shape(
   {
@@ -521,6 +666,9 @@ const processShape = shape(
     livenessProbe: probe("liveness"),
     startupProbe: probe("startup"),
     resources,
+    lifecycle,
+    envFrom,
+    pod,
   },
   ["name"],
 );
@@ -573,7 +721,6 @@ const bindingSource = field(
   fc.constantFrom("secretRef", "service"),
   fc.constantFrom("both", "none"),
 );
-const referenceName = field(subdomain, subdomainEdge);
 const backingService = (mode: Mode) =>
   fc
     .tuple(
@@ -612,6 +759,9 @@ const spec = shape(
         ? fc.uniqueArray(process(mode), { minLength: 1, maxLength: 3, selector: (p) => p.name })
         : fc.array(process(mode), { maxLength: 3 }),
     scratch: list(scratch, 3, ["name", "mountPath"]),
+    envFrom,
+    config,
+    pod,
     backingServices: list(backingService, 3),
     bindingRoot: field(fc.constantFrom("/bindings", "/platform/bindings", "/srv/b"), pathEdge),
     maxPodLifetime: field(durationValid, durationEdge),

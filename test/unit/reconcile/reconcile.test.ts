@@ -112,6 +112,7 @@ function setup(
     }),
     client,
     secrets: options.secrets ?? { read: async () => undefined },
+    configMaps: new Store(),
     provisioned: { lookup: () => ({ state: "absent" as const }) },
     events: {
       normal: (_o: KubeObject, reason: string) => events.push(`Normal ${reason}`),
