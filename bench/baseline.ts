@@ -19,12 +19,10 @@ const load = (path: string): Promise<unknown> =>
 const api = (await load("api/index")) as typeof import("../src/api/index.ts");
 const render = (await load("app/render/index")) as typeof import("../src/app/render/index.ts");
 const status = (await load("app/status/index")) as typeof import("../src/app/status/index.ts");
-const platform = (await load(
-  "platform/kubeconfig",
-)) as typeof import("../src/platform/kubeconfig.ts");
+const kube = (await load("platform/kube/index")) as typeof import("../src/platform/kube/index.ts");
 const runtime = (await load("runtime/index")) as typeof import("../src/runtime/index.ts");
 
-type Transport = ReturnType<typeof runtime.kubeConfigTransport>;
+type Transport = ReturnType<typeof runtime.connectionTransport>;
 
 const appsPath = (ns: string) => `/apis/twelvefactor.dev/v1alpha1/namespaces/${ns}/statelessapps`;
 
@@ -110,7 +108,7 @@ async function main(): Promise<void> {
   const workers = Number(process.env.WORKERS ?? "4");
   const counts: Record<string, number> = {};
   const transport = runtime.instrumentTransport(
-    runtime.kubeConfigTransport(platform.loadKubeConfig(process.env)),
+    runtime.connectionTransport(await kube.loadConnection(process.env)),
     {
       request: (verb) => {
         counts[verb] = (counts[verb] ?? 0) + 1;

@@ -6,8 +6,8 @@ import { join, resolve } from "node:path";
 import { renderCrd } from "../src/api/index.ts";
 import { processIo } from "../src/cli/io.ts";
 import { run } from "../src/cli/run.ts";
-import { loadKubeConfig } from "../src/platform/kubeconfig.ts";
-import { kubeConfigTransport, requestJson } from "../src/runtime/index.ts";
+import { loadConnection } from "../src/platform/kube/index.ts";
+import { connectionTransport, requestJson } from "../src/runtime/index.ts";
 
 const root = resolve(import.meta.dirname, "..");
 const localKubeconfig = join(root, ".cluster", "kubeconfig");
@@ -34,9 +34,9 @@ if (!configured) {
 }
 
 // Like kubebuilder's `make run`: install (server-side apply) the CRD the operator serves, then run.
-const kubeConfig = loadKubeConfig(process.env);
-const server = kubeConfig.getCurrentCluster()?.server;
-await requestJson(kubeConfigTransport(kubeConfig), {
+const connection = await loadConnection(process.env);
+const server = connection.server;
+await requestJson(connectionTransport(connection), {
   method: "PATCH",
   verb: "apply",
   path: "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/statelessapps.twelvefactor.dev",
@@ -53,4 +53,7 @@ console.log(
   `start: StatelessApp CRD installed on ${server}; running the operator (Ctrl-C stops it)`,
 );
 process.env.HTTP_ADDRESS ??= "127.0.0.1:8080";
+// A local run: /metrics in plain HTTP beside /healthz, so `curl 127.0.0.1:8080/metrics` works.
+// In a cluster the operator serves it over HTTPS to authorized callers only (docs/operations.md).
+process.env.METRICS_SECURE ??= "false";
 process.exitCode = await run([], processIo);

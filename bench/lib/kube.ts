@@ -1,10 +1,10 @@
 // The benchmark's own API access: a transport on a kubeconfig file, namespaces, the CRD, app manifests.
-import { KubeConfig } from "@kubernetes/client-node";
 import { renderCrd } from "../../src/api/index.ts";
+import { loadConnectionSync } from "../../src/platform/kube/index.ts";
 import {
+  connectionTransport,
   type HttpTransport,
   type KubeObject,
-  kubeConfigTransport,
   requestJson,
 } from "../../src/runtime/index.ts";
 
@@ -13,11 +13,11 @@ export const APPS_PATH = (ns: string) =>
 export const DEPLOYMENTS_PATH = (ns: string) => `/apis/apps/v1/namespaces/${ns}/deployments`;
 export const SERVICES_PATH = (ns: string) => `/api/v1/namespaces/${ns}/services`;
 
-/** The same transport kind the operator uses (client-node auth, one keep-alive pool, raw JSON). */
+/** The transport the operator uses (its connection loader, one keep-alive pool, raw JSON). */
 export function transportFor(kubeconfigPath: string): HttpTransport {
-  const kc = new KubeConfig();
-  kc.loadFromFile(kubeconfigPath);
-  return kubeConfigTransport(kc, { timeoutMs: 120_000 });
+  return connectionTransport(loadConnectionSync({}, { path: kubeconfigPath }), {
+    timeoutMs: 120_000,
+  });
 }
 
 export async function createNamespace(transport: HttpTransport, name: string): Promise<void> {

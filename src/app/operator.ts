@@ -1,32 +1,25 @@
 // The StatelessApp operator: caches, the controller, leader election and Events wired together.
-import {
-  FIELD_MANAGER,
-  GROUP,
-  KIND,
-  PLURAL,
-  type StatelessAppSpec,
-  VERSION,
-} from "../api/index.ts";
+import { FIELD_MANAGER, GROUP } from "../api/index.ts";
 import {
   Applier,
   type ApplyMetrics,
-  builtinResources,
+  type Client,
   type Clock,
   Controller,
   EventRecorder,
   type HttpTransport,
+  httpClient,
   httpLeaseApi,
-  httpListWatch,
   type KubeObject,
   LeaderElector,
   type LeaderMetrics,
   type Logger,
   objectKey,
-  ownerKeys,
   type QueueMetrics,
   type ReconcileMetrics,
   Reflector,
   type ReflectorMetrics,
+  type ReflectorOptions,
   ResourceRegistry,
   type ResourceType,
   realClock,
@@ -34,23 +27,31 @@ import {
 import { ProvisionedWatches } from "./provisioned.ts";
 import {
   CHILD_KINDS,
+  CHILD_RESOURCES,
   type ChildKind,
   createReconciler,
   type EventSink,
   OWNER_INDEX,
 } from "./reconcile/index.ts";
+import { LABEL_MANAGED_BY, MANAGED_BY } from "./render/index.ts";
 import { CachedSecretReader, stripForeignSecretData } from "./secrets.ts";
-
-export const STATELESS_APP_RESOURCE: ResourceType = {
-  group: GROUP,
-  version: VERSION,
-  kind: KIND,
-  plural: PLURAL,
-  namespaced: true,
-};
-
-/** Only objects carrying this label are cached as children: the operator never holds the whole cluster's Deployments. */
-export const OWNED_LABEL_SELECTOR = "app.kubernetes.io/managed-by=stateless-operator";
+import {
+  APPS_BY_CHILD_NAME,
+  APPS_BY_SECRET,
+  APPS_BY_SERVICE,
+  APPS_BY_SERVICE_KIND,
+  appsForChild,
+  appsForSecret,
+  appsForService,
+  childNamesOf,
+  controllerUids,
+  STATELESS_APP_RESOURCE,
+  secretsBoundBy,
+  serviceKindKey,
+  serviceKindKeysBoundBy,
+  serviceKindsBoundBy,
+  servicesBoundBy,
+} from "./watches.ts";
 
 export interface OperatorOptions {
   readonly transport: HttpTransport;
@@ -90,140 +91,26 @@ export interface Operator {
   stop(): Promise<void>;
 }
 
-const CHILD_RESOURCES: Record<ChildKind, ResourceType> = {
-  Secret: builtinResources.secret,
-  Deployment: builtinResources.deployment,
-  Service: builtinResources.service,
-  PodDisruptionBudget: builtinResources.podDisruptionBudget,
-  HorizontalPodAutoscaler: builtinResources.horizontalPodAutoscaler,
-};
-
-/** Index names on the apps cache: which apps a Secret or a Provisioned Service concerns. */
-const BY_SECRET = "secret";
-const BY_SERVICE = "service";
-
-const serviceRef = (
-  namespace: string | undefined,
-  apiVersion: string,
-  kind: string,
-  name: string,
-) => `${apiVersion}|${kind}|${namespace ?? ""}/${name}`;
-
-function bindingRefs(app: KubeObject): StatelessAppSpec["backingServices"] {
-  const spec = (app as { spec?: { backingServices?: unknown } }).spec;
-  return Array.isArray(spec?.backingServices)
-    ? (spec.backingServices as StatelessAppSpec["backingServices"])
-    : [];
-}
-
 export function startOperator(options: OperatorOptions): Operator {
   const { transport, logger } = options;
   const clock = options.clock ?? realClock;
-  const namespaces = options.namespaces;
-  const leaderOptions = options.leaderElection;
-  let elector: LeaderElector | undefined;
+  const client = httpClient(transport);
+  const lease = options.leaderElection;
+  // Started last, once the controller it drives exists.
+  const elector =
+    lease &&
+    new LeaderElector({
+      api: httpLeaseApi(transport),
+      ...lease,
+      clock,
+      logger,
+      ...(options.metrics?.leader ? { metrics: options.metrics.leader } : {}),
+      onStartedLeading: () => void controller.startWorkers(),
+      onStoppedLeading: () => void controller.stopWorkers(),
+    });
   const writeGate = () => elector === undefined || elector.isLeader;
 
-  const reflectorFor = (
-    resource: ResourceType,
-    name: string,
-    extra: Partial<ConstructorParameters<typeof Reflector>[0]> = {},
-  ) =>
-    new Reflector({
-      resource,
-      source: httpListWatch(transport, resource),
-      name,
-      ...(namespaces.length > 0 ? { namespaces } : {}),
-      keepManagedFieldsOf: [FIELD_MANAGER],
-      logger,
-      clock,
-      ...(options.metrics?.reflector ? { metrics: options.metrics.reflector(name) } : {}),
-      ...(options.reflector?.inactivityTimeoutMs
-        ? { inactivityTimeoutMs: options.reflector.inactivityTimeoutMs }
-        : {}),
-      ...(options.reflector?.relistIntervalMs
-        ? { relistIntervalMs: options.reflector.relistIntervalMs }
-        : {}),
-      ...extra,
-    });
-
-  const apps = reflectorFor(STATELESS_APP_RESOURCE, PLURAL);
-  apps.addIndex(BY_SECRET, (app) =>
-    (bindingRefs(app) ?? []).flatMap((b) =>
-      b.secretRef ? [`${app.metadata?.namespace ?? ""}/${b.secretRef.name}`] : [],
-    ),
-  );
-  apps.addIndex(BY_SERVICE, (app) =>
-    (bindingRefs(app) ?? []).flatMap((b) =>
-      b.service
-        ? [
-            serviceRef(
-              app.metadata?.namespace,
-              b.service.apiVersion,
-              b.service.kind,
-              b.service.name,
-            ),
-          ]
-        : [],
-    ),
-  );
-  const children = Object.fromEntries(
-    CHILD_KINDS.map((kind) => {
-      const resource = CHILD_RESOURCES[kind];
-      // Secrets: every Secret (sources too), their data kept only for ours. Others: only ours.
-      const extra =
-        kind === "Secret"
-          ? { transform: stripForeignSecretData }
-          : { labelSelector: OWNED_LABEL_SELECTOR };
-      const reflector = reflectorFor(resource, resource.plural, extra);
-      reflector.addIndex(OWNER_INDEX, (obj) =>
-        (obj.metadata?.ownerReferences ?? [])
-          .filter((r) => r.controller === true)
-          .map((r) => r.uid),
-      );
-      return [kind, reflector];
-    }),
-  ) as Record<ChildKind, Reflector>;
-
-  const secrets = new CachedSecretReader(children.Secret.store, transport);
-  let controller: Controller | undefined;
-  const appsBindingSecret = (namespace: string | undefined, name: string): string[] => [
-    ...apps.store.byIndex(BY_SECRET, `${namespace ?? ""}/${name}`).map(objectKey),
-    // A Provisioned Service whose status names this Secret: the apps binding that service.
-    ...provisioned
-      .all()
-      .filter(
-        ({ object }) =>
-          object.metadata?.namespace === namespace &&
-          (object as { status?: { binding?: { name?: unknown } } }).status?.binding?.name === name,
-      )
-      .flatMap(({ apiVersion, kind, object }) =>
-        apps.store
-          .byIndex(BY_SERVICE, serviceRef(namespace, apiVersion, kind, object.metadata?.name ?? ""))
-          .map(objectKey),
-      ),
-  ];
-  const provisioned = new ProvisionedWatches({
-    transport,
-    namespaces,
-    logger,
-    now: () => clock.now(),
-    ...(options.metrics?.reflector ? { metrics: options.metrics.reflector } : {}),
-    onChange: (apiVersion, kind, obj) => {
-      const ref = serviceRef(obj.metadata?.namespace, apiVersion, kind, obj.metadata?.name ?? "");
-      for (const app of apps.store.byIndex(BY_SERVICE, ref)) controller?.enqueue(objectKey(app));
-    },
-  });
-
-  const registry = new ResourceRegistry().register(STATELESS_APP_RESOURCE);
-  const applier = new Applier({
-    transport,
-    registry,
-    fieldManager: FIELD_MANAGER,
-    writeGate,
-    logger,
-    ...(options.metrics?.apply ? { metrics: options.metrics.apply } : {}),
-  });
+  const { apps, children, provisioned } = createCaches(options, client, clock);
   const recorder = new EventRecorder({
     transport,
     reportingController: `${GROUP}/stateless-operator`,
@@ -232,93 +119,142 @@ export function startOperator(options: OperatorOptions): Operator {
     clock,
     logger,
   });
-  const events: EventSink = {
-    normal: (regarding, reason, note) =>
-      recorder.record({ regarding, type: "Normal", reason, action: "Reconcile", note }),
-    warning: (regarding, reason, note) =>
-      recorder.record({ regarding, type: "Warning", reason, action: "Reconcile", note }),
-  };
-
-  controller = new Controller({
+  const reconcile = createReconciler({
+    apps: apps.store,
+    children: Object.fromEntries(CHILD_KINDS.map((k) => [k, children[k].store])) as Record<
+      ChildKind,
+      Reflector["store"]
+    >,
+    applier: new Applier({
+      client,
+      registry: new ResourceRegistry().register(STATELESS_APP_RESOURCE),
+      fieldManager: FIELD_MANAGER,
+      writeGate,
+      logger,
+      ...(options.metrics?.apply ? { metrics: options.metrics.apply } : {}),
+    }),
+    client,
+    secrets: new CachedSecretReader(children.Secret.store, client),
+    provisioned,
+    events: eventSink(recorder),
+    clock,
+  });
+  const controller = new Controller({
     name: "statelessapp",
     primary: apps,
-    owns: CHILD_KINDS.filter((k) => k !== "Secret").map((k) => children[k]),
+    // A child concerns its controller, and the apps that render its name and wait for it.
     watches: [
+      ...CHILD_KINDS.filter((k) => k !== "Secret").map((k) => ({
+        reflector: children[k],
+        map: (child: KubeObject) => appsForChild(child, apps.store),
+      })),
       {
         reflector: children.Secret,
-        map: (secret) => {
-          return [
-            ...ownerKeys(secret, STATELESS_APP_RESOURCE),
-            ...appsBindingSecret(secret.metadata?.namespace, secret.metadata?.name ?? ""),
-          ];
-        },
+        map: (secret) => appsForSecret(secret, apps.store, (key) => provisioned.namingSecret(key)),
       },
     ],
-    reconcile: createReconciler({
-      apps: apps.store,
-      children: Object.fromEntries(CHILD_KINDS.map((k) => [k, children[k].store])) as Record<
-        ChildKind,
-        Reflector["store"]
-      >,
-      applier,
-      secrets,
-      provisioned,
-      events,
-      transport,
-      clock,
-    }),
+    reconcile,
     workers: options.workers,
     resyncIntervalMs: options.resyncPeriodMs,
     clock,
     logger,
-    ...(options.metrics
-      ? {
-          metrics: {
-            ...(options.metrics.queue ? { queue: options.metrics.queue } : {}),
-            ...(options.metrics.reconcile ? { reconcile: options.metrics.reconcile } : {}),
-          },
-        }
-      : {}),
+    metrics: {
+      ...(options.metrics?.queue ? { queue: options.metrics.queue } : {}),
+      ...(options.metrics?.reconcile ? { reconcile: options.metrics.reconcile } : {}),
+    },
   });
-  // Apps that bind a Provisioned Service kind start its watch as soon as they are seen.
-  apps.subscribe((event) => {
-    for (const b of bindingRefs(event.object) ?? [])
-      if (b.service) provisioned.ensure(b.service.apiVersion, b.service.kind);
+  provisioned.subscribe((service) => {
+    for (const key of appsForService(service, apps.store)) controller.enqueue(key);
+  });
+  provisioned.onKindChange((kind) => {
+    for (const app of apps.store.byIndex(APPS_BY_SERVICE_KIND, serviceKindKey(kind)))
+      controller.enqueue(objectKey(app));
+  });
+  // Apps that bind a Provisioned Service kind start its watch as soon as they are seen; the
+  // watch stops when no app binds the kind any more.
+  apps.subscribe((e) => {
+    for (const k of serviceKindsBoundBy(e.object)) provisioned.ensure(k.apiVersion, k.kind);
+    if (e.type !== "add")
+      void provisioned.retain(
+        (k) => apps.store.byIndex(APPS_BY_SERVICE_KIND, serviceKindKey(k)).length > 0,
+      );
   });
 
-  const running = controller;
-  running.startCaches();
-  if (leaderOptions === undefined) {
-    void running.startWorkers();
-  } else {
-    elector = new LeaderElector({
-      api: httpLeaseApi(transport),
-      namespace: leaderOptions.namespace,
-      name: leaderOptions.name,
-      identity: leaderOptions.identity,
-      clock,
-      logger,
-      ...(options.metrics?.leader ? { metrics: options.metrics.leader } : {}),
-      onStartedLeading: () => void running.startWorkers(),
-      onStoppedLeading: () => void running.stopWorkers(),
-    });
-    elector.start();
-  }
-
+  controller.startCaches();
+  if (elector === undefined) void controller.startWorkers();
+  else elector.start();
   return {
-    controller: running,
+    controller,
     isLeader: writeGate,
-    notReady: () => [
-      ...running.reflectors.filter((r) => !r.synced).map((r) => `cache ${r.name}`),
-      ...provisioned.notSynced.map((k) => `cache ${k}`),
-    ],
+    // Provisioned Service caches are left out: a kind that cannot be watched is the problem of
+    // the apps binding it (their status says why), not of the operator or of the other apps.
+    notReady: () => controller.reflectors.filter((r) => !r.synced).map((r) => `cache ${r.name}`),
     stop: async () => {
-      await running.stopWorkers();
+      await controller.stopWorkers();
       await recorder.flush();
       await elector?.stop();
       recorder.close();
       await provisioned.stop();
-      await running.shutdown();
+      await controller.shutdown();
     },
   };
+}
+
+/** The reflectors: the apps (indexed by what they bind), the children by kind, the Provisioned Services. */
+function createCaches(options: OperatorOptions, client: Client, clock: Clock) {
+  const { logger, namespaces } = options;
+  const { inactivityTimeoutMs, relistIntervalMs } = options.reflector ?? {};
+  const tuning = {
+    ...(inactivityTimeoutMs ? { inactivityTimeoutMs } : {}),
+    ...(relistIntervalMs ? { relistIntervalMs } : {}),
+  };
+  const reflectorFor = (resource: ResourceType, extra: Partial<ReflectorOptions> = {}) =>
+    new Reflector({
+      resource,
+      source: client.listWatch(resource),
+      name: resource.plural,
+      ...(namespaces.length > 0 ? { namespaces } : {}),
+      keepManagedFieldsOf: [FIELD_MANAGER],
+      logger,
+      clock,
+      ...(options.metrics?.reflector
+        ? { metrics: options.metrics.reflector(resource.plural) }
+        : {}),
+      ...tuning,
+      ...extra,
+    });
+  const apps = reflectorFor(STATELESS_APP_RESOURCE)
+    .addIndex(APPS_BY_SECRET, secretsBoundBy)
+    .addIndex(APPS_BY_SERVICE, servicesBoundBy)
+    .addIndex(APPS_BY_SERVICE_KIND, serviceKindKeysBoundBy)
+    .addIndex(APPS_BY_CHILD_NAME, childNamesOf);
+  const children = Object.fromEntries(
+    CHILD_KINDS.map((kind) => [
+      kind,
+      // Secrets: every Secret (sources too), their data kept only for ours. Others: only ours.
+      reflectorFor(
+        CHILD_RESOURCES[kind],
+        kind === "Secret"
+          ? { transform: stripForeignSecretData }
+          : { labelSelector: `${LABEL_MANAGED_BY}=${MANAGED_BY}` },
+      ).addIndex(OWNER_INDEX, controllerUids),
+    ]),
+  ) as Record<ChildKind, Reflector>;
+  const provisioned = new ProvisionedWatches({
+    client,
+    namespaces,
+    logger,
+    now: () => clock.now(),
+    ...(options.metrics?.reflector ? { metrics: options.metrics.reflector } : {}),
+  });
+
+  return { apps, children, provisioned };
+}
+
+function eventSink(recorder: EventRecorder): EventSink {
+  const on =
+    (type: "Normal" | "Warning"): EventSink["normal"] =>
+    (regarding, reason, note) =>
+      recorder.record({ regarding, type, reason, action: "Reconcile", note });
+  return { normal: on("Normal"), warning: on("Warning") };
 }

@@ -1,25 +1,22 @@
 // Source Secrets: metadata from the watch cache, data read on demand and kept while its version holds.
 import {
   builtinResources,
+  type Client,
   formatKey,
-  type HttpTransport,
   type KubeObject,
   type ReadonlyStore,
-  requestJson,
-  resourcePath,
 } from "../runtime/index.ts";
 import type { SourceSecret } from "./bindings/index.ts";
 import type { SecretReader } from "./reconcile/index.ts";
-
-/** The label on every object the operator owns; owned Secrets keep their data in the cache. */
-export const OWNED_SELECTOR_LABEL = "app.kubernetes.io/managed-by";
+import { LABEL_MANAGED_BY, MANAGED_BY } from "./render/index.ts";
 
 /**
  * The cache keeps Secrets it does not own without `data`: a cluster's Secrets (Helm releases,
  * tokens) would otherwise fill the operator's memory with credentials it never reads.
  */
 export function stripForeignSecretData(obj: KubeObject): KubeObject {
-  if (obj.metadata?.labels?.[OWNED_SELECTOR_LABEL] === "stateless-operator") return obj;
+  // Owned Secrets (the normalized binding Secrets we write) keep their data.
+  if (obj.metadata?.labels?.[LABEL_MANAGED_BY] === MANAGED_BY) return obj;
   const {
     data: _data,
     stringData: _stringData,
@@ -34,12 +31,12 @@ export function stripForeignSecretData(obj: KubeObject): KubeObject {
  */
 export class CachedSecretReader implements SecretReader {
   readonly #store: ReadonlyStore<KubeObject>;
-  readonly #transport: HttpTransport;
+  readonly #client: Client;
   readonly #data = new Map<string, { version: string; secret: SourceSecret }>();
 
-  constructor(store: ReadonlyStore<KubeObject>, transport: HttpTransport) {
+  constructor(store: ReadonlyStore<KubeObject>, client: Client) {
     this.#store = store;
-    this.#transport = transport;
+    this.#client = client;
   }
 
   async read(
@@ -57,28 +54,18 @@ export class CachedSecretReader implements SecretReader {
     const version = meta.metadata?.resourceVersion ?? "";
     const known = this.#data.get(key);
     if (known !== undefined && known.version === version) return known.secret;
-    try {
-      const secret = await requestJson<SourceSecret & KubeObject>(this.#transport, {
-        method: "GET",
-        verb: "get",
-        path: resourcePath(builtinResources.secret, { namespace, name }),
-        ...(signal ? { signal } : {}),
-      });
-      const kept: SourceSecret = {
-        metadata: { name, namespace },
-        ...(secret.type ? { type: secret.type } : {}),
-        ...(secret.data ? { data: secret.data } : {}),
-      };
-      this.#data.set(key, { version: secret.metadata?.resourceVersion ?? version, secret: kept });
-      return kept;
-    } catch (error) {
-      if ((error as { code?: number }).code === 404) return undefined;
-      throw error;
-    }
-  }
-
-  /** Drops remembered data of a Secret that is gone. */
-  forget(namespace: string | undefined, name: string): void {
-    this.#data.delete(formatKey(namespace, name));
+    const secret = await this.#client.get<SourceSecret & KubeObject>(
+      builtinResources.secret,
+      { namespace, name },
+      { signal },
+    );
+    if (secret === undefined) return undefined;
+    const kept: SourceSecret = {
+      metadata: { name, namespace },
+      ...(secret.type ? { type: secret.type } : {}),
+      ...(secret.data ? { data: secret.data } : {}),
+    };
+    this.#data.set(key, { version: secret.metadata?.resourceVersion ?? version, secret: kept });
+    return kept;
   }
 }

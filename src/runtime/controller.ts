@@ -5,10 +5,10 @@ import { type Clock, realClock, type Timer } from "./clock.ts";
 import { classifyError, describeError, ErrorKind } from "./errors.ts";
 import { type Logger, silentLogger } from "./logger.ts";
 import type { QueueMetrics, ReconcileMetrics } from "./metrics.ts";
-import { formatKey, type KubeObject, objectKey } from "./object.ts";
+import { type KubeObject, objectKey } from "./object.ts";
 import { type QueueOutcome, WorkQueue } from "./queue.ts";
 import type { Reflector } from "./reflector.ts";
-import { type ResourceType, sameGroupKind } from "./resource.ts";
+import { ownerKeys } from "./resource.ts";
 import type { StoreEvent } from "./store.ts";
 
 /** What reconcile asks for next: nothing until something changes, or another run after a delay. */
@@ -97,17 +97,6 @@ export interface ControllerOptions {
   };
   /** @default crypto.randomUUID */
   readonly newReconcileId?: () => string;
-}
-
-/**
- * The keys of the controlling owners of `obj` that have the owner type's group and kind (any
- * version). Owner references are namespace-local, so the owner lives in `obj`'s namespace.
- */
-export function ownerKeys(obj: KubeObject, owner: ResourceType): string[] {
-  const refs = obj.metadata?.ownerReferences ?? [];
-  return refs
-    .filter((r) => r.controller === true && sameGroupKind(owner, r.apiVersion, r.kind))
-    .map((r) => formatKey(owner.namespaced ? obj.metadata?.namespace : undefined, r.name));
 }
 
 /**

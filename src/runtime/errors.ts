@@ -1,6 +1,7 @@
 // Error vocabulary of the controller: permanent, transient or conflict, and how to classify what was thrown.
-import { parseStatus } from "./http.ts";
+
 import type { LogFields } from "./logger.ts";
+import { parseStatus } from "./transport.ts";
 
 export const ErrorKind = {
   /** Retrying cannot help until the input changes (an invalid spec, a rejected object). No retry. */
@@ -15,11 +16,6 @@ export type ErrorKind = (typeof ErrorKind)[keyof typeof ErrorKind];
 /** Thrown by reconcilers for failures that retrying cannot fix. */
 export class PermanentError extends Error {
   override readonly name = "PermanentError";
-}
-
-/** Thrown by reconcilers for failures worth retrying later (e.g. a dependency is not ready yet). */
-export class TransientError extends Error {
-  override readonly name = "TransientError";
 }
 
 /** Thrown for an optimistic-concurrency conflict detected outside the apiserver. */
@@ -55,7 +51,7 @@ export function httpStatusOf(err: unknown): number | undefined {
 export function classifyError(err: unknown): ErrorKind {
   if (err instanceof PermanentError) return ErrorKind.permanent;
   if (err instanceof ConflictError) return ErrorKind.conflict;
-  if (err instanceof TransientError || err instanceof NotLeaderError) return ErrorKind.transient;
+  if (err instanceof NotLeaderError) return ErrorKind.transient;
   const code = httpStatusOf(err);
   if (code === undefined) return ErrorKind.transient;
   if (code === 409) return ErrorKind.conflict;

@@ -1,11 +1,11 @@
 // Records events.k8s.io/v1 Events on objects: deduplicated into series, rate limited, never throwing.
 import { type Clock, realClock, type Timer } from "./clock.ts";
 import { describeError, httpStatusOf } from "./errors.ts";
-import { type HttpTransport, requestJson } from "./http.ts";
 import { formatMicroTime } from "./leader.ts";
 import { type Logger, silentLogger } from "./logger.ts";
 import type { KubeObject } from "./object.ts";
 import { builtinResources, resourcePath } from "./resource.ts";
+import { type HttpTransport, requestJson } from "./transport.ts";
 
 export const EventType = { normal: "Normal", warning: "Warning" } as const;
 export type EventType = (typeof EventType)[keyof typeof EventType];

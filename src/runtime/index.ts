@@ -1,30 +1,40 @@
 // The runtime's public surface: a generic controller kit that knows nothing about StatelessApp.
 //
-// Wiring, in short (the platform layer does this for the operator):
-//   const http = instrumentTransport(kubeConfigTransport(kc), requestHooks);
-//   const apps = new Reflector({ resource: appType, source: httpListWatch(http, appType),
+// Wiring, in short (the app layer does this for the operator; docs/architecture.md has the picture):
+//   const http = instrumentTransport(connectionTransport(connection), requestHooks);
+//   const client = httpClient(http);
+//   const apps = new Reflector({ resource: appType, source: client.listWatch(appType),
 //     keepManagedFieldsOf: [defaultFieldManager] });            // + one Reflector per child kind
 //   const elector = new LeaderElector({ api: httpLeaseApi(http), namespace, name, identity,
 //     onStartedLeading: () => void controller.startWorkers(),
 //     onStoppedLeading: () => void controller.stopWorkers() });
-//   const applier = new Applier({ transport: http, registry, writeGate: () => elector.isLeader });
+//   const applier = new Applier({ client, registry, writeGate: () => elector.isLeader });
 //   const controller = new Controller({ name, primary: apps, owns: [deployments, services],
 //     watches: [{ reflector: secrets, map: secretToAppKeys }], reconcile });
 //   controller.startCaches(); elector.start();                 // readiness: controller.synced
 //   on SIGTERM: await controller.stopWorkers(); await elector.stop(); await controller.shutdown();
+
+export { Applier, type ApplierOptions, type ApplyOptions, type ApplyResult } from "./applier.ts";
 export {
-  Applier,
-  type ApplierOptions,
   type ApplyDecision,
   type ApplyNeededOptions,
-  type ApplyOptions,
-  type ApplyResult,
   applyNeeded,
   defaultFieldManager,
-  hashOf,
-} from "./apply.ts";
+} from "./apply-decision.ts";
 export { Backoff, type BackoffOptions, backoffDelay } from "./backoff.ts";
-export { type Clock, FakeClock, flushPromises, realClock, type Timer } from "./clock.ts";
+export {
+  type ApplyCallOptions,
+  type CallOptions,
+  type Client,
+  type DeleteCallOptions,
+  type DiscoveredResource,
+  httpClient,
+  type JsonPatchOperation,
+  type ObjectRef,
+  type ServedGroup,
+  type WriteOptions,
+} from "./client.ts";
+export { type Clock, realClock, sleepOn, type Timer } from "./clock.ts";
 export {
   type Action,
   awaitChange,
@@ -35,7 +45,6 @@ export {
   type ErrorContext,
   type ErrorPolicy,
   type MappedWatch,
-  ownerKeys,
   type ReconcileContext,
   type Reconciler,
   requeueAfter,
@@ -48,7 +57,6 @@ export {
   httpStatusOf,
   NotLeaderError,
   PermanentError,
-  TransientError,
 } from "./errors.ts";
 export {
   type EventInput,
@@ -56,23 +64,6 @@ export {
   type EventRecorderOptions,
   EventType,
 } from "./events.ts";
-export {
-  apiError,
-  type Connection,
-  connectionTransport,
-  type HttpRequest,
-  type HttpResponse,
-  type HttpTransport,
-  instrumentTransport,
-  KubeApiError,
-  type KubeConfigTransportOptions,
-  kubeConfigConnection,
-  kubeConfigTransport,
-  type Method,
-  parseStatus,
-  requestJson,
-  type TransportOptions,
-} from "./http.ts";
 export {
   formatMicroTime,
   httpLeaseApi,
@@ -115,6 +106,7 @@ export {
   objectKey,
   parseKey,
   type Status,
+  splitApiVersion,
   stripManagedFields,
 } from "./object.ts";
 export { type QueueHandler, type QueueOutcome, WorkQueue, type WorkQueueOptions } from "./queue.ts";
@@ -127,6 +119,7 @@ export {
 export {
   apiVersionOf,
   builtinResources,
+  ownerKeys,
   type PathParts,
   ResourceRegistry,
   type ResourceType,
@@ -134,3 +127,17 @@ export {
   sameGroupKind,
 } from "./resource.ts";
 export { type IndexFn, type ReadonlyStore, Store, type StoreEvent } from "./store.ts";
+export {
+  apiError,
+  type Connection,
+  connectionTransport,
+  type HttpRequest,
+  type HttpResponse,
+  type HttpTransport,
+  instrumentTransport,
+  KubeApiError,
+  type Method,
+  parseStatus,
+  requestJson,
+  type TransportOptions,
+} from "./transport.ts";

@@ -1,10 +1,10 @@
 // Leader election on a coordination.k8s.io/v1 Lease, so that of several replicas exactly one writes.
 import { type Clock, realClock, type Timer } from "./clock.ts";
 import { describeError, httpStatusOf } from "./errors.ts";
-import { type HttpTransport, requestJson } from "./http.ts";
 import { type Logger, silentLogger } from "./logger.ts";
 import type { LeaderMetrics } from "./metrics.ts";
 import { builtinResources, resourcePath } from "./resource.ts";
+import { type HttpTransport, requestJson } from "./transport.ts";
 
 export interface LeaseSpec {
   holderIdentity?: string;

@@ -1,7 +1,8 @@
 // The list and watch calls a reflector makes, as an interface (scriptable in tests) and its HTTP implementation.
-import { apiError, type HttpTransport, requestJson } from "./http.ts";
+
 import { isRecord, type KubeObject } from "./object.ts";
 import { apiVersionOf, type ResourceType, resourcePath } from "./resource.ts";
+import { apiError, type HttpTransport, requestJson } from "./transport.ts";
 
 export interface Selectors {
   /** Limits the objects to a namespace; all namespaces when omitted. */

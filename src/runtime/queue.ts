@@ -31,14 +31,14 @@ interface Delayed {
   readonly timer: Timer;
 }
 
+/** Longest stretch of back-to-back work before the event loop gets a turn. */
+const YIELD_AFTER_MS = 20;
+
 /**
  * A key added while it is in flight is remembered and processed once more afterwards, never
  * concurrently: the handler reads the latest state, so one extra run covers any number of adds.
  * The queue starts paused (a controller waits for its caches first); `start()` begins dispatching.
  */
-/** Longest stretch of back-to-back work before the event loop gets a turn. */
-const YIELD_AFTER_MS = 20;
-
 export class WorkQueue {
   #yieldedAt = performance.now();
   #yieldScheduled = false;
@@ -123,11 +123,6 @@ export class WorkQueue {
     });
     this.#delayed.set(key, { due, timer });
     return true;
-  }
-
-  /** Clears the failure count of `key`, so its next failure starts from the base delay. */
-  forget(key: string): void {
-    this.#failures.delete(key);
   }
 
   /** Begins (or resumes) handing keys to workers. */

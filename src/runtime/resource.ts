@@ -1,5 +1,5 @@
 // Resource types (group, version, kind, plural, scope) and the REST paths derived from them.
-import { groupOf } from "./object.ts";
+import { formatKey, groupOf, type KubeObject } from "./object.ts";
 
 export interface ResourceType {
   /** "" for the core group. */
@@ -110,21 +110,40 @@ export interface PathParts {
   readonly subresource?: string | undefined;
 }
 
-/** `/api/v1/namespaces/ns/services/name` or `/apis/apps/v1/namespaces/ns/deployments/name/status`. */
+/**
+ * `/api/v1/namespaces/ns/services/name` or `/apis/apps/v1/namespaces/ns/deployments/name/status`.
+ * Every segment is escaped: a group, version or plural may come from a user's apiVersion or from
+ * discovery, and a `?`, `#` or `/` in one must not turn into a query or another path.
+ */
 export function resourcePath(type: ResourceType, parts: PathParts = {}): string {
-  const segments = [type.group === "" ? "/api" : `/apis/${type.group}`, type.version];
+  const segments = [groupVersionPath(type.group, type.version)];
   if (type.namespaced && parts.namespace) segments.push("namespaces", enc(parts.namespace));
-  segments.push(type.plural);
+  segments.push(enc(type.plural));
   if (parts.name !== undefined) {
     segments.push(enc(parts.name));
-    if (parts.subresource !== undefined) segments.push(parts.subresource);
+    if (parts.subresource !== undefined) segments.push(enc(parts.subresource));
   }
   return segments.join("/");
 }
+
+/** `/api/v1` for the core group, `/apis/<group>/<version>` for the others: the discovery document of a group version. */
+export const groupVersionPath = (group: string, version: string): string =>
+  group === "" ? `/api/${enc(version)}` : `/apis/${enc(group)}/${enc(version)}`;
 
 const enc = (s: string) => encodeURIComponent(s);
 
 /** True when `apiVersion`/`kind` name this type (used to match ownerReferences, any version). */
 export function sameGroupKind(type: ResourceType, apiVersion: string, kind: string): boolean {
   return type.kind === kind && type.group === groupOf(apiVersion);
+}
+
+/**
+ * The keys of the controlling owners of `obj` that have the owner type's group and kind (any
+ * version). Owner references are namespace-local, so the owner lives in `obj`'s namespace.
+ */
+export function ownerKeys(obj: KubeObject, owner: ResourceType): string[] {
+  const refs = obj.metadata?.ownerReferences ?? [];
+  return refs
+    .filter((r) => r.controller === true && sameGroupKind(owner, r.apiVersion, r.kind))
+    .map((r) => formatKey(owner.namespaced ? obj.metadata?.namespace : undefined, r.name));
 }

@@ -12,7 +12,7 @@ export function providedCluster(): ProvidedCluster {
   return inject("cluster");
 }
 
-/** A KubeConfig for the tier's admin user. */
+/** A client-node KubeConfig for the tier's admin user (for tests that use its typed clients). */
 export function adminKubeConfig(): KubeConfig {
   const kc = new KubeConfig();
   kc.loadFromFile(providedCluster().kubeconfig);

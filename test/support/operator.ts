@@ -6,12 +6,12 @@ import {
   type HttpTransport,
   instrumentTransport,
   type KubeObject,
-  kubeConfigTransport,
   type Logger,
   requestJson,
   silentLogger,
 } from "../../src/runtime/index.ts";
-import { adminKubeConfig, eventually } from "./cluster.ts";
+import { eventually, providedCluster } from "./cluster.ts";
+import { transportOf } from "./connection.ts";
 
 const WRITE_VERBS = new Set(["apply", "apply-status", "patch", "create", "update", "delete"]);
 
@@ -28,7 +28,7 @@ export interface RequestLog {
 export function recordingTransport(): RequestLog {
   const counts = new Map<string, number>();
   const writes: string[] = [];
-  const inner = kubeConfigTransport(adminKubeConfig());
+  const inner = transportOf(providedCluster().kubeconfig);
   const counted = instrumentTransport(inner, {
     request: (verb) => counts.set(verb, (counts.get(verb) ?? 0) + 1),
   });
@@ -56,7 +56,7 @@ export function recordingTransport(): RequestLog {
 
 /** The admin's raw API access, for tests that play the user or another controller. */
 export function adminTransport(): HttpTransport {
-  return kubeConfigTransport(adminKubeConfig());
+  return transportOf(providedCluster().kubeconfig);
 }
 
 /** Installs (server-side applies) the StatelessApp CRD and waits until it is Established. */

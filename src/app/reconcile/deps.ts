@@ -1,24 +1,10 @@
-// What reconcile needs from the outside world: caches, the applier, Secret reads, Events, time.
-import type {
-  Applier,
-  Clock,
-  HttpTransport,
-  KubeObject,
-  ReadonlyStore,
-} from "../../runtime/index.ts";
+// What reconcile needs from the outside world: caches, the client and the applier, Secret reads, Events, time.
+import type { Applier, Client, Clock, KubeObject, ReadonlyStore } from "../../runtime/index.ts";
 import type { SourceSecret } from "../bindings/index.ts";
+import type { ChildKind } from "./children.ts";
 
 /** Index of every child cache: the uid of the object's controller, so an app finds its children without a scan. */
 export const OWNER_INDEX = "owner";
-
-export const CHILD_KINDS = [
-  "Secret",
-  "Deployment",
-  "Service",
-  "PodDisruptionBudget",
-  "HorizontalPodAutoscaler",
-] as const;
-export type ChildKind = (typeof CHILD_KINDS)[number];
 
 /** Records Events on an app; never throws, deduplicates on its own. */
 export interface EventSink {
@@ -51,11 +37,12 @@ export interface ReconcileDeps {
    * each indexed by OWNER_INDEX.
    */
   readonly children: Readonly<Record<ChildKind, ReadonlyStore<KubeObject>>>;
+  /** Applies and deletes children and writes the status, skipping writes that change nothing. */
   readonly applier: Applier;
+  /** For what apply cannot express: the replica hand-off, JSON patches, pod lists, evictions. */
+  readonly client: Client;
   readonly secrets: SecretReader;
   readonly provisioned: ProvisionedServices;
   readonly events: EventSink;
-  /** For the few writes apply cannot express: JSON patches, evictions, pod lists. */
-  readonly transport: HttpTransport;
   readonly clock: Clock;
 }

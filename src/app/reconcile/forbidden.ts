@@ -1,5 +1,4 @@
 // Finds what other field managers added to an owned object that breaks the processes rule. Pure.
-import type { KubernetesObject } from "@kubernetes/client-node";
 
 /** One RFC 6902 operation; `test` guards make a concurrent change fail the patch instead of hitting the wrong item. */
 export type JsonPatchOp =
@@ -92,7 +91,7 @@ function podTemplateFixes(desiredPod: Obj, livePod: Obj, base: string, fix: Forb
  * which the API server refuses beside `sessionAffinity: None`.
  */
 export function forbiddenAdditions(
-  desired: KubernetesObject,
+  desired: { readonly kind?: string | undefined },
   live: object | undefined,
 ): ForbiddenFix {
   const fix: ForbiddenFix = { findings: [], patch: [] };

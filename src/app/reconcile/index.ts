@@ -1,8 +1,6 @@
-// Reconciling StatelessApps: the reconcile function and what it needs.
-export { type ResolvedBindings, resolveBindings } from "./bindings.ts";
+// Reconciling StatelessApps: observe, plan (pure), carry out; and what reconcile needs.
+export { CHILD_KINDS, CHILD_RESOURCES, type ChildKind, isChildKind } from "./children.ts";
 export {
-  CHILD_KINDS,
-  type ChildKind,
   type EventSink,
   OWNER_INDEX,
   type ProvisionedServiceLookup,
@@ -10,7 +8,25 @@ export {
   type ReconcileDeps,
   type SecretReader,
 } from "./deps.ts";
+export { formatPlan } from "./explain.ts";
 export { type ForbiddenFix, forbiddenAdditions, type JsonPatchOp } from "./forbidden.ts";
+export { nameInUse, type Ownership, ownershipOf } from "./ownership.ts";
+export {
+  BINDING_RETRY_MS,
+  CACHE_LAG_RECHECK_MS,
+  type ChildAction,
+  type Eviction,
+  finishPlan,
+  NAME_IN_USE_RETRY_MS,
+  type Observation,
+  type Plan,
+  type PlannedEvent,
+  planApp,
+  REPLICAS_HANDOFF_MANAGER,
+  requeueAfterWrites,
+  type Written,
+} from "./plan.ts";
 export { childId, controlledBy, staleChildren } from "./prune.ts";
-export { BINDING_RETRY_MS, createReconciler, reconcileApp } from "./reconcile.ts";
-export { decideRecycle, type RecycleDecision, type RecycleInput } from "./recycle.ts";
+export { createReconciler, reconcileApp } from "./reconcile.ts";
+export { decideRecycle, podsOf, type RecycleDecision, type RecycleInput } from "./recycle.ts";
+export { type ResolvedBindings, resolveBindings } from "./resolve-bindings.ts";

@@ -21,6 +21,11 @@ export interface BindingOutcome {
   readonly type: string;
   readonly secretName?: string;
   readonly problem?: string;
+  /**
+   * BindingsReady's reason for the problem: NameInUse (another's Secret has the binding Secret's
+   * name), SecretRejected (the API server refused to write it). @default "SourceNotReady"
+   */
+  readonly reason?: string;
 }
 
 export interface StatusInput {
@@ -32,6 +37,8 @@ export interface StatusInput {
   readonly bindings: readonly BindingOutcome[];
   /** A permanent failure applying children, e.g. a child the API server rejects. */
   readonly applyError?: string;
+  /** Children not written because another's object has their name, each naming kind, name and holder. */
+  readonly nameInUse?: readonly string[];
   readonly now: string;
 }
 
@@ -60,6 +67,21 @@ function processStatuses(input: StatusInput): ProcessStatus[] {
       readyReplicas: s.readyReplicas ?? 0,
       updatedReplicas: s.updatedReplicas ?? 0,
     };
+  });
+}
+
+/**
+ * Why a process type's pods are not being created: its Deployment's `ReplicaFailure` condition
+ * (the ReplicaSet controller could not create pods: an admission policy refused them, a quota
+ * is used up), as `web: <the API server's message>`.
+ */
+function replicaFailures(input: StatusInput, processes: readonly Process[]): string[] {
+  return processes.flatMap((p) => {
+    const failure = input.deployments
+      .get(p.name)
+      ?.status?.conditions?.find((c) => c.type === "ReplicaFailure" && c.status === "True");
+    if (failure === undefined) return [];
+    return [`${p.name}: pods cannot be created: ${failure.message ?? failure.reason ?? "unknown"}`];
   });
 }
 
@@ -94,7 +116,15 @@ export function computeStatus(input: StatusInput): StatelessAppStatus {
       (p) => !processRolledOut(input.deployments.get(p.name)),
     );
     let stalled: ConditionDraft | undefined;
-    if (bindingProblems.length > 0) {
+    // First: the one problem no retry of the operator's fixes, and the one with a Warning Event.
+    if ((input.nameInUse ?? []).length > 0) {
+      stalled = {
+        type: ConditionType.stalled,
+        status: "True",
+        reason: "NameInUse",
+        message: conditionMessage((input.nameInUse ?? []).join("; ")),
+      };
+    } else if (bindingProblems.length > 0) {
       stalled = {
         type: ConditionType.stalled,
         status: "True",
@@ -126,7 +156,9 @@ export function computeStatus(input: StatusInput): StatelessAppStatus {
         message: `reconciling is paused; ${summary}`,
       });
     } else if (pending.length > 0) {
-      const message = `rolling out: ${summary}`;
+      const message = conditionMessage(
+        [`rolling out: ${summary}`, ...replicaFailures(input, pending)].join("; "),
+      );
       drafts.push({ type: ConditionType.ready, status: "False", reason: "Progressing", message });
       drafts.push({
         type: ConditionType.reconciling,
@@ -155,7 +187,7 @@ export function computeStatus(input: StatusInput): StatelessAppStatus {
         : {
             type: ConditionType.bindingsReady,
             status: "False",
-            reason: "SourceNotReady",
+            reason: input.bindings.find((b) => b.problem !== undefined)?.reason ?? "SourceNotReady",
             message: conditionMessage(bindingProblems.join("; ")),
           },
     );

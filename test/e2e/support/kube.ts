@@ -1,12 +1,7 @@
 // A small raw-JSON client on any kubeconfig (the shared e2e cluster or a test's own), for users and checks.
 
-import { KubeConfig } from "@kubernetes/client-node";
-import {
-  type HttpTransport,
-  type KubeObject,
-  kubeConfigTransport,
-  requestJson,
-} from "../../../src/runtime/index.ts";
+import { type HttpTransport, type KubeObject, requestJson } from "../../../src/runtime/index.ts";
+import { transportOf } from "../../support/connection.ts";
 
 const COLLECTIONS: Record<string, { prefix: string; plural: string; namespaced: boolean }> = {
   StatelessApp: {
@@ -58,9 +53,7 @@ export class Kube {
 
   constructor(kubeconfigPath: string, options: { timeoutMs?: number } = {}) {
     this.kubeconfigPath = kubeconfigPath;
-    const kc = new KubeConfig();
-    kc.loadFromFile(kubeconfigPath);
-    this.transport = kubeConfigTransport(kc, { timeoutMs: options.timeoutMs ?? 30_000 });
+    this.transport = transportOf(kubeconfigPath, { timeoutMs: options.timeoutMs ?? 30_000 });
   }
 
   /** Server-side apply as `manager` (forced unless told otherwise), with strict field validation. */

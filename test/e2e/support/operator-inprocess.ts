@@ -1,10 +1,10 @@
 // The operator wired as `run` wires it (pino logs, Prometheus metrics), but in the test process, for tuning the runtime allows.
 
-import { KubeConfig } from "@kubernetes/client-node";
 import { type Operator, startOperator } from "../../../src/app/operator.ts";
 import { createLogger } from "../../../src/platform/logging.ts";
 import { createMetrics } from "../../../src/platform/metrics.ts";
-import { instrumentTransport, kubeConfigTransport } from "../../../src/runtime/index.ts";
+import { instrumentTransport } from "../../../src/runtime/index.ts";
+import { transportOf } from "../../support/connection.ts";
 import { type Metrics, parseMetrics } from "./metrics.ts";
 
 export interface InProcessOperator {
@@ -26,10 +26,8 @@ export async function startInProcessOperator(options: {
   const lines: string[] = [];
   const logger = createLogger("debug", { write: (line: string) => void lines.push(line) });
   const metrics = createMetrics();
-  const kc = new KubeConfig();
-  kc.loadFromFile(options.kubeconfig);
   const operator = startOperator({
-    transport: instrumentTransport(kubeConfigTransport(kc), metrics.requests),
+    transport: instrumentTransport(transportOf(options.kubeconfig), metrics.requests),
     namespaces: options.namespaces,
     workers: 4,
     resyncPeriodMs: options.resyncPeriodMs ?? 3_600_000,

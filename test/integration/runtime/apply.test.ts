@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import {
   Applier,
   builtinResources,
+  httpClient,
   httpListWatch,
   type KubeObject,
   Reflector,
@@ -34,7 +35,7 @@ const widgetType: ResourceType = {
   namespaced: true,
 };
 const registry = new ResourceRegistry().register(widgetType);
-const applier = new Applier({ transport: http.transport, registry });
+const applier = new Applier({ client: httpClient(http.transport), registry });
 let namespace: string;
 const reflectors: Reflector[] = [];
 

@@ -7,6 +7,7 @@ import {
   builtinResources,
   Controller,
   EventRecorder,
+  httpClient,
   httpListWatch,
   type KubeObject,
   parseKey,
@@ -24,7 +25,7 @@ printClusterLogsOnFailure();
 
 const core = adminKubeConfig().makeApiClient(CoreV1Api);
 const http = countingTransport();
-const applier = new Applier({ transport: http.transport });
+const applier = new Applier({ client: httpClient(http.transport) });
 let namespace: string;
 let controller: Controller;
 let reconciles = 0;

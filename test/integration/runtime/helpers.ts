@@ -1,9 +1,10 @@
 // Shared by the runtime integration tests: a request-counting transport on the tier's admin kubeconfig.
-import { instrumentTransport, kubeConfigTransport } from "../../../src/runtime/index.ts";
-import { adminKubeConfig } from "../../support/cluster.ts";
+import { type HttpTransport, instrumentTransport } from "../../../src/runtime/index.ts";
+import { providedCluster } from "../../support/cluster.ts";
+import { transportOf } from "../../support/connection.ts";
 
 export interface CountingTransport {
-  readonly transport: ReturnType<typeof kubeConfigTransport>;
+  readonly transport: HttpTransport;
   /** Requests per verb (get, list, watch, apply, apply-status, patch, create, update, delete). */
   readonly counts: Map<string, number>;
   /** Requests that change something. */
@@ -15,7 +16,7 @@ const writeVerbs = new Set(["apply", "apply-status", "patch", "create", "update"
 
 export function countingTransport(): CountingTransport {
   const counts = new Map<string, number>();
-  const transport = instrumentTransport(kubeConfigTransport(adminKubeConfig()), {
+  const transport = instrumentTransport(transportOf(providedCluster().kubeconfig), {
     request: (verb) => counts.set(verb, (counts.get(verb) ?? 0) + 1),
   });
   return {

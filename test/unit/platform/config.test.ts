@@ -26,8 +26,10 @@ describe("loadConfig", () => {
       },
       logLevel: "info",
       httpAddress: { host: "", port: 8080 },
+      metrics: { secure: true, address: { host: "", port: 8443 }, certDir: undefined },
       shutdownTimeoutMs: 30_000,
       watchInactivityTimeoutMs: 180_000,
+      policyReportIntervalMs: 0,
     });
   });
 
@@ -42,8 +44,12 @@ describe("loadConfig", () => {
       POD_NAME: "op-2",
       LOG_LEVEL: "debug",
       HTTP_ADDRESS: "127.0.0.1:0",
+      METRICS_ADDRESS: "[::1]:9443",
+      METRICS_SECURE: "false",
+      METRICS_CERT_DIR: "/etc/tls",
       SHUTDOWN_TIMEOUT: "10s",
       WATCH_INACTIVITY_TIMEOUT: "20s",
+      POLICY_REPORT_INTERVAL: "15m",
     });
     expect(c).toEqual({
       watchNamespaces: ["web", "shop"],
@@ -57,8 +63,10 @@ describe("loadConfig", () => {
       },
       logLevel: "debug",
       httpAddress: { host: "127.0.0.1", port: 0 },
+      metrics: { secure: false, address: { host: "::1", port: 9443 }, certDir: "/etc/tls" },
       shutdownTimeoutMs: 10_000,
       watchInactivityTimeoutMs: 20_000,
+      policyReportIntervalMs: 900_000,
     });
   });
 
@@ -94,6 +102,13 @@ describe("loadConfig", () => {
     ["1.5", "WORKERS: must be an integer"],
   ])("WORKERS=%s", (value, message) => {
     expect(problems({ WORKERS: value })).toEqual([`${message} (got "${value}")`]);
+  });
+
+  test.each([
+    ["1s", "POLICY_REPORT_INTERVAL: must be 0s (off) or at least 5s"],
+    ["often", "POLICY_REPORT_INTERVAL: must be a duration such as 10m, or 0s for off"],
+  ])("POLICY_REPORT_INTERVAL=%s", (value, message) => {
+    expect(problems({ POLICY_REPORT_INTERVAL: value })).toEqual([`${message} (got "${value}")`]);
   });
 
   test("an empty variable means its default", () => {

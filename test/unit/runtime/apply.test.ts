@@ -1,9 +1,9 @@
 import { describe, expect, test } from "vitest";
 import { parseQuantity } from "../../../src/lib/quantity.ts";
-import { Applier, applyNeeded } from "../../../src/runtime/apply.ts";
 import { NotLeaderError } from "../../../src/runtime/errors.ts";
-import type { HttpRequest, HttpTransport } from "../../../src/runtime/http.ts";
+import { Applier, applyNeeded, httpClient } from "../../../src/runtime/index.ts";
 import type { KubeObject, ManagedFieldsEntry } from "../../../src/runtime/object.ts";
+import type { HttpRequest, HttpTransport } from "../../../src/runtime/transport.ts";
 
 const owner = {
   apiVersion: "twelvefactor.dev/v1alpha1",
@@ -430,7 +430,7 @@ function fakeApiserver(respond?: (req: HttpRequest) => { status: number; body: u
 describe("Applier", () => {
   test("applies with the field manager, force and the apply content type to the REST path", async () => {
     const api = fakeApiserver();
-    const applier = new Applier({ transport: api.transport });
+    const applier = new Applier({ client: httpClient(api.transport) });
     const result = await applier.apply(desired());
     expect(result.written).toBe(true);
     const req = api.requests[0];
@@ -445,7 +445,7 @@ describe("Applier", () => {
     const api = fakeApiserver();
     const skipped: string[] = [];
     const applier = new Applier({
-      transport: api.transport,
+      client: httpClient(api.transport),
       metrics: { applied: (_k, o) => skipped.push(o) },
     });
     const result = await applier.apply(desired(), { live: live() });
@@ -456,7 +456,7 @@ describe("Applier", () => {
 
   test("does not write twice while the cache still shows the version before our write", async () => {
     const api = fakeApiserver();
-    const applier = new Applier({ transport: api.transport });
+    const applier = new Applier({ client: httpClient(api.transport) });
     const stale = live([]);
     expect((await applier.apply(desired(), { live: stale })).written).toBe(true);
     expect((await applier.apply(desired(), { live: stale })).written).toBe(false);
@@ -478,7 +478,7 @@ describe("Applier", () => {
 
   test("deferWhileCacheLags: a changed status is not written while the cache lacks our previous write", async () => {
     const api = fakeApiserver();
-    const applier = new Applier({ transport: api.transport });
+    const applier = new Applier({ client: httpClient(api.transport) });
     const app = {
       apiVersion: "v1",
       kind: "ConfigMap",
@@ -486,26 +486,33 @@ describe("Applier", () => {
     };
     const opts = { live: app, deferWhileCacheLags: true };
     expect((await applier.applyStatus(app, { at: "12:00:00" }, opts)).written).toBe(true);
+    // The same status against the same stale cache: held, and the caller learns it read a stale view.
+    expect(await applier.applyStatus(app, { at: "12:00:00" }, opts)).toMatchObject({
+      written: false,
+      behind: true,
+      reason: "just applied; cache not caught up",
+    });
     // Same stale cache, a status that differs only by its time: deferred to the next reconcile.
     const deferred = await applier.applyStatus(app, { at: "12:00:01" }, opts);
     expect(deferred).toMatchObject({
       written: false,
+      behind: true,
       reason: "our last write is not in the cache yet; its event reconciles again",
     });
     // Without the option the same call writes.
     expect((await applier.applyStatus(app, { at: "12:00:01" }, { live: app })).written).toBe(true);
     // Once the cache moves on, it is compared and written as usual.
     const fresh = { ...app, metadata: { ...app.metadata, resourceVersion: "999" } };
-    expect(
-      (await applier.applyStatus(fresh, { at: "12:00:02" }, { ...opts, live: fresh })).written,
-    ).toBe(true);
+    const moved = await applier.applyStatus(fresh, { at: "12:00:02" }, { ...opts, live: fresh });
+    expect(moved.written).toBe(true);
+    expect(moved.behind).toBeUndefined();
     expect(api.requests).toHaveLength(3);
   });
 
   test("an object we just created is not written again while the cache has not shown it, for a while", async () => {
     const api = fakeApiserver();
     let now = 0;
-    const applier = new Applier({ transport: api.transport, now: () => now });
+    const applier = new Applier({ client: httpClient(api.transport), now: () => now });
     const opts = { deferWhileCacheLags: true };
     expect((await applier.apply(desired(), opts)).written).toBe(true);
     expect(await applier.apply(desired(), opts)).toMatchObject({
@@ -527,7 +534,7 @@ describe("Applier", () => {
       status: 200,
       body: { ...JSON.parse(req.body ?? "{}"), metadata: { name: "a", resourceVersion: "7" } },
     }));
-    const applier = new Applier({ transport: api.transport });
+    const applier = new Applier({ client: httpClient(api.transport) });
     const app = {
       apiVersion: "v1",
       kind: "ConfigMap",
@@ -540,7 +547,7 @@ describe("Applier", () => {
 
   test("status goes through the /status subresource with SSA", async () => {
     const api = fakeApiserver();
-    const applier = new Applier({ transport: api.transport });
+    const applier = new Applier({ client: httpClient(api.transport) });
     const target: KubeObject = {
       apiVersion: "apps/v1",
       kind: "Deployment",
@@ -559,7 +566,7 @@ describe("Applier", () => {
   test("deletes in the background with a uid precondition; a 404 is not an error", async () => {
     let status = 200;
     const api = fakeApiserver(() => ({ status, body: { kind: "Status", code: status } }));
-    const applier = new Applier({ transport: api.transport });
+    const applier = new Applier({ client: httpClient(api.transport) });
     const target: KubeObject = {
       apiVersion: "v1",
       kind: "Service",
@@ -582,7 +589,7 @@ describe("Applier", () => {
 
   test("refuses to write when the write gate is closed, but still skips no-ops", async () => {
     const api = fakeApiserver();
-    const applier = new Applier({ transport: api.transport, writeGate: () => false });
+    const applier = new Applier({ client: httpClient(api.transport), writeGate: () => false });
     await expect(applier.apply(desired())).rejects.toBeInstanceOf(NotLeaderError);
     expect((await applier.apply(desired(), { live: live() })).written).toBe(false);
     expect(api.requests).toHaveLength(0);
@@ -590,7 +597,7 @@ describe("Applier", () => {
 
   test("refuses to write once the reconcile's signal is aborted (workers stopped)", async () => {
     const api = fakeApiserver();
-    const applier = new Applier({ transport: api.transport });
+    const applier = new Applier({ client: httpClient(api.transport) });
     const signal = AbortSignal.abort();
     await expect(applier.apply(desired(), { signal })).rejects.toThrow();
     await expect(applier.delete(desired(), { signal })).rejects.toThrow();
@@ -598,7 +605,7 @@ describe("Applier", () => {
   });
 
   test("an unknown kind is an error naming the kind", async () => {
-    const applier = new Applier({ transport: fakeApiserver().transport });
+    const applier = new Applier({ client: httpClient(fakeApiserver().transport) });
     await expect(
       applier.apply({ apiVersion: "x.dev/v1", kind: "Thing", metadata: { name: "t" } }),
     ).rejects.toThrow(/Thing/);

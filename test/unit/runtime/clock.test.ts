@@ -1,5 +1,5 @@
 import { describe, expect, test } from "vitest";
-import { FakeClock } from "../../../src/runtime/clock.ts";
+import { FakeClock } from "../../support/fake-clock.ts";
 
 describe("FakeClock", () => {
   test("fires timers in due order, ties in creation order, and only when advanced past them", async () => {

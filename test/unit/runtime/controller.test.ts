@@ -1,18 +1,17 @@
 import { ApiException } from "@kubernetes/client-node";
 import { describe, expect, test } from "vitest";
-import { FakeClock, flushPromises } from "../../../src/runtime/clock.ts";
 import {
   type Action,
   Controller,
   type ControllerOptions,
-  ownerKeys,
   type ReconcileContext,
   requeueAfter,
 } from "../../../src/runtime/controller.ts";
 import { ConflictError, PermanentError } from "../../../src/runtime/errors.ts";
 import type { KubeObject } from "../../../src/runtime/object.ts";
 import { Reflector } from "../../../src/runtime/reflector.ts";
-import { builtinResources, type ResourceType } from "../../../src/runtime/resource.ts";
+import { builtinResources, ownerKeys, type ResourceType } from "../../../src/runtime/resource.ts";
+import { FakeClock, flushPromises } from "../../support/fake-clock.ts";
 import { event, FakeSource, page } from "./fake-source.ts";
 import { recordingLogger } from "./fakes.ts";
 

@@ -1,11 +1,11 @@
 import { describe, expect, test } from "vitest";
-import { FakeClock, flushPromises } from "../../../src/runtime/clock.ts";
 import {
   type EventInput,
   EventRecorder,
   type EventRecorderOptions,
 } from "../../../src/runtime/events.ts";
-import type { HttpRequest, HttpTransport } from "../../../src/runtime/http.ts";
+import type { HttpRequest, HttpTransport } from "../../../src/runtime/transport.ts";
+import { FakeClock, flushPromises } from "../../support/fake-clock.ts";
 
 const app = {
   apiVersion: "twelvefactor.dev/v1alpha1",

@@ -1,6 +1,5 @@
 import { ApiException } from "@kubernetes/client-node";
 import { describe, expect, test } from "vitest";
-import { FakeClock, flushPromises } from "../../../src/runtime/clock.ts";
 import {
   formatMicroTime,
   LeaderElector,
@@ -8,6 +7,7 @@ import {
   type Lease,
   type LeaseApi,
 } from "../../../src/runtime/leader.ts";
+import { FakeClock, flushPromises } from "../../support/fake-clock.ts";
 
 /** An in-memory Lease endpoint with resourceVersion checks, failure injection and hanging requests. */
 class FakeLeaseApi implements LeaseApi {

@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
-import { FakeClock, flushPromises } from "../../../src/runtime/clock.ts";
 import { type QueueOutcome, WorkQueue } from "../../../src/runtime/queue.ts";
+import { FakeClock, flushPromises } from "../../support/fake-clock.ts";
 import { type Deferred, deferred } from "./fakes.ts";
 
 /** A handler whose calls stay pending until the test settles them. */

@@ -1,9 +1,9 @@
 import { describe, expect, test } from "vitest";
-import { FakeClock, flushPromises } from "../../../src/runtime/clock.ts";
 import type { KubeObject } from "../../../src/runtime/object.ts";
 import { Reflector, type ReflectorOptions } from "../../../src/runtime/reflector.ts";
 import { builtinResources } from "../../../src/runtime/resource.ts";
 import type { StoreEvent } from "../../../src/runtime/store.ts";
+import { FakeClock, flushPromises } from "../../support/fake-clock.ts";
 import { bookmark, event, FakeSource, gone, HttpError, page, pod } from "./fake-source.ts";
 import { recordingLogger } from "./fakes.ts";
 

@@ -1,0 +1,309 @@
+import { describe, expect, test } from "vitest";
+import type { StatelessApp } from "../../../src/api/index.ts";
+import {
+  CHILD_KINDS,
+  type ChildKind,
+  NAME_IN_USE_RETRY_MS,
+  OWNER_INDEX,
+  REPLICAS_HANDOFF_MANAGER,
+  type ReconcileDeps,
+  reconcileApp,
+} from "../../../src/app/reconcile/index.ts";
+import { desired } from "../../../src/app/render/index.ts";
+import { STATELESS_APP_RESOURCE } from "../../../src/app/watches.ts";
+import { createLogger } from "../../../src/platform/logging.ts";
+import {
+  Applier,
+  type Client,
+  KubeApiError,
+  type KubeObject,
+  type ReconcileContext,
+  ResourceRegistry,
+  realClock,
+  Store,
+  silentLogger,
+} from "../../../src/runtime/index.ts";
+import { app } from "../../fixtures/apps.ts";
+import { redis, sourceSecret } from "../bindings/fixtures.ts";
+
+/**
+ * A client that records every write as `verb Kind name [manager]` and every read by name as
+ * `get Kind name`, answers writes with the body, and finds `existing` objects by name.
+ */
+function fakeClient(
+  fail: (verb: string, object: KubeObject) => Error | undefined = () => undefined,
+  existing: readonly KubeObject[] = [],
+) {
+  const calls: string[] = [];
+  const reads: string[] = [];
+  let rv = 100;
+  const answer = (verb: string, object: KubeObject, manager?: string) => {
+    calls.push(`${verb} ${object.kind} ${object.metadata?.name}${manager ? ` ${manager}` : ""}`);
+    const error = fail(verb, object);
+    if (error !== undefined) throw error;
+    return { ...object, metadata: { ...object.metadata, resourceVersion: String(++rv) } };
+  };
+  const client: Client = {
+    get: async <T extends KubeObject>(type: { kind: string }, ref: { name: string }) => {
+      reads.push(`get ${type.kind} ${ref.name}`);
+      return existing.find((o) => o.kind === type.kind && o.metadata?.name === ref.name) as
+        | T
+        | undefined;
+    },
+    list: async () => [],
+    apply: async (_type, object, options) =>
+      answer(
+        "apply",
+        object,
+        options.fieldManager === REPLICAS_HANDOFF_MANAGER ? "hand-off" : undefined,
+      ),
+    applyStatus: async (_type, object) => answer("apply-status", object),
+    patch: async (type, ref, patch) => {
+      calls.push(`patch ${type.kind} ${ref.name} (${patch.length} ops)`);
+      return { kind: type.kind, metadata: { name: ref.name, namespace: ref.namespace } };
+    },
+    delete: async (type, ref) => {
+      calls.push(`delete ${type.kind} ${ref.name}`);
+      return true;
+    },
+    evict: async () => true,
+    discover: async () => [],
+    apiGroups: async () => [],
+    create: async () => {
+      throw new Error("the reconciler creates nothing");
+    },
+    listWatch: () => {
+      throw new Error("no watches here");
+    },
+  };
+  return { client, calls, reads };
+}
+
+function setup(
+  subject: StatelessApp,
+  options: {
+    fail?: Parameters<typeof fakeClient>[0];
+    children?: KubeObject[];
+    /** Objects the caches lack that a lookup by name finds. */
+    existing?: KubeObject[];
+    secrets?: ReconcileDeps["secrets"];
+    logger?: ReconcileContext["logger"];
+  } = {},
+) {
+  const { client, calls, reads } = fakeClient(options.fail, options.existing);
+  const apps = new Store();
+  apps.set(subject as unknown as KubeObject);
+  const children = Object.fromEntries(
+    CHILD_KINDS.map((kind) => {
+      const store = new Store().addIndex(OWNER_INDEX, (o) =>
+        (o.metadata?.ownerReferences ?? []).filter((r) => r.controller).map((r) => r.uid),
+      );
+      for (const child of options.children ?? []) if (child.kind === kind) store.set(child);
+      return [kind, store];
+    }),
+  ) as Record<ChildKind, Store>;
+  const events: string[] = [];
+  const deps = {
+    apps,
+    children,
+    applier: new Applier({
+      client,
+      registry: new ResourceRegistry().register(STATELESS_APP_RESOURCE),
+    }),
+    client,
+    secrets: options.secrets ?? { read: async () => undefined },
+    provisioned: { lookup: () => ({ state: "absent" as const }) },
+    events: {
+      normal: (_o: KubeObject, reason: string) => events.push(`Normal ${reason}`),
+      warning: (_o: KubeObject, reason: string) => events.push(`Warning ${reason}`),
+    },
+    clock: realClock,
+  };
+  const ctx: ReconcileContext = {
+    key: "web/shop",
+    reconcileId: "r1",
+    logger: options.logger ?? silentLogger,
+    signal: new AbortController().signal,
+  };
+  return { run: () => reconcileApp("web/shop", ctx, deps), calls, reads, events, apps };
+}
+
+const web = (spec: Partial<StatelessApp["spec"]> = {}) =>
+  app({
+    processes: [{ name: "web", replicas: 2, ports: [{ name: "http", containerPort: 8080 }] }],
+    ...spec,
+  });
+
+describe("reconcileApp carries out the plan", () => {
+  test("a new app: its children are applied in order, then the status", async () => {
+    const { run, calls } = setup(web());
+    expect(await run()).toEqual({ type: "awaitChange" });
+    expect(calls).toEqual([
+      "apply Deployment shop-web",
+      "apply Service shop-web",
+      "apply PodDisruptionBudget shop-web",
+      "apply-status StatelessApp shop",
+    ]);
+  });
+
+  test("a new app: each name is looked up before its first write", async () => {
+    const { run, reads } = setup(web());
+    await run();
+    expect(reads).toEqual([
+      "get Deployment shop-web",
+      "get Service shop-web",
+      "get PodDisruptionBudget shop-web",
+    ]);
+  });
+
+  test("another team's Service of that name is never written; NameInUse, one Warning, then none per retry", async () => {
+    const theirs: KubeObject = {
+      apiVersion: "v1",
+      kind: "Service",
+      metadata: { name: "shop-web", namespace: "web", resourceVersion: "5" },
+      spec: { selector: { team: "payments" } },
+    };
+    const subject = web();
+    const { run, calls, events } = setup(
+      { ...subject, metadata: { ...subject.metadata, resourceVersion: "1" } },
+      { existing: [theirs] },
+    );
+    expect(await run()).toEqual({ type: "requeueAfter", ms: NAME_IN_USE_RETRY_MS });
+    expect(calls).toEqual([
+      "apply Deployment shop-web",
+      "apply PodDisruptionBudget shop-web",
+      "apply-status StatelessApp shop",
+    ]);
+    expect(events).toEqual(["Warning NameInUse"]);
+    // A retry before the cache shows that status: the status write waits, the Warning is not repeated.
+    events.splice(0);
+    calls.splice(0);
+    await run();
+    expect(calls.filter((c) => c.includes("Service"))).toEqual([]);
+    expect(events).toEqual([]);
+  });
+
+  test("a binding Secret the API server rejects: the Deployment keeps its last template", async () => {
+    const withBinding = web({ backingServices: [redis()] });
+    const { run, calls } = setup(withBinding, {
+      secrets: {
+        read: async () => sourceSecret({ host: "redis.web", port: "6379", password: "pw" }),
+      },
+      fail: (verb, o) =>
+        verb === "apply" && o.kind === "Secret"
+          ? new KubeApiError(422, "PATCH …: HTTP 422 Invalid", "", {
+              kind: "Status",
+              message: "data: Too long: must have at most 1048576 bytes",
+            })
+          : undefined,
+    });
+    expect(await run()).toEqual({ type: "requeueAfter", ms: 30_000 });
+    expect(calls).toEqual([
+      "apply Secret shop-binding-sessions",
+      "apply Service shop-web",
+      "apply PodDisruptionBudget shop-web",
+      "apply-status StatelessApp shop",
+    ]);
+  });
+
+  test("a child the API server rejects is reported in the status, the others are still applied", async () => {
+    const { run, calls } = setup(web(), {
+      fail: (verb, o) =>
+        verb === "apply" && o.kind === "Service"
+          ? new KubeApiError(
+              422,
+              "PATCH …: HTTP 422 Invalid",
+              '{"kind":"Status","message":"spec.ports: Invalid value"}',
+              {
+                kind: "Status",
+                message: "spec.ports: Invalid value",
+              },
+            )
+          : undefined,
+    });
+    expect(await run()).toEqual({ type: "awaitChange" });
+    expect(calls.at(-2)).toBe("apply PodDisruptionBudget shop-web");
+    expect(calls.at(-1)).toBe("apply-status StatelessApp shop");
+  });
+
+  test("a transient failure is thrown for the controller to retry", async () => {
+    const { run } = setup(web(), {
+      fail: (verb) =>
+        verb === "apply" ? new KubeApiError(503, "unavailable", "", undefined) : undefined,
+    });
+    await expect(run()).rejects.toMatchObject({ code: 503 });
+  });
+
+  test("the hand-off and the forbidden-field patch run before the apply, with their Warning", async () => {
+    const before = web();
+    const rendered = desired(before).objects as unknown as KubeObject[];
+    const deployment = rendered.find((o) => o.kind === "Deployment") as KubeObject;
+    const service = rendered.find((o) => o.kind === "Service") as KubeObject & { spec: object };
+    const ours = (fields: object) => [
+      { manager: "stateless-operator", operation: "Apply", apiVersion: "v1", fieldsV1: fields },
+    ];
+    const { run, calls, events } = setup(
+      web({
+        processes: [
+          {
+            name: "web",
+            autoscale: { minReplicas: 2, maxReplicas: 4 },
+            ports: [{ name: "http", containerPort: 8080 }],
+          },
+        ],
+      }),
+      {
+        children: [
+          {
+            ...deployment,
+            metadata: {
+              ...deployment.metadata,
+              managedFields: ours({ "f:spec": { "f:replicas": {} } }),
+            },
+          },
+          {
+            ...service,
+            spec: { ...service.spec, sessionAffinityConfig: { clientIP: { timeoutSeconds: 10 } } },
+          },
+        ],
+      },
+    );
+    await run();
+    expect(calls.slice(0, 4)).toEqual([
+      "apply Deployment shop-web hand-off",
+      "apply Deployment shop-web",
+      "patch Service shop-web (2 ops)",
+      "apply Service shop-web",
+    ]);
+    expect(events).toContain("Warning ForbiddenRemoved");
+  });
+
+  test("an invalid spec: only the status is written, with an InvalidSpec Warning", async () => {
+    const invalid = { ...web(), spec: { image: "", processes: [] } } as unknown as StatelessApp;
+    const { run, calls, events } = setup(invalid);
+    expect(await run()).toEqual({ type: "awaitChange" });
+    expect(calls).toEqual(["apply-status StatelessApp shop"]);
+    expect(events).toEqual(["Warning InvalidSpec"]);
+  });
+
+  test("an app that is gone or being deleted: nothing at all", async () => {
+    const deleting = web();
+    const { run, calls } = setup({
+      ...deleting,
+      metadata: { ...deleting.metadata, deletionTimestamp: "2026-01-01T00:00:00Z" },
+    } as StatelessApp);
+    expect(await run()).toEqual({ type: "awaitChange" });
+    expect(calls).toEqual([]);
+  });
+
+  test("at debug level the plan is logged as text; at info it is not written", async () => {
+    const lines: string[] = [];
+    const destination = { write: (line: string) => void lines.push(line) };
+    await setup(web(), { logger: createLogger("debug", destination) }).run();
+    const plan = lines.map((l) => JSON.parse(l)).find((l) => l.msg === "plan");
+    expect(plan?.plan).toMatch(/^plan for web\/shop\n {2}apply Deployment shop-web \(create\)/);
+    lines.splice(0);
+    await setup(web(), { logger: createLogger("info", destination) }).run();
+    expect(lines.filter((l) => l.includes('"plan"'))).toEqual([]);
+  });
+});
