@@ -48,8 +48,9 @@ export const operatorRules: readonly PolicyRule[] = [
   { apiGroups: ["autoscaling"], resources: ["horizontalpodautoscalers"], verbs: [...CHILD] },
   // Source Secrets are read; the normalized `<app>-binding-<name>` Secrets are applied and pruned.
   { apiGroups: [""], resources: ["secrets"], verbs: [...CHILD] },
-  // maxPodLifetime: list a process type's pods, evict the oldest through the eviction API.
-  { apiGroups: [""], resources: ["pods"], verbs: ["list"] },
+  // Pods: a cache of ours for the failures the status names; maxPodLifetime lists a process
+  // type's pods and evicts the oldest through the eviction API.
+  { apiGroups: [""], resources: ["pods"], verbs: ["list", "watch"] },
   { apiGroups: [""], resources: ["pods/eviction"], verbs: ["create"] },
   { apiGroups: ["events.k8s.io"], resources: ["events"], verbs: ["create", "patch"] },
   // POLICY_REPORT_INTERVAL (off by default): list what the rules check, write PolicyReports.

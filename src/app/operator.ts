@@ -3,6 +3,7 @@ import { FIELD_MANAGER, GROUP } from "../api/index.ts";
 import {
   Applier,
   type ApplyMetrics,
+  builtinResources,
   type Client,
   type Clock,
   Controller,
@@ -32,14 +33,17 @@ import {
   createReconciler,
   type EventSink,
   OWNER_INDEX,
+  PODS_BY_APP,
 } from "./reconcile/index.ts";
 import { LABEL_MANAGED_BY, MANAGED_BY } from "./render/index.ts";
 import { CachedSecretReader, stripForeignSecretData } from "./secrets.ts";
+import { trimPod } from "./status/index.ts";
 import {
   APPS_BY_CHILD_NAME,
   APPS_BY_SECRET,
   APPS_BY_SERVICE,
   APPS_BY_SERVICE_KIND,
+  appOfPod,
   appsForChild,
   appsForSecret,
   appsForService,
@@ -110,7 +114,7 @@ export function startOperator(options: OperatorOptions): Operator {
     });
   const writeGate = () => elector === undefined || elector.isLeader;
 
-  const { apps, children, provisioned } = createCaches(options, client, clock);
+  const { apps, children, pods, provisioned } = createCaches(options, client, clock);
   const recorder = new EventRecorder({
     transport,
     reportingController: `${GROUP}/stateless-operator`,
@@ -125,6 +129,7 @@ export function startOperator(options: OperatorOptions): Operator {
       ChildKind,
       Reflector["store"]
     >,
+    pods: pods.store,
     applier: new Applier({
       client,
       registry: new ResourceRegistry().register(STATELESS_APP_RESOURCE),
@@ -152,6 +157,7 @@ export function startOperator(options: OperatorOptions): Operator {
         reflector: children.Secret,
         map: (secret) => appsForSecret(secret, apps.store, (key) => provisioned.namingSecret(key)),
       },
+      { reflector: pods, map: appOfPod },
     ],
     reconcile,
     workers: options.workers,
@@ -200,7 +206,10 @@ export function startOperator(options: OperatorOptions): Operator {
   };
 }
 
-/** The reflectors: the apps (indexed by what they bind), the children by kind, the Provisioned Services. */
+/**
+ * The reflectors: the apps (indexed by what they bind), the children by kind, the operator's
+ * pods, the Provisioned Services.
+ */
 function createCaches(options: OperatorOptions, client: Client, clock: Clock) {
   const { logger, namespaces } = options;
   const { inactivityTimeoutMs, relistIntervalMs } = options.reflector ?? {};
@@ -240,6 +249,11 @@ function createCaches(options: OperatorOptions, client: Client, clock: Clock) {
       ).addIndex(OWNER_INDEX, controllerUids),
     ]),
   ) as Record<ChildKind, Reflector>;
+  // Pods: only those with our label, each trimmed to a few hundred bytes (docs/performance.md).
+  const pods = reflectorFor(builtinResources.pod, {
+    labelSelector: `${LABEL_MANAGED_BY}=${MANAGED_BY}`,
+    transform: trimPod,
+  }).addIndex(PODS_BY_APP, appOfPod);
   const provisioned = new ProvisionedWatches({
     client,
     namespaces,
@@ -248,7 +262,7 @@ function createCaches(options: OperatorOptions, client: Client, clock: Clock) {
     ...(options.metrics?.reflector ? { metrics: options.metrics.reflector } : {}),
   });
 
-  return { apps, children, provisioned };
+  return { apps, children, pods, provisioned };
 }
 
 function eventSink(recorder: EventRecorder): EventSink {
