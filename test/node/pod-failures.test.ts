@@ -1,15 +1,18 @@
 // Real pods 5: pod failures are reported. An image that does not exist, a container that exits at
 // start, an image with a non-numeric USER: within 30 s the app's Ready=False names the process
-// type, the kubelet's reason and its message.
-//
-// Not in the node project's default run: the operator reads no Pods yet (issue 19 changes the
-// reconciler), so this fails today. `STATELESS_OPERATOR_POD_FAILURES=1 npx vitest run --project
-// node test/node/pod-failures.test.ts` runs it; test/support/node.global.ts says so in each run.
+// type, the kubelet's reason and its message, with a PodFailing Warning; the app that is fixed
+// becomes Ready.
 
 import { beforeAll, describe, expect, test } from "vitest";
 import { kubectlOk } from "../integration/install/kubectl.ts";
 import { eventually, printClusterLogsOnFailure } from "../support/cluster.ts";
-import { applyAsTenant, image, installOperator, tenantNamespace } from "./support/node.ts";
+import {
+  applyAsTenant,
+  image,
+  installOperator,
+  tenantNamespace,
+  waitReady,
+} from "./support/node.ts";
 
 printClusterLogsOnFailure();
 
@@ -51,7 +54,19 @@ async function failureReported(
     },
     { timeoutMs: 30_000, intervalMs: 500, what: `${name}: Ready=False matching ${expected}` },
   );
-  return { ready, ms: Date.now() - started };
+  const ms = Date.now() - started;
+  console.error(`[node] ${name}: ${ready.message} (${Math.round(ms / 1000)} s after the create)`);
+  return { ready, ms };
+}
+
+/** The PodFailing Warnings recorded on app `name`. */
+async function podFailingWarnings(name: string): Promise<string[]> {
+  const list = JSON.parse(
+    await kubectlOk(["-n", namespace, "get", "events.events.k8s.io", "-o", "json"]),
+  ) as { items: { reason?: string; note?: string; regarding?: { name?: string } }[] };
+  return list.items
+    .filter((e) => e.reason === "PodFailing" && e.regarding?.name === name)
+    .map((e) => e.note ?? "");
 }
 
 describe("pod failures in the app's status", () => {
@@ -62,6 +77,34 @@ describe("pod failures in the app's status", () => {
       /web.*(ImagePullBackOff|ErrImagePull|ErrImageNeverPull)/s,
     );
     expect(ready.message).toContain("does-not-exist");
+    const warnings = await eventually(
+      async () => {
+        const found = await podFailingWarnings("missing-image");
+        return found.length > 0 ? found : undefined;
+      },
+      { what: "a PodFailing Warning on missing-image" },
+    );
+    expect(warnings.join("\n")).toMatch(/web: (ImagePullBackOff|ErrImagePull|ErrImageNeverPull): /);
+    // Distinct messages only: each Warning's note is another one (repeats join their series).
+    expect(new Set(warnings).size).toBe(warnings.length);
+    // Fixed: an image that exists. The failure clears and the app becomes Ready.
+    await applyAsTenant(namespace, [
+      {
+        apiVersion: "twelvefactor.dev/v1alpha1",
+        kind: "StatelessApp",
+        metadata: { name: "missing-image" },
+        spec: {
+          image: image("session-counter"),
+          processes: [
+            { name: "web", replicas: 1, command: ["node", "-e", "setInterval(() => {}, 1000)"] },
+          ],
+        },
+      },
+    ]);
+    const fixed = await waitReady(namespace, "missing-image", 120_000);
+    expect(fixed.status?.conditions?.find((c) => c.type === "Ready")?.message).not.toMatch(
+      /ImagePull|ErrImage/,
+    );
   });
 
   test("a container that exits at start: CrashLoopBackOff", async () => {

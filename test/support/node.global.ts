@@ -11,13 +11,7 @@ import { runNodeWalkThrough } from "./readme.ts";
 import { setupTier } from "./tier.ts";
 
 export default async function setup(project: TestProject) {
-  const images: ImageName[] = ["operator", "session-counter", "redis"];
-  if (process.env.STATELESS_OPERATOR_POD_FAILURES === "1") images.push("named-user");
-  else {
-    console.error(
-      "[node] not run: test/node/pod-failures.test.ts (scenario 5) — the operator does not read pod failures yet (issue 19); STATELESS_OPERATOR_POD_FAILURES=1 runs it",
-    );
-  }
+  const images: ImageName[] = ["operator", "session-counter", "redis", "named-user"];
   // Before the shared tier (only one node tier can run at a time): the README's real-pod
   // walk-through, and a runner killed outright, which must leave nothing behind.
   if (!process.env.TEST_KUBECONFIG) {

@@ -1,6 +1,7 @@
 // Why a process type's pods do not run, as the kubelet and the scheduler report it, and the trimmed pod the cache keeps. Pure.
 import type { V1ContainerStatus, V1Pod } from "@kubernetes/client-node";
 import type { KubeObject } from "../../runtime/index.ts";
+import { LABEL_INSTANCE } from "../render/index.ts";
 
 /**
  * Waiting reasons of a container that is on its way: every other one (ErrImagePull,
@@ -84,10 +85,10 @@ export function processFailure(process: string, pods: readonly V1Pod[]): string 
   return `${process}: ${first.reason}: ${first.message} (${where}${more})`;
 }
 
-/** A container status as the cache keeps it: only what podFailure reads, only while it waits. */
+/** A container status as the cache keeps it: only what podFailure reads, only while it fails. */
 function trimContainer(s: V1ContainerStatus): V1ContainerStatus | undefined {
   const waiting = s.state?.waiting;
-  if (waiting === undefined) return undefined;
+  if (waiting?.reason === undefined || STARTING.has(waiting.reason)) return undefined;
   const t = s.lastState?.terminated;
   return {
     name: s.name,
@@ -106,30 +107,42 @@ function trimContainer(s: V1ContainerStatus): V1ContainerStatus | undefined {
   } as unknown as V1ContainerStatus;
 }
 
+const POD_TEMPLATE_HASH = "pod-template-hash";
+
+const pick = (labels: Record<string, string> | undefined, keys: readonly string[]) =>
+  labels === undefined
+    ? undefined
+    : Object.fromEntries(keys.filter((k) => k in labels).map((k) => [k, labels[k] as string]));
+
 /**
- * The pod cache's transform: a pod reduced to its identity, owner, labels and the fields
- * podFailure reads (a rendered pod is 3–6 kB as the API server sends it; this is a few hundred
- * bytes). The spec is dropped entirely.
+ * The pod cache's transform: a pod reduced to its identity, its controller, two labels and the
+ * fields podFailure reads — a rendered pod is 3–6 kB as the API server sends it; a running one is
+ * a few hundred bytes here, a failing one at most about 1.5 kB (messages clipped). No spec.
  */
 export function trimPod(obj: KubeObject): KubeObject {
   const pod = obj as V1Pod;
   const m = pod.metadata ?? {};
   const s = pod.status ?? {};
-  const containers = (list: V1ContainerStatus[] | undefined) => {
-    const kept = (list ?? []).map(trimContainer).filter((c) => c !== undefined);
-    return kept.length > 0 ? kept : undefined;
+  // The first failing container of each list is all podFailure reads: a pod of many containers
+  // costs no more than a pod of one.
+  const firstFailing = (list: V1ContainerStatus[] | undefined) => {
+    for (const c of list ?? []) {
+      const kept = trimContainer(c);
+      if (kept !== undefined) return [kept];
+    }
+    return undefined;
   };
-  const unscheduled = s.conditions?.filter(
-    (c) => c.type === "PodScheduled" && c.status === "False",
+  const unscheduled = s.conditions?.find(
+    (c) => c.type === "PodScheduled" && c.status === "False" && c.reason === "Unschedulable",
   );
   const status = defined({
     phase: s.phase,
-    initContainerStatuses: containers(s.initContainerStatuses),
-    containerStatuses: containers(s.containerStatuses),
+    initContainerStatuses: firstFailing(s.initContainerStatuses),
+    containerStatuses: firstFailing(s.containerStatuses),
     conditions:
-      unscheduled === undefined || unscheduled.length === 0
+      unscheduled === undefined
         ? undefined
-        : unscheduled.map((c) => ({ ...c, message: clip(c.message) })),
+        : [{ ...unscheduled, message: clip(unscheduled.message) }],
   });
   return {
     apiVersion: "v1",
@@ -139,8 +152,10 @@ export function trimPod(obj: KubeObject): KubeObject {
       namespace: m.namespace,
       uid: m.uid,
       resourceVersion: m.resourceVersion,
-      labels: m.labels,
-      ownerReferences: m.ownerReferences,
+      // Only the labels and the owner the operator reads: whoever creates a pod decides how
+      // many labels it has, not how much of the operator's memory they take.
+      labels: pick(m.labels, [LABEL_INSTANCE, POD_TEMPLATE_HASH]),
+      ownerReferences: m.ownerReferences?.filter((r) => r.controller === true).slice(0, 1),
       ...(m.deletionTimestamp === undefined ? {} : { deletionTimestamp: m.deletionTimestamp }),
     },
     status,

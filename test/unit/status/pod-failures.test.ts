@@ -194,6 +194,35 @@ describe("trimPod: what the pod cache keeps", () => {
     expect(JSON.stringify(trimmed).length).toBeLessThan(1200);
   });
 
+  test("whoever creates the pod cannot make its cache entry large: two labels, one owner, one failing container per list", () => {
+    const many = {
+      ...full,
+      metadata: {
+        ...(full as V1Pod).metadata,
+        labels: Object.fromEntries(
+          Array.from({ length: 500 }, (_, i) => [`l${i}`, "v".repeat(63)]),
+        ),
+        ownerReferences: Array.from({ length: 50 }, (_, i) => ({
+          apiVersion: "v1",
+          kind: "ConfigMap",
+          name: `c${i}`,
+          uid: `u${i}`,
+        })),
+      },
+      status: {
+        phase: "Pending",
+        containerStatuses: Array.from({ length: 50 }, (_, i) =>
+          waiting("ErrImagePull", "m".repeat(4000), `c${i}`),
+        ),
+      },
+    } as unknown as KubeObject;
+    const trimmed = trimPod(many) as V1Pod;
+    expect(trimmed.metadata?.labels).toEqual({});
+    expect(trimmed.metadata?.ownerReferences).toEqual([]);
+    expect(trimmed.status?.containerStatuses?.map((c) => c.name)).toEqual(["c0"]);
+    expect(JSON.stringify(trimmed).length).toBeLessThan(1000);
+  });
+
   test("the trimmed pod fails as the full one does", () => {
     const failing = {
       ...full,
