@@ -47,12 +47,14 @@ const USAGE = `usage: npm run bench -- [options]
                      (bench/results/profiles)
   --save             also copy the results to bench/last/ (committed figures)
   --report=FILE      print and write the tables, chart and summary of a saved result JSON
+  --no-pods          create no pod for the apps (by default each app gets one, Pending, as the
+                     ReplicaSet controller would create it; the operator caches its own pods)
   --verbose          the control plane's progress lines
 `;
 
 const METHOD = [
   "Control plane: etcd + kube-apiserver (the integration tier), a fresh one for every run, on this machine (loopback).",
-  "Apps: one web process, replicas 1, one port: each converges to a Deployment, a Service and a status.",
+  "Apps: one web process, replicas 1, one port: each converges to a Deployment, a Service and a status. Each app also has one pod, created with the rendered template as the ReplicaSet controller would (Pending: the tier runs no kubelet), which the operator caches trimmed; `--no-pods` leaves them out.",
   "Each N is measured in several runs (3 below N=5000, 2 at 5000) alternating which side goes first, each on fresh clusters. A run during which other processes on the machine used more than 0.3 cores (from /proc/stat minus the benchmark's own processes) counts as disturbed and is repeated, a bounded number of times; the medians and the ratio (the median of the runs' ratios) use the undisturbed runs when there are any. Footprint, restart and resync come from the first operator run.",
   "Convergence: the N apps are created first (not timed; nothing else runs); then the operator (or the baseline) process is spawned; the clock runs from the spawn to the last watch event that completes an app (Deployment seen, Service seen, status.observedGeneration == metadata.generation). Process start-up is inside both times.",
   "Baseline: a separate Node process with the operator's connection loader and transport (keep-alive pool, no client-side rate limit; client-node is not loaded) that lists the apps once and server-side applies each app's Deployment, Service and status (the operator's own render and status code), WORKERS apps in flight; no caches, no watches, no comparison.",
@@ -75,6 +77,7 @@ async function main(): Promise<number> {
       profile: { type: "boolean", default: false },
       save: { type: "boolean", default: false },
       verbose: { type: "boolean", default: false },
+      "no-pods": { type: "boolean", default: false },
       help: { type: "boolean", short: "h", default: false },
     },
   });
@@ -147,6 +150,7 @@ async function main(): Promise<number> {
     verbose: values.verbose,
     operatorCommand,
     log,
+    pods: !values["no-pods"],
     ...(nodeArgs ? { nodeArgs } : {}),
   };
 

@@ -1,5 +1,6 @@
 // The benchmark's own API access: a transport on a kubeconfig file, namespaces, the CRD, app manifests.
-import { renderCrd } from "../../src/api/index.ts";
+import { parseStatelessApp, renderCrd } from "../../src/api/index.ts";
+import { desired } from "../../src/app/render/index.ts";
 import { loadConnectionSync } from "../../src/platform/kube/index.ts";
 import {
   connectionTransport,
@@ -104,6 +105,7 @@ export async function createApps(
   n: number,
   concurrency: number,
   progress?: (done: number) => void,
+  options: { pods?: boolean } = {},
 ): Promise<number> {
   const started = performance.now();
   let next = 0;
@@ -112,13 +114,66 @@ export async function createApps(
     Array.from({ length: concurrency }, async () => {
       while (next < n) {
         const i = next++;
-        await createApp(transport, namespace, appName(i));
+        const app = await createApp(transport, namespace, appName(i));
+        if (options.pods === true) {
+          await requestJson(transport, {
+            method: "POST",
+            verb: "create",
+            path: PODS_PATH(namespace),
+            contentType: "application/json",
+            body: JSON.stringify(podManifest(app)),
+          });
+        }
         done++;
         if (done % 1000 === 0) progress?.(done);
       }
     }),
   );
   return performance.now() - started;
+}
+
+export const PODS_PATH = (ns: string) => `/api/v1/namespaces/${ns}/pods`;
+
+/**
+ * The pod the ReplicaSet controller would create for app `created` (the API server's answer to
+ * its create): the rendered template's labels and spec, owned by a ReplicaSet of its Deployment,
+ * on a node that does not exist (so it stays Pending: the benchmark's tier runs no kubelet).
+ */
+export function podManifest(created: KubeObject): KubeObject {
+  const parsed = parseStatelessApp(created);
+  if (!parsed.ok) throw new Error(`bench app ${created.metadata?.name} does not parse`);
+  const deployment = desired(parsed.value, {
+    bindings: { resolved: [], hash: "" },
+  }).objects.find((o) => o.kind === "Deployment") as
+    | {
+        metadata: { name: string };
+        spec: { template: { metadata: KubeObject["metadata"]; spec: object } };
+      }
+    | undefined;
+  if (deployment === undefined) throw new Error("the bench app renders no Deployment");
+  const hash = "7c9d8b6f5";
+  const template = deployment.spec.template;
+  return {
+    apiVersion: "v1",
+    kind: "Pod",
+    metadata: {
+      name: `${deployment.metadata.name}-${hash}-x1`,
+      namespace: created.metadata?.namespace,
+      labels: { ...template.metadata?.labels, "pod-template-hash": hash },
+      annotations: template.metadata?.annotations,
+      ownerReferences: [
+        {
+          apiVersion: "apps/v1",
+          kind: "ReplicaSet",
+          name: `${deployment.metadata.name}-${hash}`,
+          uid: "00000000-0000-0000-0000-000000000000",
+          controller: true,
+          blockOwnerDeletion: true,
+        },
+      ],
+    },
+    spec: { ...template.spec, nodeName: "bench-no-node" },
+  } as KubeObject;
 }
 
 /** The collection's current resourceVersion (a one-item list). */

@@ -22,6 +22,8 @@ export interface ConvergenceOptions {
   readonly workers: number;
   readonly verbose: boolean;
   readonly operatorCommand: readonly string[];
+  /** One pod per app (Pending: the tier has no kubelet), as the ReplicaSet controller would create. @default true */
+  readonly pods?: boolean;
   /** Extra Node flags for the operator (profiling). */
   readonly nodeArgs?: readonly string[];
   readonly log: (line: string) => void;
@@ -142,8 +144,18 @@ const mib = (b: number) => `${(b / 2 ** 20).toFixed(0)} MiB`;
 async function prepare(mode: string, options: ConvergenceOptions) {
   const env = await freshCluster(`bench-${mode}-${options.n}`, options.verbose);
   const apps = Array.from({ length: options.n }, (_, i) => appName(i));
-  const createMs = await createApps(env.transport, env.namespace, options.n, CREATE_CONCURRENCY);
-  options.log(`  ${mode} N=${options.n}: created ${options.n} apps in ${ms(createMs)} (not timed)`);
+  const pods = options.pods ?? true;
+  const createMs = await createApps(
+    env.transport,
+    env.namespace,
+    options.n,
+    CREATE_CONCURRENCY,
+    undefined,
+    { pods },
+  );
+  options.log(
+    `  ${mode} N=${options.n}: created ${options.n} apps${pods ? " and a pod of each" : ""} in ${ms(createMs)} (not timed)`,
+  );
   // Let the API server finish with the creates (watch cache, etcd) before the clock starts.
   await sleep(2000);
   const tracker = await trackConvergence(env.transport, env.namespace, apps);

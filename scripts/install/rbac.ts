@@ -50,8 +50,9 @@ export const operatorRules: readonly PolicyRule[] = [
   { apiGroups: [""], resources: ["secrets"], verbs: [...CHILD] },
   // envFrom and config: a ConfigMap's change rolls the pods (only a digest of its data is kept).
   { apiGroups: [""], resources: ["configmaps"], verbs: [...READ] },
-  // maxPodLifetime: list a process type's pods, evict the oldest through the eviction API.
-  { apiGroups: [""], resources: ["pods"], verbs: ["list"] },
+  // Pods: a cache of ours for the failures the status names; maxPodLifetime lists a process
+  // type's pods and evicts the oldest through the eviction API.
+  { apiGroups: [""], resources: ["pods"], verbs: ["list", "watch"] },
   { apiGroups: [""], resources: ["pods/eviction"], verbs: ["create"] },
   { apiGroups: ["events.k8s.io"], resources: ["events"], verbs: ["create", "patch"] },
   // POLICY_REPORT_INTERVAL (off by default): list what the rules check, write PolicyReports.

@@ -34,15 +34,18 @@ import {
   createReconciler,
   type EventSink,
   OWNER_INDEX,
+  PODS_BY_APP,
 } from "./reconcile/index.ts";
 import { LABEL_MANAGED_BY, MANAGED_BY } from "./render/index.ts";
 import { CachedSecretReader, stripForeignSecretData } from "./secrets.ts";
+import { trimPod } from "./status/index.ts";
 import {
   APPS_BY_CHILD_NAME,
   APPS_BY_CONFIG_MAP,
   APPS_BY_SECRET,
   APPS_BY_SERVICE,
   APPS_BY_SERVICE_KIND,
+  appOfPod,
   appsForChild,
   appsForConfigMap,
   appsForSecret,
@@ -115,7 +118,7 @@ export function startOperator(options: OperatorOptions): Operator {
     });
   const writeGate = () => elector === undefined || elector.isLeader;
 
-  const { apps, children, configMaps, provisioned } = createCaches(options, client, clock);
+  const { apps, children, configMaps, pods, provisioned } = createCaches(options, client, clock);
   const recorder = new EventRecorder({
     transport,
     reportingController: `${GROUP}/stateless-operator`,
@@ -130,6 +133,7 @@ export function startOperator(options: OperatorOptions): Operator {
       ChildKind,
       Reflector["store"]
     >,
+    pods: pods.store,
     applier: new Applier({
       client,
       registry: new ResourceRegistry().register(STATELESS_APP_RESOURCE),
@@ -159,6 +163,7 @@ export function startOperator(options: OperatorOptions): Operator {
         map: (secret) => appsForSecret(secret, apps.store, (key) => provisioned.namingSecret(key)),
       },
       { reflector: configMaps, map: (configMap) => appsForConfigMap(configMap, apps.store) },
+      { reflector: pods, map: appOfPod },
     ],
     reconcile,
     workers: options.workers,
@@ -207,7 +212,10 @@ export function startOperator(options: OperatorOptions): Operator {
   };
 }
 
-/** The reflectors: the apps (indexed by what they bind), the children by kind, the Provisioned Services. */
+/**
+ * The reflectors: the apps (indexed by what they bind), the children by kind, the operator's
+ * pods, the Provisioned Services.
+ */
 function createCaches(options: OperatorOptions, client: Client, clock: Clock) {
   const { logger, namespaces } = options;
   const { inactivityTimeoutMs, relistIntervalMs } = options.reflector ?? {};
@@ -248,6 +256,11 @@ function createCaches(options: OperatorOptions, client: Client, clock: Clock) {
       ).addIndex(OWNER_INDEX, controllerUids),
     ]),
   ) as Record<ChildKind, Reflector>;
+  // Pods: only those with our label, each trimmed to a few hundred bytes (docs/performance.md).
+  const pods = reflectorFor(builtinResources.pod, {
+    labelSelector: `${LABEL_MANAGED_BY}=${MANAGED_BY}`,
+    transform: trimPod,
+  }).addIndex(PODS_BY_APP, appOfPod);
   const provisioned = new ProvisionedWatches({
     client,
     namespaces,
@@ -259,7 +272,7 @@ function createCaches(options: OperatorOptions, client: Client, clock: Clock) {
   // ConfigMaps envFrom and config read: metadata and a digest of the data, never the data.
   const configMaps = reflectorFor(builtinResources.configMap, { transform: digestConfigMap });
 
-  return { apps, children, configMaps, provisioned };
+  return { apps, children, configMaps, pods, provisioned };
 }
 
 function eventSink(recorder: EventRecorder): EventSink {

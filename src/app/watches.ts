@@ -4,7 +4,7 @@ import { formatKey, type KubeObject, objectKey } from "../runtime/object.ts";
 import { ownerKeys, type ResourceType } from "../runtime/resource.ts";
 import { normalizedSecretName } from "./bindings/index.ts";
 import { configSourceKeys } from "./config-sources.ts";
-import { childName } from "./render/index.ts";
+import { childName, LABEL_INSTANCE } from "./render/index.ts";
 
 export const STATELESS_APP_RESOURCE: ResourceType = {
   group: GROUP,
@@ -133,6 +133,16 @@ export const appsNaming = (child: KubeObject, apps: IndexedObjects): string[] =>
 export const appsForChild = (child: KubeObject, apps: IndexedObjects): string[] => [
   ...new Set([...ownerKeys(child, STATELESS_APP_RESOURCE), ...appsNaming(child, apps)]),
 ];
+
+/**
+ * The pod cache's index (PODS_BY_APP), and the app a pod event concerns: the one its `app.kubernetes.io/instance` label
+ * names in its namespace. The label is only a hint (anyone may set it on a pod of their own, in
+ * their own namespace): reconcile reads only the pods its Deployments' ReplicaSets control.
+ */
+export function appOfPod(pod: KubeObject): string[] {
+  const instance = pod.metadata?.labels?.[LABEL_INSTANCE];
+  return instance === undefined ? [] : [formatKey(pod.metadata?.namespace ?? "", instance)];
+}
 
 /** SERVICES_BY_SECRET: the `namespace/name` of the Secret a Provisioned Service's status names. */
 export function secretNamedBy(service: KubeObject): string[] {

@@ -1,7 +1,6 @@
 // Real pods 4: the Redis password is rotated (Redis first, then the binding Secret); the operator
 // rolls the app's pods onto the new password, and the app keeps serving every session's count.
 
-import { Redis } from "ioredis";
 import { beforeAll, describe, expect, test } from "vitest";
 import { kubectlOk } from "../integration/install/kubectl.ts";
 import { eventually, printClusterLogsOnFailure } from "../support/cluster.ts";
@@ -15,9 +14,11 @@ import {
   type RedisEndpoint,
   serviceAddress,
   sessionCounterObjects,
+  storedCounts,
   tenantNamespace,
   visit,
   waitReady,
+  withRedis,
 } from "./support/node.ts";
 
 printClusterLogsOnFailure();
@@ -60,18 +61,7 @@ describe("a rotated Redis password", () => {
       await new Promise((r) => setTimeout(r, 2000));
       // The rotation as an operator of Redis does it: the server accepts the new password (its
       // open connections stay authenticated), then the binding Secret gets it.
-      const admin = new Redis({
-        host: redis.host,
-        port: redis.port,
-        password: OLD,
-        lazyConnect: true,
-      });
-      try {
-        await admin.connect();
-        await admin.config("SET", "requirepass", NEW);
-      } finally {
-        admin.disconnect();
-      }
+      await withRedis(redis, OLD, (admin) => admin.config("SET", "requirepass", NEW));
       await asTenant([
         "-n",
         namespace,
@@ -116,20 +106,7 @@ describe("a rotated Redis password", () => {
     const rs = await kubectlOk(["-n", namespace, "get", "replicasets", "-o", "name"]);
     expect(rs.split("\n").filter(Boolean).length).toBeGreaterThanOrEqual(2);
     // Every count is in Redis, exactly.
-    const client = new Redis({
-      host: redis.host,
-      port: redis.port,
-      password: NEW,
-      lazyConnect: true,
-    });
-    try {
-      await client.connect();
-      for (const session of sessions) {
-        expect(await client.get(`session-counter:${session}`)).toBe(String(round));
-      }
-    } finally {
-      client.disconnect();
-    }
+    expect(await storedCounts(redis, NEW, sessions)).toEqual(sessions.map(() => String(round)));
     console.error(`[node] rotation: ${round} rounds, ${refused} refused connections retried`);
   }, 240_000);
 });

@@ -3,7 +3,6 @@
 // deleted mid-session and while maxPodLifetime recycles every pod. No count is lost or doubled,
 // and no request fails beyond the documented retry of a refused connection (support/node.ts).
 
-import { Redis } from "ioredis";
 import { beforeAll, describe, expect, test } from "vitest";
 import { kubectlOk } from "../integration/install/kubectl.ts";
 import { printClusterLogsOnFailure } from "../support/cluster.ts";
@@ -15,6 +14,7 @@ import {
   type RedisEndpoint,
   serviceAddress,
   sessionCounterObjects,
+  storedCounts,
   tenantNamespace,
   visit,
   waitReady,
@@ -102,20 +102,9 @@ describe("session-counter on real pods", () => {
       expect(events.map((e) => e.message).join("\n")).toContain(`evicted pod ${pod} of web`);
     }
     // The counts are in Redis, exactly, and nowhere else.
-    const client = new Redis({
-      host: redis.host,
-      port: redis.port,
-      password: PASSWORD,
-      lazyConnect: true,
-    });
-    try {
-      await client.connect();
-      for (const session of sessions) {
-        expect(await client.get(`session-counter:${session}`)).toBe(String(round));
-      }
-    } finally {
-      client.disconnect();
-    }
+    expect(await storedCounts(redis, PASSWORD, sessions)).toEqual(
+      sessions.map(() => String(round)),
+    );
     console.error(
       `[node] session-counter: ${round} rounds × ${sessions.length} sessions, ${servedBy.size} pods served, ${refused} refused connections retried`,
     );

@@ -179,7 +179,15 @@ export async function acquireNodeHost(
     }
     await sleep(2000);
   }
-  const state: NodeHostState = {
+  const state = hostStateNow(clusterDir);
+  writeFileSync(statePath, JSON.stringify(state, null, 2));
+  watchOverHost();
+  return state;
+}
+
+/** The machine as it is now, as the baseline a node tier of `clusterDir` must restore. */
+export function hostStateNow(clusterDir: string): NodeHostState {
+  return {
     pid: process.pid,
     clusterDir,
     sysctls: readSysctls(),
@@ -187,9 +195,11 @@ export async function acquireNodeHost(
     dirsBefore: Object.fromEntries(runtimeDirs.map((d) => [d, existsSync(d)])),
     shimSocketsBefore: listDir(shimSocketDir),
   };
-  writeFileSync(statePath, JSON.stringify(state, null, 2));
-  watchOverHost();
-  return state;
+}
+
+/** Whether a node tier holds the machine-wide lock. */
+export function nodeHostLocked(): boolean {
+  return existsSync(lockPath);
 }
 
 /**

@@ -6,6 +6,9 @@ import type { ChildKind } from "./children.ts";
 /** Index of every child cache: the uid of the object's controller, so an app finds its children without a scan. */
 export const OWNER_INDEX = "owner";
 
+/** Index of the pod cache: the app (`namespace/name`) a pod's instance label names. */
+export const PODS_BY_APP = "app";
+
 /** Records Events on an app; never throws, deduplicates on its own. */
 export interface EventSink {
   normal(object: KubeObject, reason: string, message: string): void;
@@ -37,6 +40,11 @@ export interface ReconcileDeps {
    * each indexed by OWNER_INDEX.
    */
   readonly children: Readonly<Record<ChildKind, ReadonlyStore<KubeObject>>>;
+  /**
+   * The operator's pods (label-selected, trimmed to what the failures read: trimPod), indexed by
+   * PODS_BY_APP.
+   */
+  readonly pods: ReadonlyStore<KubeObject>;
   /** Applies and deletes children and writes the status, skipping writes that change nothing. */
   readonly applier: Applier;
   /** For what apply cannot express: the replica hand-off, JSON patches, pod lists, evictions. */

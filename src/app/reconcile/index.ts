@@ -3,6 +3,7 @@ export { CHILD_KINDS, CHILD_RESOURCES, type ChildKind, isChildKind } from "./chi
 export {
   type EventSink,
   OWNER_INDEX,
+  PODS_BY_APP,
   type ProvisionedServiceLookup,
   type ProvisionedServices,
   type ReconcileDeps,

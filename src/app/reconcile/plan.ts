@@ -23,6 +23,8 @@ import {
   ConditionType,
   computeStatus,
   conditionTime,
+  processFailure,
+  processRolledOut,
 } from "../status/index.ts";
 import { type ChildKind, isChildKind } from "./children.ts";
 import { type ForbiddenFix, forbiddenAdditions } from "./forbidden.ts";
@@ -69,6 +71,11 @@ export interface Observation {
    * label, so another's object of that name can only be seen this way.
    */
   readonly lookedUp?: { get(id: string): KubeObject | null | undefined };
+  /**
+   * The app's pods as the pod cache holds them (trimPod: identity, owner, labels and waiting
+   * containers), for the failures the status reports.
+   */
+  readonly pods: readonly V1Pod[];
   /** Our field manager: its managedFields entry says what we applied before. */
   readonly fieldManager: string;
   /** Milliseconds since the epoch. */
@@ -376,17 +383,20 @@ export function finishPlan(plan: Plan, observation: Observation, written: Writte
   }
   const outcomes = bindingOutcomes(bindings.outcomes, plan, written);
   const refused = plan.children.flatMap((c) => (c.action === "refuse" ? [c.problem] : []));
+  const podFailures = failingProcesses(app, deployments, observation.pods);
   const status = computeStatus({
     app,
     deployments,
     bindings: outcomes,
     ...(written.applyError === undefined ? {} : { applyError: written.applyError }),
     ...(refused.length === 0 ? {} : { nameInUse: refused }),
+    ...(podFailures.size === 0 ? {} : { podFailures }),
     now,
   });
   const events = [
     ...readyTransition(app, status),
     ...nameInUseTransition(app, status),
+    ...podFailureTransitions(app, status, podFailures),
     ...plan.events,
   ];
   const retry = refused.length === 0 ? Number.POSITIVE_INFINITY : NAME_IN_USE_RETRY_MS;
@@ -453,6 +463,42 @@ function bindingOutcomes(
       };
     return o;
   });
+}
+
+/**
+ * The failure line of each process type not rolled out whose pods fail: only the pods of its
+ * Deployment (the labels alone may match another's pods, which never show up here).
+ */
+function failingProcesses(
+  app: StatelessApp,
+  deployments: ReadonlyMap<string, V1Deployment>,
+  pods: readonly V1Pod[],
+): Map<string, string> {
+  const lines = new Map<string, string>();
+  for (const p of app.spec.processes) {
+    const deployment = deployments.get(p.name);
+    if (deployment === undefined || processRolledOut(deployment)) continue;
+    const line = processFailure(p.name, podsOf(pods, childName(app, p.name)));
+    if (line !== undefined) lines.set(p.name, line);
+  }
+  return lines;
+}
+
+/**
+ * A Warning for each pod failure the Ready condition reports that it did not report before: one
+ * per distinct message (a repeat of one joins its Event's series in the recorder).
+ */
+function podFailureTransitions(
+  app: StatelessApp,
+  status: StatelessAppStatus,
+  failures: ReadonlyMap<string, string>,
+): PlannedEvent[] {
+  const after = status.conditions?.find((c) => c.type === ConditionType.ready);
+  if (after?.reason !== "PodsFailing") return [];
+  const before = app.status?.conditions?.find((c) => c.type === ConditionType.ready)?.message ?? "";
+  return [...failures.values()]
+    .filter((line) => !before.includes(line))
+    .map((line) => ({ type: "Warning", reason: "PodFailing", message: line, transition: true }));
 }
 
 /** A Warning when the app becomes NameInUse or another name is in use: once, not at every retry. */

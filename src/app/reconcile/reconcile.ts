@@ -14,7 +14,7 @@ import {
   requeueAfter,
 } from "../../runtime/index.ts";
 import { CHILD_KINDS, CHILD_RESOURCES, type ChildKind, isChildKind } from "./children.ts";
-import { OWNER_INDEX, type ReconcileDeps } from "./deps.ts";
+import { OWNER_INDEX, PODS_BY_APP, type ReconcileDeps } from "./deps.ts";
 import { formatPlan } from "./explain.ts";
 import {
   type ChildAction,
@@ -83,6 +83,7 @@ async function observe(
     cached: (kind: ChildKind, childKey: string) => deps.children[kind].get(childKey),
     fieldManager: deps.applier.fieldManager,
     now: deps.clock.now(),
+    pods: deps.pods.byIndex(PODS_BY_APP, key) as unknown as V1Pod[],
   };
   if (!parsed.ok) {
     return {

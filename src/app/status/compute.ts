@@ -39,6 +39,11 @@ export interface StatusInput {
   readonly applyError?: string;
   /** Children not written because another's object has their name, each naming kind, name and holder. */
   readonly nameInUse?: readonly string[];
+  /**
+   * Why a process type's pods fail, by process name (processFailure's line: the kubelet's reason
+   * and message); reported while the type is not rolled out.
+   */
+  readonly podFailures?: ReadonlyMap<string, string>;
   readonly now: string;
 }
 
@@ -82,6 +87,14 @@ function replicaFailures(input: StatusInput, processes: readonly Process[]): str
       ?.status?.conditions?.find((c) => c.type === "ReplicaFailure" && c.status === "True");
     if (failure === undefined) return [];
     return [`${p.name}: pods cannot be created: ${failure.message ?? failure.reason ?? "unknown"}`];
+  });
+}
+
+/** The pod failures of the process types not rolled out, in spec order. */
+function podFailureLines(input: StatusInput, pending: readonly Process[]): string[] {
+  return pending.flatMap((p) => {
+    const line = input.podFailures?.get(p.name);
+    return line === undefined ? [] : [line];
   });
 }
 
@@ -156,10 +169,16 @@ export function computeStatus(input: StatusInput): StatelessAppStatus {
         message: `reconciling is paused; ${summary}`,
       });
     } else if (pending.length > 0) {
+      const failing = podFailureLines(input, pending);
       const message = conditionMessage(
-        [`rolling out: ${summary}`, ...replicaFailures(input, pending)].join("; "),
+        [`rolling out: ${summary}`, ...replicaFailures(input, pending), ...failing].join("; "),
       );
-      drafts.push({ type: ConditionType.ready, status: "False", reason: "Progressing", message });
+      drafts.push({
+        type: ConditionType.ready,
+        status: "False",
+        reason: failing.length > 0 ? "PodsFailing" : "Progressing",
+        message,
+      });
       drafts.push({
         type: ConditionType.reconciling,
         status: "True",

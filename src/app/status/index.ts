@@ -13,3 +13,4 @@ export {
   conditionTime,
   settleConditions,
 } from "./conditions.ts";
+export { type PodFailure, podFailure, processFailure, trimPod } from "./pod-failures.ts";

@@ -5,6 +5,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { request } from "node:http";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { Redis } from "ioredis";
 import { parseAllDocuments } from "yaml";
 import type { KubeObject } from "../../../src/runtime/index.ts";
 import type { ImageName } from "../../../tools/images/images.ts";
@@ -321,6 +322,32 @@ function getOnce(host: string, port: number, session: string): Promise<Visit> {
     );
     req.end();
   });
+}
+
+/** Runs `fn` with a client of the test's Redis (from the host, through kube-proxy), then closes it. */
+export async function withRedis<T>(
+  redis: RedisEndpoint,
+  password: string,
+  fn: (client: Redis) => Promise<T>,
+): Promise<T> {
+  const client = new Redis({ host: redis.host, port: redis.port, password, lazyConnect: true });
+  try {
+    await client.connect();
+    return await fn(client);
+  } finally {
+    client.disconnect();
+  }
+}
+
+/** The session-counter's count of each session in Redis (its key: `session-counter:<session>`). */
+export function storedCounts(
+  redis: RedisEndpoint,
+  password: string,
+  sessions: readonly string[],
+): Promise<(string | null)[]> {
+  return withRedis(redis, password, (client) =>
+    Promise.all(sessions.map((s) => client.get(`session-counter:${s}`))),
+  );
 }
 
 /** The ClusterIP and port of a Service. */

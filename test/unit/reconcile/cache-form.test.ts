@@ -113,6 +113,7 @@ function observation(app: StatelessApp, children: readonly KubeObject[]): Observ
     bindings: { outcomes: [], resolved: [], ready: true },
     cached: (kind, key) => byKey.get(`${kind}|${key}`),
     owned: children,
+    pods: [],
     lookedUp: { get: () => null },
     fieldManager: MANAGER,
     now: Date.UTC(2026, 0, 1),

@@ -91,6 +91,7 @@ interface Seen {
   readonly lookedUp?: KubeObject[];
   /** No lookup has run yet: planApp asks for one for each rendered name the cache lacks. */
   readonly unlooked?: true;
+  readonly pods?: V1Pod[];
 }
 
 function observation(seen: Seen = {}): Observation {
@@ -121,6 +122,7 @@ function observation(seen: Seen = {}): Observation {
               (seen.lookedUp ?? []).find((o) => `${o.kind}/${o.metadata?.name}` === id) ?? null,
           },
         }),
+    pods: seen.pods ?? [],
     fieldManager: MANAGER,
     now: NOW,
   };
@@ -532,6 +534,66 @@ describe("finishPlan: status, events, evictions and when to look again", () => {
     });
     expect(events(lost)).toEqual(["Warning NotReady"]);
     expect(lost.events[0]?.message).toMatch(/^Progressing: /);
+  });
+
+  test("failing pods of a process not rolled out: Ready=False PodsFailing with the kubelet's reason, one Warning per new line", () => {
+    const pod = (name: string, rs: string, reason: string, message: string) =>
+      ({
+        metadata: {
+          name,
+          namespace: "web",
+          labels: { "pod-template-hash": "h1" },
+          ownerReferences: [
+            { apiVersion: "apps/v1", kind: "ReplicaSet", name: rs, uid: "r", controller: true },
+          ],
+        },
+        status: {
+          phase: "Pending",
+          containerStatuses: [{ name: "app", state: { waiting: { reason, message } } }],
+        },
+      }) as unknown as V1Pod;
+    const pull = pod(
+      "shop-web-h1-a",
+      "shop-web-h1",
+      "ImagePullBackOff",
+      'Back-off pulling image "x"',
+    );
+    // Same labels, another ReplicaSet: not this app's pod, never reported.
+    const foreignPod = pod("intruder", "intruder-h1", "CrashLoopBackOff", "not ours");
+    const live = new Map([["Deployment/shop-web", deploymentAfterWrite(1, { replicas: 2 })]]);
+    const line =
+      'web: ImagePullBackOff: Back-off pulling image "x" (pod shop-web-h1-a, container app)';
+    const plan = finish({ pods: [pull, foreignPod] }, { live });
+    expect(condition(plan, "Ready")).toMatchObject({
+      status: "False",
+      reason: "PodsFailing",
+      message: `rolling out: web 0/2; ${line}`,
+    });
+    expect(condition(plan, "Reconciling")).toMatchObject({ status: "True", reason: "Progressing" });
+    expect(plan.events).toEqual([
+      { type: "Warning", reason: "PodFailing", message: line, transition: true },
+    ]);
+    // The status it wrote, seen again: no second Warning.
+    const again = finish(
+      { pods: [pull], app: { ...web(), status: plan.status } as StatelessApp },
+      { live },
+    );
+    expect(again.events).toEqual([]);
+    // The pod recovers: back to Progressing, the failure gone.
+    const recovered = finish(
+      { pods: [], app: { ...web(), status: plan.status } as StatelessApp },
+      { live },
+    );
+    expect(condition(recovered, "Ready")).toMatchObject({
+      reason: "Progressing",
+      message: "rolling out: web 0/2",
+    });
+    // A rolled-out process reports no pod failure (a pod of an old ReplicaSet is on its way out).
+    const done = finish(
+      { pods: [pull] },
+      { live: new Map([["Deployment/shop-web", deploymentAfterWrite(1, rolledOut)]]) },
+    );
+    expect(condition(done, "Ready")).toMatchObject({ status: "True", reason: "Available" });
   });
 
   test("a child the API server rejected stalls the app with its reason", () => {

@@ -5,6 +5,7 @@ import {
   type ChildKind,
   NAME_IN_USE_RETRY_MS,
   OWNER_INDEX,
+  PODS_BY_APP,
   REPLICAS_HANDOFF_MANAGER,
   type ReconcileDeps,
   reconcileApp,
@@ -106,6 +107,7 @@ function setup(
   const deps = {
     apps,
     children,
+    pods: new Store().addIndex(PODS_BY_APP, () => []),
     applier: new Applier({
       client,
       registry: new ResourceRegistry().register(STATELESS_APP_RESOURCE),
