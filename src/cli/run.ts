@@ -5,7 +5,7 @@ import { serveEndpoints } from "../platform/http.ts";
 import { loadConnection, NoClusterError } from "../platform/kube/index.ts";
 import { createLogger } from "../platform/logging.ts";
 import { createMetrics } from "../platform/metrics.ts";
-import { connectionTransport, instrumentTransport } from "../runtime/index.ts";
+import { connectionTransport, instrumentTransport, safeTimeout } from "../runtime/index.ts";
 import type { Command } from "./io.ts";
 
 const USAGE = `usage: stateless-operator run
@@ -88,11 +88,10 @@ export const run: Command = async (argv, io) => {
   };
   process.once("SIGTERM", force);
   process.once("SIGINT", force);
-  const timer = setTimeout(force, config.shutdownTimeoutMs);
-  timer.unref();
+  const timer = safeTimeout(force, config.shutdownTimeoutMs);
   await operator.stop();
   await endpoints.close();
-  clearTimeout(timer);
+  timer.cancel();
   logger.info({}, "stopped");
   return 0;
 };

@@ -33,7 +33,7 @@ export {
   type ObjectRef,
   type WriteOptions,
 } from "./client.ts";
-export { type Clock, realClock, sleepOn, type Timer } from "./clock.ts";
+export { type Clock, MAX_TIMER_MS, realClock, safeTimeout, sleepOn, type Timer } from "./clock.ts";
 export {
   type Action,
   awaitChange,
@@ -124,7 +124,13 @@ export {
   resourcePath,
   sameGroupKind,
 } from "./resource.ts";
-export { type IndexFn, type ReadonlyStore, Store, type StoreEvent } from "./store.ts";
+export {
+  type IndexFn,
+  type ReadonlyStore,
+  Store,
+  type StoreEvent,
+  type StoreOptions,
+} from "./store.ts";
 export {
   apiError,
   type Connection,
