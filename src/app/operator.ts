@@ -47,6 +47,8 @@ import {
 
 export interface OperatorOptions {
   readonly transport: HttpTransport;
+  /** The transport's connection pools: a request that could not get a connection fails /readyz. */
+  readonly connections?: { problems(): readonly string[] };
   /** Namespaces to watch; empty: all. */
   readonly namespaces: readonly string[];
   readonly workers: number;
@@ -76,7 +78,7 @@ export interface OperatorOptions {
 
 export interface Operator {
   readonly controller: Controller;
-  /** What keeps /readyz from answering ok: caches not yet synced. */
+  /** What keeps /readyz from answering ok: caches not yet synced, starved API connections. */
   notReady(): string[];
   readonly isLeader: () => boolean;
   /** Graceful stop: no new work, in-flight reconciles finish, the Lease is released. */
@@ -168,6 +170,7 @@ export function startOperator(options: OperatorOptions): Operator {
     notReady: () => [
       ...controller.reflectors.filter((r) => !r.synced).map((r) => `cache ${r.name}`),
       ...provisioned.notSynced.map((k) => `cache ${k}`),
+      ...(options.connections?.problems() ?? []),
     ],
     stop: async () => {
       await controller.stopWorkers();

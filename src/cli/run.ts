@@ -38,9 +38,16 @@ export const run: Command = async (argv, io) => {
 
   const logger = createLogger(config.logLevel);
   const metrics = createMetrics();
-  const transport = instrumentTransport(connectionTransport(connection), metrics.requests);
+  const connections = connectionTransport(connection, {
+    requestConnections: config.api.connections,
+    timeoutMs: config.api.timeoutMs,
+    logger,
+    metrics: metrics.connections,
+  });
+  const transport = instrumentTransport(connections, metrics.requests);
   const operator = startOperator({
     transport,
+    connections,
     namespaces: config.watchNamespaces,
     workers: config.workers,
     resyncPeriodMs: config.resyncPeriodMs,

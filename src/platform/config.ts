@@ -85,6 +85,18 @@ const variables = {
     .describe("Least severe log level written."),
   HTTP_ADDRESS: address.default(":8080").describe("Address of /healthz, /readyz and /metrics."),
   SHUTDOWN_TIMEOUT: duration("30s").describe("How long SIGTERM waits for in-flight reconciles."),
+  API_CONNECTIONS: z.coerce
+    .number({ error: "must be an integer" })
+    .int("must be an integer")
+    .min(1, "must be at least 1")
+    .max(1024, "must be at most 1024")
+    .default(32)
+    .describe(
+      "Connections to the API server for ordinary requests (gets, lists, writes, Events); each watch has one of its own, and the Lease two.",
+    ),
+  API_TIMEOUT: duration("30s").describe(
+    "How long a request to the API server may wait for a connection and its response; a watch, for its response to start.",
+  ),
   WATCH_INACTIVITY_TIMEOUT: duration("3m").describe(
     "A watch that delivers no event or bookmark for this long is treated as stalled and restarted.",
   ),
@@ -106,6 +118,7 @@ export interface Config {
   readonly httpAddress: { readonly host: string; readonly port: number };
   readonly shutdownTimeoutMs: number;
   readonly watchInactivityTimeoutMs: number;
+  readonly api: { readonly connections: number; readonly timeoutMs: number };
 }
 
 export class ConfigError extends Error {
@@ -154,6 +167,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     httpAddress: { host, port },
     shutdownTimeoutMs: c.SHUTDOWN_TIMEOUT,
     watchInactivityTimeoutMs: c.WATCH_INACTIVITY_TIMEOUT,
+    api: { connections: c.API_CONNECTIONS, timeoutMs: c.API_TIMEOUT },
   };
 }
 

@@ -85,6 +85,7 @@ export {
 export { type LogFields, type Logger, silentLogger } from "./logger.ts";
 export type {
   ApplyMetrics,
+  ConnectionMetrics,
   LeaderMetrics,
   QueueMetrics,
   ReconcileMetrics,
@@ -134,14 +135,20 @@ export {
 export {
   apiError,
   type Connection,
+  type ConnectionPool,
+  ConnectionWaitTimeout,
   connectionTransport,
+  type Headers,
   type HttpRequest,
   type HttpResponse,
   type HttpTransport,
   instrumentTransport,
   KubeApiError,
   type Method,
+  type PooledTransport,
+  type PoolUsage,
   parseStatus,
+  type RequestCredentials,
   requestJson,
   type TransportOptions,
 } from "./transport.ts";

@@ -7,6 +7,7 @@ import {
   instrumentTransport,
   type KubeObject,
   type Logger,
+  type PooledTransport,
   requestJson,
   silentLogger,
 } from "../../src/runtime/index.ts";
@@ -17,6 +18,8 @@ const WRITE_VERBS = new Set(["apply", "apply-status", "patch", "create", "update
 
 export interface RequestLog {
   readonly transport: HttpTransport;
+  /** The pools of the transport underneath. */
+  readonly connections: PooledTransport;
   /** Requests per verb since the last reset. */
   readonly counts: Map<string, number>;
   /** Every write since the last reset: `verb path`. */
@@ -45,6 +48,7 @@ export function recordingTransport(): RequestLog {
   };
   return {
     transport,
+    connections: inner,
     counts,
     writes,
     reset: () => {
@@ -106,6 +110,7 @@ export async function startTestOperator(options: TestOperatorOptions): Promise<T
   let reconciles = 0;
   const operator = startOperator({
     transport: requests.transport,
+    connections: requests.connections,
     namespaces: options.namespaces,
     workers: options.workers ?? 2,
     resyncPeriodMs: options.resyncPeriodMs ?? 600_000,

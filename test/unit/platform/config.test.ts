@@ -28,6 +28,7 @@ describe("loadConfig", () => {
       httpAddress: { host: "", port: 8080 },
       shutdownTimeoutMs: 30_000,
       watchInactivityTimeoutMs: 180_000,
+      api: { connections: 32, timeoutMs: 30_000 },
     });
   });
 
@@ -44,6 +45,8 @@ describe("loadConfig", () => {
       HTTP_ADDRESS: "127.0.0.1:0",
       SHUTDOWN_TIMEOUT: "10s",
       WATCH_INACTIVITY_TIMEOUT: "20s",
+      API_CONNECTIONS: "8",
+      API_TIMEOUT: "1m",
     });
     expect(c).toEqual({
       watchNamespaces: ["web", "shop"],
@@ -59,6 +62,7 @@ describe("loadConfig", () => {
       httpAddress: { host: "127.0.0.1", port: 0 },
       shutdownTimeoutMs: 10_000,
       watchInactivityTimeoutMs: 20_000,
+      api: { connections: 8, timeoutMs: 60_000 },
     });
   });
 

@@ -22,7 +22,7 @@ interface Wire {
   key?: string;
   rejectUnauthorized?: boolean;
   servername?: string;
-  headers: Record<string, string>;
+  headers: Record<string, string | readonly string[]>;
 }
 
 async function ours(path: string): Promise<Wire> {
