@@ -130,6 +130,8 @@ export interface Written {
   readonly live: ReadonlyMap<string, KubeObject>;
   /** The last permanent failure writing a child (the API server's reason), for the status. */
   readonly applyError?: string;
+  /** A failure writing a child that the controller retries with backoff, for the status. */
+  readonly applyRetrying?: string;
   /** The pods of each recycled process type, read after the writes. */
   readonly pods: ReadonlyMap<string, readonly V1Pod[]>;
   /** When the pods were read. */
@@ -289,9 +291,14 @@ export function finishPlan(plan: Plan, observation: Observation, written: Writte
     deployments,
     bindings: bindings.outcomes,
     ...(written.applyError === undefined ? {} : { applyError: written.applyError }),
+    ...(written.applyRetrying === undefined ? {} : { applyRetrying: written.applyRetrying }),
     now,
   });
-  const events = [...readyTransition(app, status), ...plan.events];
+  // One Warning per failure; the recorder joins repeats of one message into a series.
+  const failures: PlannedEvent[] = [written.applyError, written.applyRetrying].flatMap((m) =>
+    m === undefined ? [] : [{ type: "Warning" as const, reason: "ApplyFailed", message: m }],
+  );
+  const events = [...readyTransition(app, status), ...failures, ...plan.events];
   if (!bindings.ready) return { ...plan, status, events, requeueAfterMs: BINDING_RETRY_MS };
 
   const evictions: Eviction[] = [];

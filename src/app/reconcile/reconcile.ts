@@ -44,6 +44,7 @@ export async function reconcileApp(
   const done = finishPlan(plan, observation, {
     live: written.live,
     ...(written.applyError === undefined ? {} : { applyError: written.applyError }),
+    ...(written.retry === undefined ? {} : { applyRetrying: written.retry.message }),
     ...(await readPods(plan, written.live, deps, ctx.signal)),
   });
   // Formatted only if the line is written: pino serializes a value through its toJSON.
@@ -56,6 +57,8 @@ export async function reconcileApp(
     if (e.type === "Normal") deps.events.normal(observation.raw, e.reason, e.message);
     else deps.events.warning(observation.raw, e.reason, e.message);
   }
+  // The status says what failed; the controller retries with backoff.
+  if (written.retry !== undefined) throw written.retry.error;
   const after = requeueAfterWrites(done, written.deferred || statusDeferred);
   return after === undefined ? awaitChange() : requeueAfter(after);
 }
@@ -96,11 +99,17 @@ async function observe(
 interface ChildWrites {
   readonly live: Map<string, KubeObject>;
   applyError?: string;
+  /** A failed write the controller retries with backoff: the status names it, then it is thrown. */
+  retry?: { readonly message: string; readonly error: unknown };
   /** A write waited for the cache to show our previous one. */
   deferred: boolean;
 }
 
-/** Carries out the child actions in order; a child the API server rejects is reported, not thrown. */
+/**
+ * Carries out the child actions in order. A child the API server rejects is reported and the
+ * others are still written; any other failure (a 5xx, a timeout) stops the writes (Secrets go
+ * first, so pods never start without them) and is reported, then thrown once the status says so.
+ */
 async function writeChildren(
   plan: Plan,
   raw: KubeObject,
@@ -111,30 +120,51 @@ async function writeChildren(
   for (const action of plan.children) {
     const { object } = action;
     const name = object.metadata?.name;
-    switch (action.action) {
-      case "keep":
-        if (action.live !== undefined) written.live.set(childId(object), action.live);
-        break;
-      case "delete":
-        await deps.applier.delete(object, { signal: ctx.signal });
-        ctx.logger.info({ kind: object.kind, name }, "deleted a child the app no longer wants");
-        break;
-      case "refuse":
-        written.applyError = `${object.kind} ${name}: ${action.problem}`;
-        ctx.logger.warn({ kind: object.kind, name, problem: action.problem }, "child refused");
-        break;
-      case "apply":
-        try {
+    try {
+      switch (action.action) {
+        case "keep":
+          if (action.live !== undefined) written.live.set(childId(object), action.live);
+          break;
+        case "delete":
+          await deps.applier.delete(object, { signal: ctx.signal });
+          ctx.logger.info({ kind: object.kind, name }, "deleted a child the app no longer wants");
+          break;
+        case "refuse":
+          written.applyError = `${object.kind} ${name}: ${action.problem}`;
+          ctx.logger.warn({ kind: object.kind, name, problem: action.problem }, "child refused");
+          break;
+        case "apply":
           written.live.set(childId(object), await applyChild(action, raw, written, deps, ctx));
-        } catch (error) {
-          if (classifyError(error) !== ErrorKind.permanent) throw error;
-          written.applyError = `${object.kind} ${name}: ${String(describeError(error).err ?? "rejected by the API server")}`;
-          ctx.logger.warn({ kind: object.kind, name, ...describeError(error) }, "child rejected");
-        }
-        break;
+          break;
+      }
+    } catch (error) {
+      // Stopping (or a conflict, retried at once): nothing to report.
+      const kind = classifyError(error);
+      if (ctx.signal.aborted || kind === ErrorKind.conflict) throw error;
+      const message = childFailure(object, error);
+      if (kind === ErrorKind.permanent) {
+        written.applyError = message;
+        ctx.logger.warn({ kind: object.kind, name, ...describeError(error) }, "child rejected");
+        continue;
+      }
+      written.retry = { message, error };
+      ctx.logger.warn(
+        { kind: object.kind, name, ...describeError(error) },
+        "writing a child failed; retrying with backoff",
+      );
+      return written;
     }
   }
   return written;
+}
+
+/** `Service shop-web: <the API server's message> (HTTP 500 InternalError)`. */
+function childFailure(object: KubeObject, error: unknown): string {
+  const { errCode, reason, err } = describeError(error);
+  const http = errCode === undefined ? "" : `HTTP ${errCode}${reason ? ` ${reason}` : ""}`;
+  const detail =
+    err !== undefined && err !== "" ? `${err}${http ? ` (${http})` : ""}` : http || "failed";
+  return `${object.kind} ${object.metadata?.name}: ${detail}`;
 }
 
 /** Hands off replicas and removes forbidden additions when planned, then applies; returns the freshest view. */
