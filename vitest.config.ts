@@ -1,5 +1,8 @@
-// Test projects: unit (fakes only), integration (etcd + kube-apiserver), e2e (full control plane).
+// Test projects: unit (fakes only), integration (etcd + kube-apiserver), e2e (full control plane,
+// kwok nodes), node (the control plane with one real node: real pods from our own images).
 import { defineConfig } from "vitest/config";
+
+const podFailures = process.env.STATELESS_OPERATOR_POD_FAILURES === "1";
 
 export default defineConfig({
   test: {
@@ -29,6 +32,21 @@ export default defineConfig({
           globalSetup: ["test/support/e2e.global.ts"],
           testTimeout: 120_000,
           hookTimeout: 120_000,
+        },
+      },
+      {
+        test: {
+          name: "node",
+          include: ["test/node/**/*.test.ts"],
+          // Scenario 5 waits for the reconciler to read pod failures (issue 19); the globalSetup
+          // prints this in every run. STATELESS_OPERATOR_POD_FAILURES=1 runs it.
+          exclude: podFailures ? [] : ["test/node/pod-failures.test.ts"],
+          // Builds (or reuses) the images and starts the node tier once per run; see tools/cluster.
+          globalSetup: ["test/support/node.global.ts"],
+          // One real node: the scenarios share it, one file at a time.
+          fileParallelism: false,
+          testTimeout: 300_000,
+          hookTimeout: 300_000,
         },
       },
     ],

@@ -1,5 +1,6 @@
 // The operator's RBAC: least-privilege rules, the cluster and namespace-scoped bindings, aggregated roles.
 import { GROUP, PLURAL } from "../../src/api/index.ts";
+import { policyReportRules } from "../../src/app/reports/index.ts";
 import {
   LEASE_NAME,
   labels,
@@ -53,6 +54,8 @@ export const operatorRules: readonly PolicyRule[] = [
   { apiGroups: [""], resources: ["pods"], verbs: ["list"] },
   { apiGroups: [""], resources: ["pods/eviction"], verbs: ["create"] },
   { apiGroups: ["events.k8s.io"], resources: ["events"], verbs: ["create", "patch"] },
+  // POLICY_REPORT_INTERVAL (off by default): list what the rules check, write PolicyReports.
+  ...policyReportRules(),
 ];
 
 /** Leader election: the Lease is created once, then read and renewed by name. */

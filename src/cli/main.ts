@@ -19,6 +19,10 @@ const commands: Record<string, { summary: string; load: () => Promise<Command> }
     summary: "check manifests or a live cluster against the processes rules (table, JSON, SARIF)",
     load: async () => (await import("./audit.ts")).audit,
   },
+  policies: {
+    summary: "print the admission policies, optionally for more workload kinds",
+    load: async () => (await import("./policies.ts")).policies,
+  },
 };
 
 const usage = () =>

@@ -1,5 +1,6 @@
 // `run`: the operator process — configuration, cluster connection, endpoints, graceful SIGTERM.
 import { startOperator } from "../app/operator.ts";
+import { startPolicyReporting } from "../app/reports/index.ts";
 import { ConfigError, loadConfig } from "../platform/config.ts";
 import { serveEndpoints } from "../platform/http.ts";
 import { loadConnection, NoClusterError } from "../platform/kube/index.ts";
@@ -63,6 +64,16 @@ export const run: Command = async (argv, io) => {
       leader: metrics.leader(config.leaderElection.name),
     },
   });
+  const reports =
+    config.policyReportIntervalMs > 0
+      ? startPolicyReporting({
+          transport,
+          intervalMs: config.policyReportIntervalMs,
+          namespaces: config.watchNamespaces,
+          logger,
+          isLeader: operator.isLeader,
+        })
+      : undefined;
   let endpoints: Awaited<ReturnType<typeof serveEndpoints>>;
   try {
     endpoints = await serveEndpoints(config.httpAddress, metrics.registry, {
@@ -70,6 +81,7 @@ export const run: Command = async (argv, io) => {
     });
   } catch (error) {
     logger.error({ err: String(error) }, "cannot serve /healthz, /readyz and /metrics");
+    await reports?.stop();
     await operator.stop();
     return 1;
   }
@@ -96,6 +108,7 @@ export const run: Command = async (argv, io) => {
   process.once("SIGTERM", force);
   process.once("SIGINT", force);
   const timer = safeTimeout(force, config.shutdownTimeoutMs);
+  await reports?.stop();
   await operator.stop();
   await endpoints.close();
   timer.cancel();

@@ -97,6 +97,15 @@ const variables = {
   API_TIMEOUT: duration("30s").describe(
     "How long a request to the API server may wait for a connection and its response; a watch, for its response to start.",
   ),
+  POLICY_REPORT_INTERVAL: z
+    .string()
+    .regex(DURATION, "must be a duration such as 10m, or 0s for off")
+    .default("0s")
+    .transform(parseDuration)
+    .refine((ms) => ms === 0 || ms >= 5_000, "must be 0s (off) or at least 5s")
+    .describe(
+      "How often the leader writes PolicyReports (wgpolicyk8s.io/v1alpha2) for the namespaces labelled twelvefactor.dev/enforce; 0s, the default, is off.",
+    ),
   WATCH_INACTIVITY_TIMEOUT: duration("3m").describe(
     "A watch that delivers no event or bookmark for this long is treated as stalled and restarted.",
   ),
@@ -119,6 +128,8 @@ export interface Config {
   readonly shutdownTimeoutMs: number;
   readonly watchInactivityTimeoutMs: number;
   readonly api: { readonly connections: number; readonly timeoutMs: number };
+  /** 0: no PolicyReports. */
+  readonly policyReportIntervalMs: number;
 }
 
 export class ConfigError extends Error {
@@ -168,6 +179,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     shutdownTimeoutMs: c.SHUTDOWN_TIMEOUT,
     watchInactivityTimeoutMs: c.WATCH_INACTIVITY_TIMEOUT,
     api: { connections: c.API_CONNECTIONS, timeoutMs: c.API_TIMEOUT },
+    policyReportIntervalMs: c.POLICY_REPORT_INTERVAL,
   };
 }
 

@@ -83,8 +83,19 @@ export interface Client {
   evict(pod: ObjectRef, options?: CallOptions): Promise<boolean>;
   /** The resources one apiVersion serves, or undefined when the API server does not serve it (404). */
   discover(apiVersion: string, options?: CallOptions): Promise<DiscoveredResource[] | undefined>;
+  /**
+   * The API groups the server serves (`/apis`), each with its versions, the preferred one first.
+   * The core group is not among them: it is `v1` only.
+   */
+  apiGroups(options?: CallOptions): Promise<ServedGroup[]>;
   /** The list and watch calls of a reflector for `type`. */
   listWatch(type: ResourceType): ListWatchSource;
+}
+
+/** One API group of discovery: its name and versions, the preferred version first. */
+export interface ServedGroup {
+  readonly name: string;
+  readonly versions: readonly string[];
 }
 
 const codeOf = (error: unknown) => (error as { code?: unknown }).code;
@@ -226,6 +237,27 @@ export function httpClient(transport: HttpTransport): Client {
         }),
       );
       return list === undefined ? undefined : (list.resources ?? []);
+    },
+
+    async apiGroups(options) {
+      const list = await send<{
+        groups?: {
+          name?: string;
+          versions?: { version?: string }[];
+          preferredVersion?: { version?: string };
+        }[];
+      }>({ method: "GET", verb: "get", path: "/apis", ...signalOf(options) });
+      return (list.groups ?? []).flatMap((g) => {
+        if (g.name === undefined) return [];
+        const preferred = g.preferredVersion?.version;
+        const all = (g.versions ?? []).flatMap((v) => (v.version ? [v.version] : []));
+        return [
+          {
+            name: g.name,
+            versions: preferred ? [preferred, ...all.filter((v) => v !== preferred)] : all,
+          },
+        ];
+      });
     },
 
     listWatch: (type) => httpListWatch(transport, type),

@@ -31,6 +31,7 @@ export {
   httpClient,
   type JsonPatchOperation,
   type ObjectRef,
+  type ServedGroup,
   type WriteOptions,
 } from "./client.ts";
 export { type Clock, MAX_TIMER_MS, realClock, safeTimeout, sleepOn, type Timer } from "./clock.ts";

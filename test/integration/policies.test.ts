@@ -7,7 +7,14 @@ import type { KubeConfig } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { parseAllDocuments } from "yaml";
 import { ENFORCE_LABEL, renderPolicyFiles } from "../../src/app/policies/index.ts";
-import { groupOf, rules, type Severity } from "../../src/app/rules/index.ts";
+import {
+  defaultRuleSet,
+  EXEMPTIONS_ALLOWED,
+  EXEMPTIONS_LABEL,
+  groupOf,
+  type Severity,
+  targetsOf,
+} from "../../src/app/rules/index.ts";
 import { audit } from "../../src/cli/audit.ts";
 import {
   type CorpusEntry,
@@ -84,44 +91,81 @@ function collectionPath(object: { apiVersion: string; kind: string }, namespace:
   return `${base}/namespaces/${namespace}/${pluralOf(object.kind)}`;
 }
 
-/** What `audit -f <corpus> -o json` reports, by fixture file: the verdict to compare with. */
-async function auditCorpus(): Promise<Map<string, { severity: Severity; finding: string }[]>> {
+interface Audited {
+  readonly severity: Severity;
+  readonly finding: string;
+  /** An honoured exemption sets it aside. */
+  readonly exempt: boolean;
+}
+
+/**
+ * What `audit -f <corpus> -o json` reports, by fixture file: the verdict to compare with. With
+ * `--allow-exemptions`, as for a namespace labelled twelvefactor.dev/exemptions=allowed.
+ */
+async function auditCorpus(extra: readonly string[] = []): Promise<Map<string, Audited[]>> {
   const out: string[] = [];
-  const code = await audit(["-f", corpusDir, "-o", "json"], {
+  const code = await audit(["-f", corpusDir, "-o", "json", ...extra], {
     stdout: (t) => out.push(t),
     stderr: () => {},
     readInput: (path) => readFile(path, "utf8"),
   });
   expect(code).toBe(1);
   const report = JSON.parse(out.join("")) as {
-    findings: { ruleId: string; severity: Severity; path: string; location: { file: string } }[];
+    findings: {
+      ruleId: string;
+      severity: Severity;
+      path: string;
+      location: { file: string };
+      exemption?: { honoured: boolean };
+    }[];
   };
-  const byFile = new Map<string, { severity: Severity; finding: string }[]>();
+  const byFile = new Map<string, Audited[]>();
   for (const f of report.findings) {
     const file = basename(f.location.file);
     byFile.set(file, [
       ...(byFile.get(file) ?? []),
-      { severity: f.severity, finding: `${f.ruleId} ${f.path}` },
+      {
+        severity: f.severity,
+        finding: `${f.ruleId} ${f.path}`,
+        exempt: f.exemption?.honoured === true,
+      },
     ]);
   }
   return byFile;
 }
 
-let audited: Map<string, { severity: Severity; finding: string }[]>;
+/** audit's verdicts where objects' exemptions are not honoured, and where they are. */
+let audited: { strict: Map<string, Audited[]>; exemptible: Map<string, Audited[]> };
 
-/** audit's findings for a fixture as `RULE-ID path`, sorted, for the severities asked for. */
-function expectedFindings(entry: CorpusEntry, severities: readonly Severity[]): string[] {
-  return (audited.get(entry.file) ?? [])
-    .filter((f) => severities.includes(f.severity))
+/**
+ * audit's findings for a fixture as `RULE-ID path`, sorted, for the severities asked for: the
+ * ones that count, or (`exempt: true`) the ones an honoured exemption sets aside.
+ */
+function expectedFindings(
+  entry: CorpusEntry,
+  severities: readonly Severity[],
+  options: { exemptible?: boolean; exempt?: boolean } = {},
+): string[] {
+  const verdict = options.exemptible === true ? audited.exemptible : audited.strict;
+  return (verdict.get(entry.file) ?? [])
+    .filter((f) => severities.includes(f.severity) && f.exempt === (options.exempt === true))
     .map((f) => f.finding)
     .sort();
 }
 
-/** The findings the policies reported through Warning headers. */
+const EXEMPTIONS_POLICY = "'twelvefactor-processes-exemptions'";
+
+/** The findings the tier policies reported through Warning headers. */
 const policyWarnings = (reply: Reply): string[] =>
   findingsInMessage(
-    reply.warnings.filter((w) => w.includes("ValidatingAdmissionPolicy")).join("\n"),
+    reply.warnings
+      .filter((w) => w.includes("ValidatingAdmissionPolicy") && !w.includes(EXEMPTIONS_POLICY))
+      .join("\n"),
   );
+
+/** The exempted findings the exemptions policy reported through Warning headers. */
+const exemptionWarnings = (reply: Reply): string[] =>
+  findingsInMessage(reply.warnings.filter((w) => w.includes(EXEMPTIONS_POLICY)).join("\n"));
 
 const kc = adminKubeConfig();
 const corpus = loadCorpus();
@@ -157,8 +201,9 @@ const policyObjects = renderPolicyFiles()
   .filter((f) => !f.path.endsWith("kustomization.yaml"))
   .flatMap((f) => parseAllDocuments(f.content).map((d) => d.toJS() as Parameters<typeof apply>[0]));
 
-const namespaces: Record<"deny" | "warn" | "audit" | "none", string> = {
+const namespaces: Record<"deny" | "denyExemptible" | "warn" | "audit" | "none", string> = {
   deny: uniqueName("policy-deny"),
+  denyExemptible: uniqueName("policy-deny-exempt"),
   warn: uniqueName("policy-warn"),
   audit: uniqueName("policy-audit"),
   none: uniqueName("policy-none"),
@@ -168,7 +213,10 @@ const dryRunCreate = (entry: CorpusEntry, namespace: string) =>
   call(kc, "POST", `${collectionPath(entry.object, namespace)}?dryRun=All`, entry.object);
 
 beforeAll(async () => {
-  audited = await auditCorpus();
+  audited = {
+    strict: await auditCorpus(),
+    exemptible: await auditCorpus(["--allow-exemptions"]),
+  };
   for (const crd of stubCrds(corpus)) await apply(crd as Parameters<typeof apply>[0]);
   for (const crd of stubCrds(corpus)) {
     const name = (crd.metadata as { name: string }).name;
@@ -193,6 +241,10 @@ beforeAll(async () => {
     const labels: Record<string, string> =
       mode === "none" ? {} : { [ENFORCE_LABEL]: mode, [ADVICE_LABEL]: "warn" };
     if (mode === "audit") delete labels[ADVICE_LABEL];
+    if (mode === "denyExemptible") {
+      labels[ENFORCE_LABEL] = "deny";
+      labels[EXEMPTIONS_LABEL] = EXEMPTIONS_ALLOWED;
+    }
     const reply = await call(kc, "POST", "/api/v1/namespaces", { metadata: { name, labels } });
     expect(reply.status).toBe(201);
   }
@@ -241,7 +293,7 @@ afterAll(async () => {
 
 describe("admission policies vs. audit rules", () => {
   test("the stand-in CRDs serve the resources the policies match", () => {
-    for (const target of rules.flatMap((r) => r.targets)) {
+    for (const target of targetsOf(defaultRuleSet)) {
       expect(pluralOf(target.kind), target.kind).toBe(target.resource);
     }
   });
@@ -259,6 +311,27 @@ describe("admission policies vs. audit rules", () => {
         // Accepted objects still carry the warnings and (through the test binding) the advice.
         expect(policyWarnings(reply)).toEqual(expectedFindings(entry, ["warning", "info"]));
       }
+    });
+  });
+
+  describe("in a deny namespace that allows exemptions, exempted findings are accepted and warned of", () => {
+    test.each(ordinary.map((e) => [e.file, e] as const))("%s", async (_file, entry) => {
+      const reply = await dryRunCreate(entry, namespaces.denyExemptible);
+      const errors = expectedFindings(entry, ["error"], { exemptible: true });
+      if (errors.length > 0) {
+        expect(reply.status, reply.body.message).toBe(403);
+        expect(findingsInMessage(reply.body.message ?? "")).toEqual(errors);
+      } else {
+        expect(reply.status, reply.body.message).toBe(201);
+        expect(policyWarnings(reply)).toEqual(
+          expectedFindings(entry, ["warning", "info"], { exemptible: true }),
+        );
+      }
+      // Exemptions are never silent: each exempted finding is a warning, naming the reason.
+      if (reply.status === 201)
+        expect(exemptionWarnings(reply)).toEqual(
+          expectedFindings(entry, ["error", "warning", "info"], { exemptible: true, exempt: true }),
+        );
     });
   });
 
@@ -290,30 +363,60 @@ describe("admission policies vs. audit rules", () => {
     expect(reply.body.message).toContain("TF-PROC-001 spec.sessionAffinity");
   });
 
-  test("a debugged pod's writable ephemeral container neither is refused nor blocks later updates", async () => {
+  describe("ephemeral containers, added through the pods/ephemeralcontainers subresource", () => {
     const entry = corpus.find((e) => e.admission === "ephemeral-containers");
     if (entry === undefined) throw new Error("no fixture marked ephemeral-containers");
-    expect(expectedFindings(entry, ["error", "warning", "info"])).toEqual([]);
     const { ephemeralContainers, ...spec } = entry.object.spec as Record<string, unknown>;
-    const name = entry.object.metadata.name;
-    const pods = `/api/v1/namespaces/${namespaces.deny}/pods`;
+    const [debugger_] = ephemeralContainers as Record<string, unknown>[];
 
-    const created = await call(kc, "POST", pods, { ...entry.object, spec });
-    expect(created.status, created.body.message).toBe(201);
-    const pod = created.body as { spec: Record<string, unknown> };
-    const debugged = await call(kc, "PUT", `${pods}/${name}/ephemeralcontainers`, {
-      ...created.body,
-      spec: { ...pod.spec, ephemeralContainers },
+    /** Creates the pod without them, then asks for them as `kubectl debug` does. */
+    async function debug(namespace: string, name: string, containers: unknown[]) {
+      const pods = `/api/v1/namespaces/${namespace}/pods`;
+      const created = await call(kc, "POST", pods, {
+        ...entry?.object,
+        metadata: { ...entry?.object.metadata, name },
+        spec,
+      });
+      expect(created.status, created.body.message).toBe(201);
+      const pod = created.body as { spec: Record<string, unknown> };
+      const reply = await call(kc, "PUT", `${pods}/${name}/ephemeralcontainers`, {
+        ...created.body,
+        spec: { ...pod.spec, ephemeralContainers: containers },
+      });
+      return { reply, pods };
+    }
+
+    test("audit finds the writable one", () => {
+      expect(expectedFindings(entry, ["error"])).toEqual(entry.expected);
     });
-    expect(debugged.status, debugged.body.message).toBe(200);
-    const relabelled = await call(
-      kc,
-      "PATCH",
-      `${pods}/${name}?dryRun=All`,
-      { metadata: { labels: { debugged: "true" } } },
-      "application/merge-patch+json",
-    );
-    expect(relabelled.status, relabelled.body.message).toBe(200);
-    expect(policyWarnings(relabelled)).toEqual([]);
+
+    test("in a deny namespace, a writable one is refused, naming the field", async () => {
+      const { reply } = await debug(namespaces.deny, "debug-writable", [debugger_]);
+      expect(reply.status, reply.body.message).toBe(403);
+      expect(findingsInMessage(reply.body.message ?? "")).toEqual(
+        expectedFindings(entry, ["error"]),
+      );
+    });
+
+    test("in a deny namespace, a read-only one is accepted, and the pod still updates", async () => {
+      const readOnly = { ...debugger_, securityContext: { readOnlyRootFilesystem: true } };
+      const { reply, pods } = await debug(namespaces.deny, "debug-read-only", [readOnly]);
+      expect(reply.status, reply.body.message).toBe(200);
+      const relabelled = await call(
+        kc,
+        "PATCH",
+        `${pods}/debug-read-only?dryRun=All`,
+        { metadata: { labels: { debugged: "true" } } },
+        "application/merge-patch+json",
+      );
+      expect(relabelled.status, relabelled.body.message).toBe(200);
+      expect(policyWarnings(relabelled)).toEqual([]);
+    });
+
+    test("in a warn namespace, a writable one is accepted with the finding as a warning", async () => {
+      const { reply } = await debug(namespaces.warn, "debug-warned", [debugger_]);
+      expect(reply.status, reply.body.message).toBe(200);
+      expect(policyWarnings(reply)).toEqual(expectedFindings(entry, ["error"]));
+    });
   });
 });

@@ -58,7 +58,7 @@ export async function createTestNamespace(prefix = "test"): Promise<string> {
   afterAll(async () => {
     await core.deleteNamespace({ name }).catch(() => {});
   });
-  if (providedCluster().tier === "e2e") {
+  if (providedCluster().tier !== "integration") {
     await eventually(
       () => core.readNamespacedServiceAccount({ name: "default", namespace: name }),
       {
@@ -81,6 +81,9 @@ export function printClusterLogsOnFailure(lines = 60): void {
         "kube-controller-manager",
         "kube-scheduler",
         "kwok",
+        "containerd",
+        "kubelet",
+        "kube-proxy",
       ]) {
         let text: string;
         try {

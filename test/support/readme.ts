@@ -162,3 +162,45 @@ function killGroup(child: ChildProcess, signal: NodeJS.Signals = "SIGKILL"): voi
 export function removeCopy(dir: string): void {
   rmSync(dir, { recursive: true, force: true });
 }
+
+/**
+ * The README's "Real pods without Docker" walk-through, run as written in a fresh shell from a
+ * copy of the checkout (it starts and stops its own node tier: run it while no other runs).
+ * Throws with the whole output unless every command succeeds and the counter counts 1, then 2.
+ */
+export async function runNodeWalkThrough(log: (line: string) => void): Promise<void> {
+  const [block] = readmeBlocks("Real pods without Docker");
+  if (block?.[0] !== "npm ci" || !block.at(-1)?.startsWith("npm run cluster:down")) {
+    throw new Error(
+      "README.md: the real-pods walk-through no longer starts with npm ci and ends with npm run cluster:down",
+    );
+  }
+  const checkout = copyCheckout();
+  const home = join(checkout, ".home");
+  mkdirSync(home);
+  const env = userEnv(home);
+  const started = Date.now();
+  log(
+    `README "Real pods without Docker": ${block.length} commands in a copy of the checkout (${checkout}) ...`,
+  );
+  try {
+    const run = await shell(block, { cwd: checkout, env, timeoutMs: 900_000 });
+    const fail = (why: string) =>
+      new Error(`README "Real pods without Docker": ${why}; output:\n${run.output}`);
+    if (run.code !== 0) throw fail(`exited with ${run.code}`);
+    if (!run.output.includes("statelessapp.twelvefactor.dev/session-counter condition met")) {
+      throw fail("the app did not become Ready");
+    }
+    const counts = [...run.output.matchAll(/"count":(\d+)/g)].map((m) => m[1]);
+    if (counts.join(",") !== "1,2")
+      throw fail(`the counter answered ${counts.join(",") || "nothing"}, not 1 then 2`);
+    if (!run.output.includes("cluster: stopped")) throw fail("the cluster did not stop");
+    log(
+      `README "Real pods without Docker": passed in ${Math.round((Date.now() - started) / 1000)} s`,
+    );
+  } finally {
+    // Whatever happened, its node tier must not outlive it.
+    await shell(["npm run cluster:down"], { cwd: checkout, env, timeoutMs: 120_000 });
+    removeCopy(checkout);
+  }
+}

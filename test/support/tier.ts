@@ -6,6 +6,7 @@
 import { existsSync } from "node:fs";
 import type { TestProject } from "vitest/node";
 import { type Cluster, startCluster, type Tier } from "../../tools/cluster/index.ts";
+import { type ImageName, imageRef } from "../../tools/images/images.ts";
 import { provision } from "../../tools/provision/provision.ts";
 
 /** What tests of a tier get through `inject("cluster")`. */
@@ -21,6 +22,8 @@ export type ProvidedCluster = {
   kubectl: string | null;
   /** Component pids of a local cluster. */
   pids: Record<string, number>;
+  /** Node tier: the real node's name and the images (tools/images) imported into its containerd. */
+  node?: { name: string; images: Partial<Record<ImageName, string>> };
 };
 
 declare module "vitest" {
@@ -41,7 +44,9 @@ export function kubeconfigEnvName(tier: Tier): string {
 export async function setupTier(
   project: TestProject,
   tier: Tier,
+  opts: { images?: readonly ImageName[] } = {},
 ): Promise<(() => Promise<void>) | undefined> {
+  const images = Object.fromEntries((opts.images ?? []).map((i) => [i, imageRef(i)]));
   // `npm test` provisioned everything first (pretest); a direct vitest run provisions here.
   provision(tier, { log: (line) => console.error(`[${tier}] ${line}`) });
   const existing = process.env.TEST_KUBECONFIG;
@@ -55,13 +60,19 @@ export async function setupTier(
       dir: null,
       kubectl: null,
       pids: {},
+      // An existing cluster must have the images under these names (e.g. `kind load`).
+      ...(tier === "node" ? { node: { name: "", images } } : {}),
     });
     process.env[kubeconfigEnvName(tier)] = existing;
     return undefined;
   }
   let cluster: Cluster;
   try {
-    cluster = await startCluster({ tier, log: (line) => console.error(`[${tier}] ${line}`) });
+    cluster = await startCluster({
+      tier,
+      images: opts.images,
+      log: (line) => console.error(`[${tier}] ${line}`),
+    });
   } catch (err) {
     throw new Error(
       `the ${tier} tier could not start: ${err instanceof Error ? err.message : String(err)}`,
@@ -74,6 +85,7 @@ export async function setupTier(
     dir: cluster.dir,
     kubectl: cluster.kubectlPath ?? null,
     pids: cluster.pids(),
+    ...(cluster.nodeName ? { node: { name: cluster.nodeName, images } } : {}),
   });
   process.env[kubeconfigEnvName(tier)] = cluster.kubeconfigPath;
   return async () => {

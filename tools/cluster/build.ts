@@ -1,6 +1,6 @@
 // CLI: builds or reuses the cached control-plane binaries (`npm run cluster:build`, run by pretest).
 //
-//   node tools/cluster/build.ts [--tier integration|e2e]   default: every binary of both tiers
+//   node tools/cluster/build.ts [--tier integration|e2e|node]   default: every binary of every tier
 //
 // Before building it checks that the committed wrapper go.mod files still match upstream.
 
@@ -9,7 +9,7 @@ import { existsSync } from "node:fs";
 import { delimiter } from "node:path";
 import { ensureBinaries, formatDuration } from "./binaries.ts";
 import { checkWrappers } from "./gomod.ts";
-import { tierBinaries } from "./tiers.ts";
+import { parseTier, tierBinaries } from "./tiers.ts";
 import { type BinaryName, binaryNames } from "./versions.ts";
 
 /** Finds Go where the official tarball installs it when PATH lacks it (non-login shells). */
@@ -30,11 +30,8 @@ function hasGo(): boolean {
 
 async function main(argv: string[]): Promise<void> {
   const tierIndex = argv.indexOf("--tier");
-  const tier = tierIndex >= 0 ? argv[tierIndex + 1] : undefined;
-  if (tier !== undefined && tier !== "integration" && tier !== "e2e") {
-    throw new Error(`--tier must be integration or e2e, not ${tier}`);
-  }
-  const names: readonly BinaryName[] = tier ? tierBinaries[tier] : binaryNames;
+  const names: readonly BinaryName[] =
+    tierIndex >= 0 ? tierBinaries[parseTier(argv[tierIndex + 1], "integration")] : binaryNames;
   const started = Date.now();
   addGoToPath();
   if (hasGo()) {

@@ -21,7 +21,8 @@ import { join, relative, resolve } from "node:path";
 import { provision } from "../provision/provision.ts";
 import { ensureBinaries } from "./binaries.ts";
 import { startCluster } from "./cluster.ts";
-import { type Tier, tierBinaries } from "./tiers.ts";
+import { recoverNodeHost } from "./node.ts";
+import { parseTier, type Tier, tierBinaries } from "./tiers.ts";
 import { etcdVersion, kubernetesVersion, kwokVersion } from "./versions.ts";
 
 const repoRoot = resolve(import.meta.dirname, "../..");
@@ -41,6 +42,8 @@ type State = {
   server: string;
   kubeconfig: string;
   kubectl: string | undefined;
+  /** The node tier's containerd (`npm run image:build` imports into it). */
+  containerdSocket?: string | undefined;
   pids: Record<string, number>;
 };
 
@@ -61,13 +64,9 @@ function alive(pid: number): boolean {
   }
 }
 
-function parseTier(argv: string[]): Tier {
+function tierOf(argv: string[]): Tier {
   const i = argv.indexOf("--tier");
-  const tier = i >= 0 ? argv[i + 1] : "integration";
-  if (tier !== "integration" && tier !== "e2e") {
-    throw new Error(`--tier must be integration or e2e, not ${tier}`);
-  }
-  return tier;
+  return parseTier(i >= 0 ? argv[i + 1] : undefined, "integration");
 }
 
 function printUsage(state: State): void {
@@ -110,6 +109,7 @@ async function serve(tier: Tier): Promise<void> {
     server: cluster.serverUrl,
     kubeconfig: cluster.kubeconfigPath,
     kubectl: cluster.kubectlPath,
+    containerdSocket: cluster.containerdSocket,
     pids: cluster.pids(),
   };
   await writeFile(statePath, JSON.stringify(state, null, 2));
@@ -118,10 +118,16 @@ async function serve(tier: Tier): Promise<void> {
     if (stopping) return;
     stopping = true;
     console.log(`cluster: ${signal}: stopping`);
-    await cluster.stop();
+    let code = 0;
+    try {
+      await cluster.stop();
+    } catch (err) {
+      console.log(`cluster: teardown: ${err instanceof Error ? err.message : String(err)}`);
+      code = 1;
+    }
     removeState();
     console.log("cluster: stopped");
-    process.exit(0);
+    process.exit(code);
   };
   process.on("SIGINT", () => void shutdown("SIGINT"));
   process.on("SIGTERM", () => void shutdown("SIGTERM"));
@@ -133,7 +139,7 @@ async function serve(tier: Tier): Promise<void> {
 }
 
 async function up(argv: string[]): Promise<void> {
-  const tier = parseTier(argv);
+  const tier = tierOf(argv);
   const running = readState();
   if (running && alive(running.pid)) {
     console.log(
@@ -178,7 +184,10 @@ async function up(argv: string[]): Promise<void> {
 async function down(): Promise<void> {
   const state = readState();
   if (!state || !alive(state.pid)) {
+    // A node tier whose supervisor died leaves machine state: undo it.
+    const problems = await recoverNodeHost();
     console.log("cluster: no cluster is running");
+    for (const p of problems) console.log(`cluster: left over: ${p}`);
     removeState();
     return;
   }
@@ -191,6 +200,13 @@ async function down(): Promise<void> {
   }
   for (const [name, pid] of Object.entries(state.pids)) {
     if (alive(pid)) console.log(`cluster: warning: ${name} (pid ${pid}) is still running`);
+  }
+  // What the supervisor's teardown could not undo (the node tier's machine state).
+  for (const line of readFileSync(supervisorLog, "utf8").split("\n")) {
+    if (line.startsWith("cluster: teardown:")) {
+      console.log(line);
+      process.exitCode = 1;
+    }
   }
   removeState();
   console.log("cluster: stopped");
@@ -209,7 +225,7 @@ async function main(argv: string[]): Promise<void> {
     case "up":
       return up(rest);
     case "serve":
-      return serve(parseTier(rest));
+      return serve(tierOf(rest));
     case "down":
       return down();
     case "status": {
@@ -220,7 +236,7 @@ async function main(argv: string[]): Promise<void> {
     }
     default:
       console.error(
-        "usage: node tools/cluster/cli.ts up [--tier integration|e2e] [--foreground] | down | status",
+        "usage: node tools/cluster/cli.ts up [--tier integration|e2e|node] [--foreground] | down | status",
       );
       process.exit(2);
   }

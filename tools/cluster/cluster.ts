@@ -1,10 +1,13 @@
 // A local Kubernetes control plane made of real processes: start, stop, and fault injection.
 
+import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
-import { mkdir, mkdtemp, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
-import { tmpdir } from "node:os";
+import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
+import { ensureImages, type ImageName, importIntoContainerd } from "../images/images.ts";
+import { systemCommand } from "../provision/provision.ts";
 import { formatDuration, locateBinary, requireBinaries } from "./binaries.ts";
 import {
   createCertificateAuthority,
@@ -12,12 +15,26 @@ import {
   issueCertificate,
   type KeyPair,
 } from "./certs.ts";
-import { type ClusterLayout, componentCommand, serverUrl } from "./components.ts";
+import { apiserverHost, type ClusterLayout, componentCommand, serverUrl } from "./components.ts";
 import { kwokStagesPath } from "./gomod.ts";
 import { type ClientTls, type HttpResponse, httpCall, loadClientTls } from "./http.ts";
 import { writeKubeconfig } from "./kubeconfig.ts";
+import {
+  acquireNodeHost,
+  cleanupNodeHost,
+  createBridge,
+  type NodeHostState,
+  releaseNodeHost,
+} from "./node.ts";
+import {
+  cniConfig,
+  containerdConfig,
+  kubeletConfig,
+  kubeProxyConfig,
+  type NodeLayout,
+} from "./node-config.ts";
 import { ManagedProcess } from "./proc.ts";
-import { type ComponentName, type Tier, tierComponents } from "./tiers.ts";
+import { type ComponentName, type Tier, tierBinaries, tierComponents } from "./tiers.ts";
 
 /** Options of startCluster. */
 export type StartClusterOptions = {
@@ -34,6 +51,8 @@ export type StartClusterOptions = {
   extraArgs?: Partial<Record<ComponentName, string[]>>;
   /** Progress lines. @default console.error */
   log?: (line: string) => void;
+  /** Node tier: images (tools/images) imported into the node's containerd at start. */
+  images?: readonly ImageName[];
 };
 
 /** A component that exited without being asked to. */
@@ -104,6 +123,8 @@ export class Cluster {
   readonly #log: (line: string) => void;
   readonly #unexpectedExits: UnexpectedExit[] = [];
   #stopped = false;
+  /** The node tier's hold on the machine (lock, saved sysctls), released by stop(). */
+  #host: NodeHostState | undefined;
 
   constructor(layout: ClusterLayout, adminTls: ClientTls, opts: StartClusterOptions) {
     this.tier = layout.tier;
@@ -139,6 +160,23 @@ export class Cluster {
   /** Components of this tier, in start order. */
   get components(): readonly ComponentName[] {
     return tierComponents[this.tier];
+  }
+
+  /** The real node's name (node tier): the machine's hostname. */
+  get nodeName(): string | undefined {
+    return this.#layout.node?.name;
+  }
+
+  /** The node's containerd socket (node tier), for `ctr --address`. */
+  get containerdSocket(): string | undefined {
+    return this.#layout.node?.containerdSocket;
+  }
+
+  /** Imports image archives (docker-archive, e.g. from tools/images) into the node's containerd. */
+  importImages(archives: readonly string[]): void {
+    const socket = this.containerdSocket;
+    if (!socket) throw new Error(`the ${this.tier} tier has no containerd`);
+    importIntoContainerd(socket, archives, this.#log);
   }
 
   /** Path of the kubectl binary built with the cluster. */
@@ -247,9 +285,32 @@ export class Cluster {
     if (this.#stopped) return;
     this.#stopped = true;
     for (const name of [...this.components].reverse()) await this.#process(name).stop(5000);
-    if (!(this.#opts.keepDir ?? process.env.CLUSTER_KEEP_DIR === "1")) {
+    let leftovers: string[] = [];
+    if (this.#host) {
+      // kube-proxy's own cleanup first, then whatever any component left on the machine.
+      const proxy = this.#layout.binaries["kube-proxy"];
+      if (proxy) spawnSync(proxy, ["--cleanup", `--config=${this.#layout.node?.kubeProxyConfig}`]);
+      leftovers = await cleanupNodeHost(this.#host);
+    }
+    const keep = this.#opts.keepDir ?? process.env.CLUSTER_KEEP_DIR === "1";
+    // Never delete below a mount that could not be removed (it could be a host directory).
+    if (!keep && !leftovers.some((l) => l.startsWith("mounts") || l.startsWith("umount"))) {
       await rm(this.dir, { recursive: true, force: true });
     }
+    if (this.#host) {
+      releaseNodeHost();
+      this.#host = undefined;
+      if (leftovers.length > 0) {
+        throw new Error(`the node tier's teardown left on the machine: ${leftovers.join("; ")}`);
+      }
+    }
+  }
+
+  /** Takes the node tier's machine-wide lock and prepares the host; before startAll(). */
+  async acquireHost(): Promise<void> {
+    if (this.tier !== "node") return;
+    this.#host = await acquireNodeHost(this.dir, { log: this.#log });
+    createBridge();
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
@@ -281,6 +342,23 @@ export class Cluster {
       if (res.status !== 201 && res.status !== 409) {
         throw new Error(`creating node ${name}: HTTP ${res.status} ${res.body}`);
       }
+    }
+  }
+
+  /**
+   * The tier's API server authorizes with RBAC only (no Node authorizer): give the system:nodes
+   * group the system:node role, as clusters without the Node authorizer do.
+   */
+  async #bindNodes(): Promise<void> {
+    const res = await this.api("POST", "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings", {
+      apiVersion: "rbac.authorization.k8s.io/v1",
+      kind: "ClusterRoleBinding",
+      metadata: { name: "stateless-operator:nodes" },
+      roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "system:node" },
+      subjects: [{ apiGroup: "rbac.authorization.k8s.io", kind: "Group", name: "system:nodes" }],
+    });
+    if (res.status !== 201 && res.status !== 409) {
+      throw new Error(`binding system:node to system:nodes: HTTP ${res.status} ${res.body}`);
     }
   }
 
@@ -324,7 +402,9 @@ export class Cluster {
           ok(await httpCall(`http://127.0.0.1:${l.ports.etcdClient}/health`)),
         );
       case "kube-apiserver":
-        return this.#poll(name, "/readyz", async () => ok(await this.api("GET", "/readyz")));
+        await this.#poll(name, "/readyz", async () => ok(await this.api("GET", "/readyz")));
+        if (this.tier === "node") await this.#bindNodes();
+        return;
       case "kube-controller-manager":
         await this.#poll(name, "/healthz", async () =>
           ok(await httpCall(`https://127.0.0.1:${l.ports.controllerManager}/healthz`)),
@@ -336,6 +416,34 @@ export class Cluster {
       case "kube-scheduler":
         return this.#poll(name, "/healthz", async () =>
           ok(await httpCall(`https://127.0.0.1:${l.ports.scheduler}/healthz`)),
+        );
+      case "containerd": {
+        const socket = this.containerdSocket ?? "";
+        await this.#poll(name, "its socket", async () => {
+          const r = spawnSync(systemCommand("ctr"), ["--address", socket, "version"], {
+            encoding: "utf8",
+          });
+          return r.status === 0;
+        });
+        const archives = await ensureImages(["pause", ...(this.#opts.images ?? [])], {
+          log: this.#log,
+        });
+        return this.importImages(Object.values(archives));
+      }
+      case "kubelet":
+        return this.#poll(name, `Node ${this.nodeName} Ready`, async () => {
+          const res = await this.api("GET", `/api/v1/nodes/${this.nodeName}`);
+          if (!ok(res)) return false;
+          const node = JSON.parse(res.body) as {
+            status?: { conditions?: { type: string; status: string }[] };
+          };
+          return (
+            node.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True") ?? false
+          );
+        });
+      case "kube-proxy":
+        return this.#poll(name, "/healthz", async () =>
+          ok(await httpCall(`http://127.0.0.1:${l.node?.ports.kubeProxyHealthz}/healthz`)),
         );
       case "kwok":
         await this.#poll(name, "/healthz", async () =>
@@ -363,7 +471,7 @@ export class Cluster {
 
 /** Creates the directory, ports, certificates and kubeconfigs of a new cluster. */
 async function prepareLayout(opts: StartClusterOptions): Promise<ClusterLayout> {
-  const binaries = requireBinaries(tierComponents[opts.tier]);
+  const binaries = requireBinaries(tierBinaries[opts.tier].filter((b) => b !== "kubectl"));
   // kubectl is for people and tests, not for the cluster: use it when it is there.
   const kubectl = locateBinary("kubectl");
   if (kubectl) binaries.kubectl = kubectl;
@@ -378,11 +486,11 @@ async function prepareLayout(opts: StartClusterOptions): Promise<ClusterLayout> 
       "kube-controller-manager",
       "kube-scheduler",
       "kwok",
+      ...(opts.tier === "node" ? ["containerd", "cni/net.d", "kubelet"] : []),
     ].map((d) => mkdir(join(dir, d), { recursive: true, mode: 0o700 })),
   );
-  const [etcdClient, etcdPeer, apiserver, controllerManager, scheduler, kwok] = await Promise.all(
-    Array.from({ length: 6 }, freePort),
-  );
+  const [etcdClient, etcdPeer, apiserver, controllerManager, scheduler, kwok, ...nodePorts] =
+    (await Promise.all(Array.from({ length: 10 }, freePort))) as number[];
   const ports = {
     etcdClient: etcdClient as number,
     etcdPeer: etcdPeer as number,
@@ -392,36 +500,42 @@ async function prepareLayout(opts: StartClusterOptions): Promise<ClusterLayout> 
     kwok: kwok as number,
   };
   const ca = await createCertificateAuthority(pki);
-  const client = (name: string, user: string) =>
-    issueCertificate(ca, pki, {
-      name,
-      commonName: user,
-      organizations: ["system:masters"],
-      usage: "client",
-    });
-  const [serving, admin, kcm, sched, kwokUser, sa] = await Promise.all([
-    issueCertificate(ca, pki, {
-      name: "apiserver",
-      commonName: "kube-apiserver",
-      hosts: [
-        "127.0.0.1",
-        "localhost",
-        "10.0.0.1",
-        "kubernetes",
-        "kubernetes.default",
-        "kubernetes.default.svc",
-        "kubernetes.default.svc.cluster.local",
-      ],
-      usage: "server",
-    }),
-    client("admin", "admin"),
-    // Real identities (for audit and logs), in system:masters so no RBAC bootstrapping is needed.
-    client("kube-controller-manager", "system:kube-controller-manager"),
-    client("kube-scheduler", "system:kube-scheduler"),
-    client("kwok", "system:kwok-controller"),
-    createServiceAccountKeys(pki),
-  ]);
-  const server = `https://127.0.0.1:${ports.apiserver}`;
+  const client = (name: string, user: string, organizations = ["system:masters"]) =>
+    issueCertificate(ca, pki, { name, commonName: user, organizations, usage: "client" });
+  const host = apiserverHost(opts.tier);
+  // The node's name is the machine's hostname: the kubelet registers it so.
+  const nodeName = hostname().toLowerCase();
+  const isNode = opts.tier === "node";
+  const [serving, admin, kcm, sched, kwokUser, kubeletClient, nodeUser, proxyUser, sa] =
+    await Promise.all([
+      issueCertificate(ca, pki, {
+        name: "apiserver",
+        commonName: "kube-apiserver",
+        hosts: [
+          "127.0.0.1",
+          "localhost",
+          ...(host === "127.0.0.1" ? [] : [host]),
+          "10.0.0.1",
+          "kubernetes",
+          "kubernetes.default",
+          "kubernetes.default.svc",
+          "kubernetes.default.svc.cluster.local",
+        ],
+        usage: "server",
+      }),
+      client("admin", "admin"),
+      // Real identities (for audit and logs), in system:masters so no RBAC bootstrapping is needed.
+      client("kube-controller-manager", "system:kube-controller-manager"),
+      client("kube-scheduler", "system:kube-scheduler"),
+      client("kwok", "system:kwok-controller"),
+      isNode ? client("apiserver-kubelet-client", "kube-apiserver-kubelet-client") : undefined,
+      // The node's identity, as the Node authorizer and NodeRestriction would know it.
+      isNode ? client("kubelet", `system:node:${nodeName}`, ["system:nodes"]) : undefined,
+      // Bound to system:node-proxier by the default RBAC policy.
+      isNode ? client("kube-proxy", "system:kube-proxy", []) : undefined,
+      createServiceAccountKeys(pki),
+    ]);
+  const server = `https://${host}:${ports.apiserver}`;
   const kubeconfig = (name: string, user: string, credentials: KeyPair) =>
     writeKubeconfig({
       path: join(dir, `${name}.kubeconfig`),
@@ -436,6 +550,35 @@ async function prepareLayout(opts: StartClusterOptions): Promise<ClusterLayout> 
     kubeconfig("kube-scheduler", "system:kube-scheduler", sched),
     kubeconfig("kwok", "system:kwok-controller", kwokUser),
   ]);
+  let node: NodeLayout | undefined;
+  if (nodeUser && proxyUser) {
+    const [kubeletPort, kubeletHealthz, kubeProxyHealthz, kubeProxyMetrics] = nodePorts;
+    node = {
+      name: nodeName,
+      dir,
+      containerdConfig: join(dir, "containerd", "config.toml"),
+      containerdSocket: join(dir, "containerd", "containerd.sock"),
+      cniConfDir: join(dir, "cni", "net.d"),
+      kubeletConfig: join(dir, "kubelet-config.yaml"),
+      kubeletKubeconfig: await kubeconfig("kubelet", `system:node:${nodeName}`, nodeUser),
+      kubeletRootDir: join(dir, "kubelet"),
+      kubeProxyConfig: join(dir, "kube-proxy-config.yaml"),
+      kubeProxyKubeconfig: await kubeconfig("kube-proxy", "system:kube-proxy", proxyUser),
+      caCert: ca.certPath,
+      ports: {
+        kubelet: kubeletPort as number,
+        kubeletHealthz: kubeletHealthz as number,
+        kubeProxyHealthz: kubeProxyHealthz as number,
+        kubeProxyMetrics: kubeProxyMetrics as number,
+      },
+    };
+    await Promise.all([
+      writeFile(node.containerdConfig, containerdConfig(node)),
+      writeFile(join(node.cniConfDir, "10-stateless-operator.conflist"), cniConfig(node)),
+      writeFile(node.kubeletConfig, kubeletConfig(node)),
+      writeFile(node.kubeProxyConfig, kubeProxyConfig(node)),
+    ]);
+  }
   return {
     tier: opts.tier,
     dir,
@@ -445,12 +588,15 @@ async function prepareLayout(opts: StartClusterOptions): Promise<ClusterLayout> 
       caKey: ca.keyPath,
       apiserverCert: serving.certPath,
       apiserverKey: serving.keyPath,
+      apiserverKubeletClientCert: kubeletClient?.certPath,
+      apiserverKubeletClientKey: kubeletClient?.keyPath,
       serviceAccountPublicKey: sa.publicKeyPath,
       serviceAccountPrivateKey: sa.privateKeyPath,
     },
     kubeconfigs: { admin: adminKc, controllerManager: kcmKc, scheduler: schedKc, kwok: kwokKc },
     binaries,
     kwokStagesPath,
+    node,
   };
 }
 
@@ -471,6 +617,7 @@ export async function startCluster(opts: StartClusterOptions): Promise<Cluster> 
   const cluster = new Cluster(layout, admin, opts);
   log(`cluster: starting ${opts.tier} tier in ${layout.dir}`);
   try {
+    await cluster.acquireHost();
     await cluster.startAll();
   } catch (err) {
     await cluster.stop().catch(() => {});

@@ -1,6 +1,9 @@
 // Command lines of the control-plane components: pure functions of a cluster's layout.
 
+import { systemCommand } from "../provision/provision.ts";
 import type { BinaryPaths } from "./binaries.ts";
+import { podNetwork } from "./node.ts";
+import type { NodeLayout } from "./node-config.ts";
 import type { ComponentName, Tier } from "./tiers.ts";
 
 /** Where everything of one cluster lives; fixed at creation so restarts reuse ports and data. */
@@ -20,6 +23,9 @@ export type ClusterLayout = {
     caKey: string;
     apiserverCert: string;
     apiserverKey: string;
+    /** The API server's client certificate towards kubelets (node tier). */
+    apiserverKubeletClientCert: string | undefined;
+    apiserverKubeletClientKey: string | undefined;
     serviceAccountPublicKey: string;
     serviceAccountPrivateKey: string;
   };
@@ -31,6 +37,8 @@ export type ClusterLayout = {
   };
   binaries: Partial<BinaryPaths>;
   kwokStagesPath: string;
+  /** The real node's paths and ports (node tier only). */
+  node?: NodeLayout;
 };
 
 /** Pod IPs that kwok hands out (and the node tier's pod network); apart from the Service range. */
@@ -41,9 +49,17 @@ export const podCidr = "10.244.0.1/16";
  */
 export const serviceCidr = "10.0.0.0/16";
 
+/**
+ * The API server's address: loopback, or in the node tier the pod-network gateway, where pods
+ * reach it too (the `kubernetes` Service's endpoint).
+ */
+export function apiserverHost(tier: Tier): string {
+  return tier === "node" ? podNetwork.gateway : "127.0.0.1";
+}
+
 /** The URL clients use. */
 export function serverUrl(layout: ClusterLayout): string {
-  return `https://127.0.0.1:${layout.ports.apiserver}`;
+  return `https://${apiserverHost(layout.tier)}:${layout.ports.apiserver}`;
 }
 
 /** etcd for tests: loopback only, no fsync (a test cluster's data is disposable). */
@@ -68,12 +84,16 @@ function etcdArgs(l: ClusterLayout): string[] {
  * (an explicit loopback advertise address, which the lease endpoint reconciler refuses).
  */
 function apiserverArgs(l: ClusterLayout): string[] {
+  const host = apiserverHost(l.tier);
   const args = [
     `--etcd-servers=http://127.0.0.1:${l.ports.etcdClient}`,
-    "--bind-address=127.0.0.1",
+    `--bind-address=${host}`,
     `--secure-port=${l.ports.apiserver}`,
-    "--advertise-address=127.0.0.1",
-    "--endpoint-reconciler-type=none",
+    `--advertise-address=${host}`,
+    // On loopback nobody outside the machine's processes can use the endpoint, and the lease
+    // reconciler refuses it; the node tier publishes the gateway as the `kubernetes` Service's
+    // endpoint, so pods reach the API server through kube-proxy with in-cluster config.
+    `--endpoint-reconciler-type=${l.tier === "node" ? "lease" : "none"}`,
     `--cert-dir=${l.dir}/kube-apiserver`,
     `--tls-cert-file=${l.pki.apiserverCert}`,
     `--tls-private-key-file=${l.pki.apiserverKey}`,
@@ -89,6 +109,15 @@ function apiserverArgs(l: ClusterLayout): string[] {
   // Without kube-controller-manager nobody creates the `default` ServiceAccount, so pods would
   // be refused; envtest disables the plugin. The e2e tier keeps it, as real clusters do.
   if (l.tier === "integration") args.push("--disable-admission-plugins=ServiceAccount");
+  if (l.tier === "node") {
+    args.push(
+      // exec, logs and port-forward reach the kubelet with a client certificate of the CA the
+      // kubelet trusts, at its InternalIP (the gateway; the hostname resolves to loopback).
+      `--kubelet-client-certificate=${l.pki.apiserverKubeletClientCert}`,
+      `--kubelet-client-key=${l.pki.apiserverKubeletClientKey}`,
+      "--kubelet-preferred-address-types=InternalIP",
+    );
+  }
   return args;
 }
 
@@ -140,24 +169,55 @@ function kwokArgs(l: ClusterLayout): string[] {
   ];
 }
 
+function nodeOf(l: ClusterLayout): NodeLayout {
+  if (!l.node) throw new Error(`the ${l.tier} tier has no node`);
+  return l.node;
+}
+
+function containerdArgs(l: ClusterLayout): string[] {
+  return [`--config=${nodeOf(l).containerdConfig}`, "--log-level=warn"];
+}
+
+function kubeletArgs(l: ClusterLayout): string[] {
+  const n = nodeOf(l);
+  return [
+    `--config=${n.kubeletConfig}`,
+    `--kubeconfig=${n.kubeletKubeconfig}`,
+    `--root-dir=${n.kubeletRootDir}`,
+    `--cert-dir=${n.dir}/kubelet-pki`,
+    `--hostname-override=${n.name}`,
+    `--node-ip=${podNetwork.gateway}`,
+  ];
+}
+
+function kubeProxyArgs(l: ClusterLayout): string[] {
+  // --v=2: each rules sync and its duration in the log (how fast endpoints follow pods).
+  return [`--config=${nodeOf(l).kubeProxyConfig}`, "--v=2"];
+}
+
 /** The command line and environment of one component. */
 export function componentCommand(
   name: ComponentName,
   l: ClusterLayout,
 ): { command: string; args: string[]; env: NodeJS.ProcessEnv } {
-  const command = l.binaries[name];
+  const command = name === "containerd" ? systemCommand("containerd") : l.binaries[name];
   if (!command) throw new Error(`no binary for ${name}`);
   const env: NodeJS.ProcessEnv = { ...process.env };
   // Components must not pick up the user's cluster or proxies.
   delete env.KUBECONFIG;
   for (const key of ["HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"]) delete env[key];
-  env.NO_PROXY = "127.0.0.1,localhost";
+  env.NO_PROXY = `127.0.0.1,localhost,${podNetwork.subnet}`;
+  // The node's components run iptables, runc, mount and the CNI plugins from the sbin directories.
+  if (l.tier === "node") env.PATH = `${env.PATH ?? ""}:/usr/local/sbin:/usr/sbin:/sbin`;
   const argsOf: Record<ComponentName, (l: ClusterLayout) => string[]> = {
     etcd: etcdArgs,
     "kube-apiserver": apiserverArgs,
     "kube-controller-manager": controllerManagerArgs,
     "kube-scheduler": schedulerArgs,
     kwok: kwokArgs,
+    containerd: containerdArgs,
+    kubelet: kubeletArgs,
+    "kube-proxy": kubeProxyArgs,
   };
   // kwok also reads ~/.kwok/kwok.yaml when it exists: give it a home of its own.
   if (name === "kwok") env.HOME = `${l.dir}/kwok`;

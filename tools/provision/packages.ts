@@ -33,6 +33,12 @@ export const systemPackages: readonly SystemPackage[] = [
     why: "issues the local clusters' certificates (tools/cluster/certs.ts)",
   },
   {
+    deb: "curl",
+    provides: ["curl"],
+    for: ["cluster"],
+    why: "the README's walk-throughs, which the quick-start tests run as written",
+  },
+  {
     deb: "lua5.1",
     provides: ["lua5.1"],
     for: ["unit"],
@@ -59,7 +65,14 @@ export const systemPackages: readonly SystemPackage[] = [
   },
   {
     deb: "iptables",
-    provides: ["iptables", "iptables-save", "iptables-restore", "ip6tables"],
+    provides: [
+      "iptables",
+      "iptables-save",
+      "iptables-restore",
+      "ip6tables",
+      "ip6tables-save",
+      "ip6tables-restore",
+    ],
     for: ["node"],
     why: "kube-proxy's Service rules and the node tier's teardown",
   },
@@ -73,19 +86,7 @@ export const systemPackages: readonly SystemPackage[] = [
     deb: "buildah",
     provides: ["buildah"],
     for: ["image"],
-    why: "builds the repository's Dockerfiles without a Docker daemon",
-  },
-  {
-    deb: "umoci",
-    provides: ["umoci"],
-    for: ["image"],
-    why: "assembles the small images (pause, Redis) without a registry",
-  },
-  {
-    deb: "skopeo",
-    provides: ["skopeo"],
-    for: ["image"],
-    why: "turns built images into archives containerd imports",
+    why: "builds the repository's Dockerfiles and the node tier's images without a Docker daemon",
   },
   {
     deb: "debootstrap",

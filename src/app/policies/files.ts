@@ -1,5 +1,6 @@
 // The policy manifests as files for manifests/policies/: YAML text, kustomization included.
 import { stringify } from "yaml";
+import { defaultRuleSet, type RuleSet } from "../rules/index.ts";
 import { renderPolicySet } from "./policy-set.ts";
 
 export interface GeneratedFile {
@@ -20,8 +21,8 @@ const toYaml = (docs: readonly unknown[]): string =>
   `${header}\n${docs.map((d) => `---\n${stringify(d, { lineWidth: 0, aliasDuplicateObjects: false })}`).join("")}`;
 
 /** Every file of manifests/policies/, deterministic. */
-export function renderPolicyFiles(): GeneratedFile[] {
-  const groups = renderPolicySet();
+export function renderPolicyFiles(set: RuleSet = defaultRuleSet): GeneratedFile[] {
+  const groups = renderPolicySet(set);
   const files = groups.map((g) => {
     const name = (g.policy.metadata as { name: string }).name;
     return { path: `${POLICY_DIR}/${name}.yaml`, content: toYaml([g.policy, ...g.bindings]) };

@@ -5,8 +5,8 @@ export {
   type EnforcementMode,
   enforcementModes,
   type ValidationAction,
-} from "./bindings.ts";
+} from "./admission-bindings.ts";
 export { type GeneratedFile, POLICY_DIR, renderPolicyFiles } from "./files.ts";
 export { renderPolicy, ruleExpression, ruleVariable } from "./policy.ts";
-export { type PolicyGroup, policyLabels, renderPolicySet } from "./policy-set.ts";
+export { type PolicyGroup, policyLabels, policyNameOf, renderPolicySet } from "./policy-set.ts";
 export { policyVariables } from "./variables.ts";

@@ -1,7 +1,7 @@
 // TF-PROC-008: a generic ephemeral volume, a claim provisioned per pod.
-import { podTemplateTargets } from "./pod-spec.ts";
+
 import { celVolumesWhere, volumesWith } from "./pod-volumes.ts";
-import type { Rule } from "./rule.ts";
+import { POD_TEMPLATES, type Rule } from "./rule.ts";
 
 export const ephemeralVolumeClaim: Rule = {
   id: "TF-PROC-008",
@@ -14,8 +14,8 @@ export const ephemeralVolumeClaim: Rule = {
   fix:
     "Use an emptyDir with a sizeLimit for per-request scratch space, and a backing service " +
     "for anything that must outlive the request.",
-  targets: podTemplateTargets,
-  check: (object) =>
-    volumesWith(object, "ephemeral", (v) => `volume "${v.name}" provisions a volume claim per pod`),
-  cel: [{ targets: podTemplateTargets, paths: celVolumesWhere("has(v.ephemeral)", ".ephemeral") }],
+  targets: POD_TEMPLATES,
+  check: (input) =>
+    volumesWith(input, "ephemeral", (v) => `volume "${v.name}" provisions a volume claim per pod`),
+  cel: [{ targets: POD_TEMPLATES, paths: celVolumesWhere("has(v.ephemeral)", ".ephemeral") }],
 };

@@ -25,7 +25,7 @@ export const gatewaySessionPersistence: Rule = {
     "Remove sessionPersistence and keep session state in a backing service that every " +
     "process can read.",
   targets: [...routes, ...policies],
-  check: (object) => {
+  check: ({ object }) => {
     const spec = objectAt(object, "spec");
     if (targetOf(object, policies) !== undefined) {
       return hasField(spec, "sessionPersistence")

@@ -1,7 +1,6 @@
 // TF-PROC-012: a pod sharing the node's network, process or IPC namespace.
 import { celString } from "./cel.ts";
-import { locatePodSpec, podTemplateTargets } from "./pod-spec.ts";
-import type { Rule } from "./rule.ts";
+import { POD_TEMPLATES, type Rule } from "./rule.ts";
 
 const hostNamespaces = ["hostNetwork", "hostPID", "hostIPC"] as const;
 
@@ -14,17 +13,16 @@ export const hostNamespace: Rule = {
     "memory with everything else on the node: it is tied to that node and can share state " +
     "with its neighbours, the opposite of a share-nothing process.",
   fix: "Remove hostNetwork, hostPID and hostIPC; expose ports through a Service.",
-  targets: podTemplateTargets,
-  check: (object) => {
-    const located = locatePodSpec(object);
-    if (located === undefined) return [];
+  targets: POD_TEMPLATES,
+  check: ({ template }) => {
+    if (template === undefined) return [];
     return hostNamespaces
-      .filter((field) => located.spec[field] === true)
-      .map((field) => ({ path: [...located.path, field], message: `${field} is true` }));
+      .filter((field) => template.spec[field] === true)
+      .map((field) => ({ path: [...template.specPath, field], message: `${field} is true` }));
   },
   cel: [
     {
-      targets: podTemplateTargets,
+      targets: POD_TEMPLATES,
       paths: hostNamespaces
         .map(
           (field) =>

@@ -1,9 +1,9 @@
 // TF-PROC-006: a hostPath volume, state kept on the node the pod happens to run on.
 
 import { objectAt, stringAt } from "./json.ts";
-import { podTemplateTargets } from "./pod-spec.ts";
+
 import { celVolumesWhere, volumesWith } from "./pod-volumes.ts";
-import type { Rule } from "./rule.ts";
+import { POD_TEMPLATES, type Rule } from "./rule.ts";
 
 export const hostPathVolume: Rule = {
   id: "TF-PROC-006",
@@ -16,11 +16,11 @@ export const hostPathVolume: Rule = {
   fix:
     "Write durable data to a backing service (a database, object storage); use a bounded " +
     "emptyDir for single-request scratch space.",
-  targets: podTemplateTargets,
-  check: (object) =>
-    volumesWith(object, "hostPath", (v) => {
+  targets: POD_TEMPLATES,
+  check: (input) =>
+    volumesWith(input, "hostPath", (v) => {
       const path = stringAt(objectAt(v.volume, "hostPath"), "path");
       return `volume "${v.name}" mounts the node's ${path ?? "filesystem"}`;
     }),
-  cel: [{ targets: podTemplateTargets, paths: celVolumesWhere("has(v.hostPath)", ".hostPath") }],
+  cel: [{ targets: POD_TEMPLATES, paths: celVolumesWhere("has(v.hostPath)", ".hostPath") }],
 };

@@ -19,6 +19,6 @@ export const ingressStickyAnnotations: Rule = {
     "Delete the affinity and session-cookie annotations and keep session state in a backing " +
     "service (Redis, Memcached, a database) that every process can read.",
   targets: [ingress],
-  check: (object) => findStickyAnnotations(object, stickyIngressAnnotations),
+  check: ({ object }) => findStickyAnnotations(object, stickyIngressAnnotations),
   cel: [{ targets: [ingress], paths: celStickyAnnotations(stickyIngressAnnotations) }],
 };

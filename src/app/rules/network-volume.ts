@@ -1,7 +1,7 @@
 // TF-PROC-009: a network or cloud disk mounted directly into the pod.
-import { podTemplateTargets } from "./pod-spec.ts";
+
 import { celVolumesWhere, podVolumes } from "./pod-volumes.ts";
-import type { Rule } from "./rule.ts";
+import { POD_TEMPLATES, type Rule } from "./rule.ts";
 
 /**
  * Volume sources that mount shared or durable storage: network filesystems shared by every
@@ -35,9 +35,9 @@ export const networkVolume: Rule = {
   fix:
     "Reach shared data through a backing service with an API (a database, object storage) " +
     "instead of a mounted filesystem.",
-  targets: podTemplateTargets,
-  check: (object) =>
-    podVolumes(object).flatMap((v) =>
+  targets: POD_TEMPLATES,
+  check: (input) =>
+    podVolumes(input.template).flatMap((v) =>
       networkVolumeSources
         .filter((source) => v.volume[source] !== undefined && v.volume[source] !== null)
         .map((source) => ({
@@ -47,7 +47,7 @@ export const networkVolume: Rule = {
     ),
   cel: [
     {
-      targets: podTemplateTargets,
+      targets: POD_TEMPLATES,
       paths: networkVolumeSources
         .map((source) => celVolumesWhere(`has(v.${source})`, `.${source}`))
         .join(" +\n"),

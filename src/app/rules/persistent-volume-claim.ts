@@ -1,18 +1,18 @@
 // TF-PROC-007: a persistent volume claim, durable disk attached to a process.
 import { celIndexed } from "./cel.ts";
-import { listAt, objectAt, stringAt } from "./json.ts";
-import { podTemplateTargets } from "./pod-spec.ts";
+import { objectAt, stringAt, valueAt } from "./json.ts";
 import { celVolumesWhere, volumesWith } from "./pod-volumes.ts";
-import type { Rule, Violation } from "./rule.ts";
-import { statefulSet, targetOf } from "./targets.ts";
+import { POD_TEMPLATES, type Rule, type RuleInput, type Violation } from "./rule.ts";
 
-const withoutStatefulSet = podTemplateTargets.filter((t) => t !== statefulSet);
-
-function claimTemplates(object: Parameters<Rule["check"]>[0]): Violation[] {
-  if (targetOf(object, [statefulSet]) === undefined) return [];
-  return listAt(objectAt(object, "spec"), "volumeClaimTemplates").map((template, i) => ({
-    path: ["spec", "volumeClaimTemplates", i],
-    message: `volume claim template "${stringAt(objectAt(template, "metadata"), "name") ?? i}" gives each pod its own durable disk`,
+/** The claim templates of a kind that has them (StatefulSet, CloneSet). */
+function claimTemplates({ object, template }: RuleInput): Violation[] {
+  const path = template?.kind.volumeClaimTemplates;
+  if (path === undefined) return [];
+  const list = valueAt(object, path);
+  if (!Array.isArray(list)) return [];
+  return list.map((claim, i) => ({
+    path: [...path, i],
+    message: `volume claim template "${stringAt(objectAt(claim, "metadata"), "name") ?? i}" gives each pod its own durable disk`,
   }));
 }
 
@@ -29,19 +29,18 @@ export const persistentVolumeClaim: Rule = {
   fix:
     "Keep durable data in a backing service (a managed database, object storage) attached " +
     "by URL and credentials, not mounted as a disk.",
-  targets: podTemplateTargets,
-  check: (object) => [
-    ...volumesWith(object, "persistentVolumeClaim", (v) => {
+  targets: POD_TEMPLATES,
+  check: (input) => [
+    ...volumesWith(input, "persistentVolumeClaim", (v) => {
       const claim = stringAt(objectAt(v.volume, "persistentVolumeClaim"), "claimName");
       return `volume "${v.name}" mounts the persistent volume claim ${claim ?? ""}`.trimEnd();
     }),
-    ...claimTemplates(object),
+    ...claimTemplates(input),
   ],
   cel: [
-    { targets: withoutStatefulSet, paths: pvcPaths },
     {
-      targets: [statefulSet],
-      paths: `${pvcPaths} + object.spec.?volumeClaimTemplates.orValue([]).transformList(i, t, ${celIndexed("'spec.volumeClaimTemplates'", "i")})`,
+      targets: POD_TEMPLATES,
+      paths: `${pvcPaths} + variables.claimTemplates.transformList(i, t, ${celIndexed("variables.claimTemplatesPath", "i")})`,
     },
   ],
 };

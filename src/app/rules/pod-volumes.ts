@@ -1,9 +1,9 @@
-// The volumes of a pod spec with their paths, and the CEL that walks the same list.
+// The volumes of a pod template with their paths, and the CEL that walks the same list.
 import { celIndexed } from "./cel.ts";
 import type { FieldPath } from "./field-path.ts";
 import { isObject, type JsonObject, listAt, stringAt } from "./json.ts";
-import { locatePodSpec } from "./pod-spec.ts";
-import type { Violation } from "./rule.ts";
+import type { PodTemplate } from "./pod-template.ts";
+import type { RuleInput, Violation } from "./rule.ts";
 
 export interface PodVolume {
   readonly volume: JsonObject;
@@ -11,17 +11,16 @@ export interface PodVolume {
   readonly path: FieldPath;
 }
 
-/** The volumes of the object's pod spec; none for other kinds. */
-export function podVolumes(object: JsonObject): PodVolume[] {
-  const located = locatePodSpec(object);
-  if (located === undefined) return [];
-  return listAt(located.spec, "volumes").flatMap((volume, i) =>
+/** The volumes of a pod template; none without one. */
+export function podVolumes(template: PodTemplate | undefined): PodVolume[] {
+  if (template === undefined) return [];
+  return listAt(template.spec, "volumes").flatMap((volume, i) =>
     isObject(volume)
       ? [
           {
             volume,
             name: stringAt(volume, "name") ?? `#${i}`,
-            path: [...located.path, "volumes", i],
+            path: [...template.specPath, "volumes", i],
           },
         ]
       : [],
@@ -30,11 +29,11 @@ export function podVolumes(object: JsonObject): PodVolume[] {
 
 /** Violations for every volume that has `field` (a volume source such as `hostPath`). */
 export function volumesWith(
-  object: JsonObject,
+  input: RuleInput,
   field: string,
   message: (volume: PodVolume) => string,
 ): Violation[] {
-  return podVolumes(object)
+  return podVolumes(input.template)
     .filter((v) => v.volume[field] !== undefined && v.volume[field] !== null)
     .map((v) => ({ path: [...v.path, field], message: message(v) }));
 }

@@ -114,7 +114,7 @@ export const proxySessionAffinity: Rule = {
     "Use a load-balancing policy without affinity (round robin, least request) and keep " +
     "session state in a backing service every process can read.",
   targets,
-  check: (object) => {
+  check: ({ object }) => {
     const target = targetOf(object, targets);
     if (target === gkeBackendConfig)
       return checkGke(object, ["spec", "sessionAffinity", "affinityType"]);

@@ -1,6 +1,8 @@
 // What a rule is: identity, severity, explanation, a TypeScript check and the same check in CEL.
+import type { Exemption } from "./exemptions.ts";
 import type { FieldPath } from "./field-path.ts";
 import type { JsonObject } from "./json.ts";
+import type { PodTemplate } from "./pod-template.ts";
 import type { Target } from "./targets.ts";
 
 export const severities = ["error", "warning", "info"] as const;
@@ -19,13 +21,24 @@ export interface Violation {
   readonly message: string;
 }
 
+/** Every workload kind of the rule set (see workload-kinds.ts), in place of a list of targets. */
+export const POD_TEMPLATES = "pod templates";
+/** The kinds a rule, or one CEL case of it, looks at. */
+export type Scope = readonly Target[] | typeof POD_TEMPLATES;
+
+/** What a check reads: the object and, for workload kinds, its pod template. */
+export interface RuleInput {
+  readonly object: JsonObject;
+  readonly template: PodTemplate | undefined;
+}
+
 /**
  * The same check in CEL for the admission policies, for the objects of some targets.
  * `paths` evaluates to a list(string) of field paths (formatted as `formatPath` does); it
  * may use `object`, `request` and the policy variables documented in `policies/variables.ts`.
  */
 export interface CelCase {
-  readonly targets: readonly Target[];
+  readonly targets: Scope;
   readonly paths: string;
 }
 
@@ -40,9 +53,9 @@ export interface Rule {
   /** What to do instead. */
   readonly fix: string;
   /** The kinds the rule looks at. */
-  readonly targets: readonly Target[];
+  readonly targets: Scope;
   /** Finds the violations in an object of one of the targets. Pure. */
-  readonly check: (object: JsonObject) => readonly Violation[];
+  readonly check: (input: RuleInput) => readonly Violation[];
   /** The check in CEL, case by case; together the cases cover `targets`. */
   readonly cel: readonly CelCase[];
 }
@@ -54,4 +67,9 @@ export interface Finding {
   readonly title: string;
   readonly path: FieldPath;
   readonly message: string;
+  /** An exemption naming the rule; when honoured, the finding is not a violation. */
+  readonly exemption?: Exemption;
 }
+
+/** Whether a finding counts: it has no honoured exemption. */
+export const isViolation = (finding: Finding): boolean => finding.exemption?.honoured !== true;

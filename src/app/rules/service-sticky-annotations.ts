@@ -19,6 +19,6 @@ export const serviceStickyAnnotations: Rule = {
     "Delete the stickiness annotations and keep session state in a backing service that every " +
     "process can read.",
   targets: [service],
-  check: (object) => findStickyAnnotations(object, stickyServiceAnnotations),
+  check: ({ object }) => findStickyAnnotations(object, stickyServiceAnnotations),
   cel: [{ targets: [service], paths: celStickyAnnotations(stickyServiceAnnotations) }],
 };

@@ -1,5 +1,5 @@
 // TF-PROC-001: a Service that sends each client to the same pod.
-import { type JsonObject, objectAt, stringAt } from "./json.ts";
+import { objectAt, stringAt } from "./json.ts";
 import type { Rule } from "./rule.ts";
 import { service } from "./targets.ts";
 
@@ -15,7 +15,7 @@ export const serviceSessionAffinity: Rule = {
     "Remove sessionAffinity (or set it to None) and keep session state in a backing service " +
     "such as Redis or Memcached.",
   targets: [service],
-  check: (object: JsonObject) =>
+  check: ({ object }) =>
     stringAt(objectAt(object, "spec"), "sessionAffinity") === "ClientIP"
       ? [{ path: ["spec", "sessionAffinity"], message: "sessionAffinity is ClientIP" }]
       : [],

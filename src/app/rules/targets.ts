@@ -7,6 +7,8 @@ export interface Target {
   readonly kind: string;
   /** Plural resource name, as admission policies and list calls name it. */
   readonly resource: string;
+  /** Subresources that write the checked fields too (UPDATE only), e.g. `ephemeralcontainers`. */
+  readonly subresources?: readonly string[];
 }
 
 const target = (group: string, kind: string, resource: string): Target => ({
@@ -18,7 +20,8 @@ const target = (group: string, kind: string, resource: string): Target => ({
 export const service = target("", "Service", "services");
 export const ingress = target("networking.k8s.io", "Ingress", "ingresses");
 
-export const pod = target("", "Pod", "pods");
+/** Pods also take ephemeral containers through a subresource, which admission must see too. */
+export const pod: Target = { ...target("", "Pod", "pods"), subresources: ["ephemeralcontainers"] };
 export const replicationController = target("", "ReplicationController", "replicationcontrollers");
 export const deployment = target("apps", "Deployment", "deployments");
 export const replicaSet = target("apps", "ReplicaSet", "replicasets");
@@ -72,7 +75,10 @@ export const groupKind = (t: { readonly group: string; readonly kind: string }):
   `${t.group}/${t.kind}`;
 
 /** The target an object is an instance of, if any of `targets`. */
-export function targetOf(object: JsonObject, targets: readonly Target[]): Target | undefined {
+export function targetOf<T extends Target>(
+  object: JsonObject,
+  targets: readonly T[],
+): T | undefined {
   const apiVersion = stringAt(object, "apiVersion");
   const kind = stringAt(object, "kind");
   if (apiVersion === undefined || kind === undefined) return undefined;

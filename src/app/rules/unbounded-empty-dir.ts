@@ -1,9 +1,8 @@
 // TF-PROC-010: an emptyDir without a sizeLimit, scratch space that can grow into a store.
-
+import { isPlatformOwned } from "./injectors.ts";
 import { hasField, objectAt, stringAt } from "./json.ts";
-import { podTemplateTargets } from "./pod-spec.ts";
 import { celVolumesWhere, podVolumes } from "./pod-volumes.ts";
-import type { Rule } from "./rule.ts";
+import { POD_TEMPLATES, type Rule } from "./rule.ts";
 
 export const unboundedEmptyDir: Rule = {
   id: "TF-PROC-010",
@@ -16,11 +15,13 @@ export const unboundedEmptyDir: Rule = {
   fix:
     "Set emptyDir.sizeLimit to what one transaction needs (for medium: Memory it also counts " +
     "against the container's memory limit).",
-  targets: podTemplateTargets,
-  check: (object) =>
-    podVolumes(object).flatMap((v) => {
+  targets: POD_TEMPLATES,
+  check: ({ template }) =>
+    podVolumes(template).flatMap((v) => {
       const emptyDir = objectAt(v.volume, "emptyDir");
       if (emptyDir === undefined || hasField(emptyDir, "sizeLimit")) return [];
+      // A mesh or secret injector's own scratch volume (see injectors.ts).
+      if (isPlatformOwned("emptyDirs", v.name, template?.metadata)) return [];
       const medium = stringAt(emptyDir, "medium") === "Memory" ? "in-memory " : "";
       return [
         {
@@ -31,9 +32,9 @@ export const unboundedEmptyDir: Rule = {
     }),
   cel: [
     {
-      targets: podTemplateTargets,
+      targets: POD_TEMPLATES,
       paths: celVolumesWhere(
-        "has(v.emptyDir) && !has(v.emptyDir.sizeLimit)",
+        "has(v.emptyDir) && !has(v.emptyDir.sizeLimit) && !variables.platformVolumes.exists(p, v.?name.orValue('').matches(p))",
         ".emptyDir.sizeLimit",
       ),
     },

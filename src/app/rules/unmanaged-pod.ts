@@ -12,7 +12,7 @@ export const unmanagedPod: Rule = {
     "created directly has no controller to start a replacement, so losing it loses the process.",
   fix: "Run the process from a Deployment (or a Job for one-off work, or a StatelessApp).",
   targets: [pod],
-  check: (object) => {
+  check: ({ object }) => {
     const owners = listAt(objectAt(object, "metadata"), "ownerReferences");
     const controlled = owners.some((o) => isObject(o) && o.controller === true);
     return controlled

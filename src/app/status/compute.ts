@@ -65,6 +65,21 @@ function processStatuses(input: StatusInput): ProcessStatus[] {
   });
 }
 
+/**
+ * Why a process type's pods are not being created: its Deployment's `ReplicaFailure` condition
+ * (the ReplicaSet controller could not create pods: an admission policy refused them, a quota
+ * is used up), as `web: <the API server's message>`.
+ */
+function replicaFailures(input: StatusInput, processes: readonly Process[]): string[] {
+  return processes.flatMap((p) => {
+    const failure = input.deployments
+      .get(p.name)
+      ?.status?.conditions?.find((c) => c.type === "ReplicaFailure" && c.status === "True");
+    if (failure === undefined) return [];
+    return [`${p.name}: pods cannot be created: ${failure.message ?? failure.reason ?? "unknown"}`];
+  });
+}
+
 /** The count a process type should run: the live Deployment's (an autoscaler may have moved it), else the spec's. */
 const wanted = (input: StatusInput, process: Process): number =>
   input.deployments.get(process.name)?.spec?.replicas ?? minimumReplicas(process);
@@ -137,7 +152,9 @@ export function computeStatus(input: StatusInput): StatelessAppStatus {
         message: `reconciling is paused; ${summary}`,
       });
     } else if (pending.length > 0) {
-      const message = `rolling out: ${summary}`;
+      const message = conditionMessage(
+        [`rolling out: ${summary}`, ...replicaFailures(input, pending)].join("; "),
+      );
       drafts.push({ type: ConditionType.ready, status: "False", reason: "Progressing", message });
       drafts.push({
         type: ConditionType.reconciling,

@@ -1,5 +1,5 @@
 // `-o json`: the report as one JSON document, for scripts.
-import { countBySeverity, exitCodeOf, pathText, type Report } from "./report.ts";
+import { countBySeverity, exempted, exitCodeOf, pathText, type Report } from "./report.ts";
 
 export function formatJson(report: Report): string {
   const body = {
@@ -9,6 +9,7 @@ export function formatJson(report: Report): string {
       objects: report.objects,
       findings: report.findings.length,
       ...countBySeverity(report),
+      exempted: exempted(report).length,
     },
     findings: report.findings.map((f) => ({
       ruleId: f.ruleId,
@@ -22,6 +23,7 @@ export function formatJson(report: Report): string {
         ? {}
         : { location: { file: f.origin.file, ...(f.position ?? {}) } }),
       ...(f.origin.helmSource === undefined ? {} : { helmSource: f.origin.helmSource }),
+      ...(f.exemption === undefined ? {} : { exemption: f.exemption }),
     })),
     errors: report.errors.map((e) => ({ file: e.file, ...(e.position ?? {}), message: e.message })),
   };

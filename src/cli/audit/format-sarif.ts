@@ -1,7 +1,7 @@
 // `-o sarif`: SARIF 2.1.0, so code-scanning UIs show findings on the manifests' lines.
 import { isAbsolute, relative, sep } from "node:path";
 import { pathToFileURL } from "node:url";
-import { type Rule, rules, type Severity } from "../../app/rules/index.ts";
+import { isViolation, type Rule, rules, type Severity } from "../../app/rules/index.ts";
 import { type PlacedFinding, pathText, type Report } from "./report.ts";
 import { describeRef } from "./subject.ts";
 
@@ -80,6 +80,18 @@ export function formatSarif(report: Report, options: SarifOptions): string {
           logicalLocations: [{ fullyQualifiedName: `${object} ${pathText(f)}`, kind: "member" }],
         },
       ],
+      // An honoured exemption is an in-source suppression: code scanning shows it as dismissed.
+      ...(f.exemption !== undefined && !isViolation(f)
+        ? {
+            suppressions: [
+              {
+                kind: "inSource",
+                status: "accepted",
+                justification: `exempted by the ${f.exemption.by}: ${f.exemption.reason}`,
+              },
+            ],
+          }
+        : {}),
     };
   });
   const log = {

@@ -1,5 +1,13 @@
 // The default output: one aligned row per finding, then a summary line.
-import { countBySeverity, failing, formatLocation, pathText, type Report } from "./report.ts";
+import { isViolation } from "../../app/rules/index.ts";
+import {
+  countBySeverity,
+  exempted,
+  failing,
+  formatLocation,
+  pathText,
+  type Report,
+} from "./report.ts";
 import { describeRef } from "./subject.ts";
 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
@@ -9,12 +17,18 @@ export function formatTable(report: Report): string {
     const via =
       f.origin.renderedFrom === undefined ? "" : ` (from ${describeRef(f.origin.renderedFrom)})`;
     const helm = f.origin.helmSource === undefined ? "" : ` [${f.origin.helmSource}]`;
+    const exemption =
+      f.exemption === undefined
+        ? ""
+        : isViolation(f)
+          ? ` (${f.exemption.note ?? "exemption not honoured"})`
+          : ` (exempt by ${f.exemption.by}: ${f.exemption.reason})`;
     return [
       f.ruleId,
-      f.severity,
+      isViolation(f) ? f.severity : "exempt",
       `${describeRef(f.object)}${via}`,
       pathText(f),
-      f.message,
+      `${f.message}${exemption}`,
       `${formatLocation(f) ?? "cluster"}${helm}`,
     ];
   });
@@ -33,9 +47,13 @@ export function summarize(report: Report): string {
   const objects = plural(report.objects, "object");
   if (report.findings.length === 0) return `no findings in ${objects}`;
   const counts = countBySeverity(report);
-  const parts = (["error", "warning", "info"] as const)
-    .filter((s) => counts[s] > 0)
-    .map((s) => (s === "info" ? `${counts[s]} info` : plural(counts[s], s)));
+  const exempt = exempted(report).length;
+  const parts = [
+    ...(["error", "warning", "info"] as const)
+      .filter((s) => counts[s] > 0)
+      .map((s) => (s === "info" ? `${counts[s]} info` : plural(counts[s], s))),
+    ...(exempt > 0 ? [`${exempt} exempt`] : []),
+  ];
   const verdict =
     failing(report).length > 0
       ? `fails at --fail-on ${report.failOn}`

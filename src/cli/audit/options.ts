@@ -13,12 +13,18 @@ export type AuditSource =
       readonly namespace?: string;
       readonly kubeconfig?: string;
       readonly context?: string;
+      /** Also write the findings as PolicyReports, one per namespace. */
+      readonly report: boolean;
     };
 
 export interface AuditOptions {
   readonly source: AuditSource;
   readonly output: Output;
   readonly failOn: Severity;
+  /** Honour objects' own exemptions where their Namespace is not known. */
+  readonly allowExemptions: boolean;
+  /** A file listing more workload kinds (see workload-kinds.ts). */
+  readonly workloadKinds?: string;
   readonly help: boolean;
 }
 
@@ -36,8 +42,16 @@ options:
   -n, --namespace <name>   with --cluster: one namespace (default: all)
       --kubeconfig <path>  with --cluster: kubeconfig file (default: $KUBECONFIG, ~/.kube/config)
       --context <name>     with --cluster: kubeconfig context
+      --report             with --cluster: also write a PolicyReport (wgpolicyk8s.io/v1alpha2)
+                           per namespace, for Kyverno and Policy Reporter UIs
   -o, --output <format>    table (default), json, or sarif (SARIF 2.1.0)
       --fail-on <severity> exit 1 on findings at or above: error (default), warning, info
+      --allow-exemptions   honour objects' twelvefactor.dev/exempt annotations where their
+                           Namespace is not known, as in a namespace labelled
+                           twelvefactor.dev/exemptions=allowed (default: not honoured)
+      --workload-kinds <file>
+                           more kinds with a pod template (YAML or JSON list of group, kind,
+                           resource, template); see docs/enforcement.md
   -h, --help               this text
 
 exit status: 0 no finding at or above --fail-on, 1 findings, 2 unreadable input or usage error.
@@ -60,6 +74,9 @@ export function parseAuditArgs(argv: readonly string[]): Result<AuditOptions, st
     { name: "namespace", short: "n", value: true },
     { name: "kubeconfig", value: true },
     { name: "context", value: true },
+    { name: "report" },
+    { name: "allow-exemptions" },
+    { name: "workload-kinds", value: true },
     { name: "output", short: "o", value: true },
     { name: "fail-on", value: true },
     { name: "help", short: "h" },
@@ -70,11 +87,20 @@ export function parseAuditArgs(argv: readonly string[]): Result<AuditOptions, st
   if (!output.ok) return output;
   const failOn = oneOf(flag(args, "fail-on") ?? "error", severities, "--fail-on");
   if (!failOn.ok) return failOn;
-  const common = { output: output.value, failOn: failOn.value, help: args.flags.has("help") };
+  const workloadKinds = flag(args, "workload-kinds");
+  const common = {
+    output: output.value,
+    failOn: failOn.value,
+    allowExemptions: args.flags.has("allow-exemptions"),
+    ...(workloadKinds === undefined ? {} : { workloadKinds }),
+    help: args.flags.has("help"),
+  };
 
   const inputs = [...flags(args, "file"), ...args.positionals];
   const cluster = args.flags.has("cluster");
-  const clusterOnly = ["namespace", "kubeconfig", "context"].filter((f) => args.flags.has(f));
+  const clusterOnly = ["namespace", "kubeconfig", "context", "report"].filter((f) =>
+    args.flags.has(f),
+  );
   if (common.help) return ok({ ...common, source: { kind: "files", inputs } });
   if (cluster && inputs.length > 0) return err("give either -f or --cluster, not both");
   if (!cluster && clusterOnly.length > 0) return err(`--${clusterOnly[0]} needs --cluster`);
@@ -87,6 +113,7 @@ export function parseAuditArgs(argv: readonly string[]): Result<AuditOptions, st
     ...common,
     source: {
       kind: "cluster",
+      report: args.flags.has("report"),
       ...(namespace === undefined ? {} : { namespace }),
       ...(kubeconfig === undefined ? {} : { kubeconfig }),
       ...(context === undefined ? {} : { context }),

@@ -1,9 +1,14 @@
 // The result of an audit: findings placed in their objects and files, and the verdict.
 import {
   checkObject,
+  type ExemptionContext,
   type Finding,
   formatPath,
   isAtLeast,
+  isViolation,
+  type NamespaceFacts,
+  namespaceFacts,
+  type RuleSet,
   type Severity,
 } from "../../app/rules/index.ts";
 import type { InputError, ObjectRef, Origin, Position, Subject } from "./subject.ts";
@@ -22,13 +27,43 @@ export interface Report {
   readonly failOn: Severity;
 }
 
+export interface ReportOptions {
+  readonly failOn: Severity;
+  readonly set: RuleSet;
+  /** Namespaces by name, read from the cluster; Namespace objects in the input are added. */
+  readonly namespaces?: ReadonlyMap<string, NamespaceFacts>;
+  /** `--allow-exemptions`: honour objects' exemptions wherever their namespace is unknown. */
+  readonly allowObjectExemptions?: boolean;
+}
+
+/** The Namespaces among the subjects (kustomize and Helm output often carry them). */
+function namespacesIn(subjects: readonly Subject[]): Map<string, NamespaceFacts> {
+  const out = new Map<string, NamespaceFacts>();
+  for (const s of subjects) {
+    if (s.ref.apiVersion !== "v1" || s.ref.kind !== "Namespace") continue;
+    const facts = namespaceFacts(s.object);
+    if (facts !== undefined) out.set(facts.name, facts);
+  }
+  return out;
+}
+
 export function buildReport(
   subjects: readonly Subject[],
   errors: readonly InputError[],
-  failOn: Severity,
+  options: ReportOptions,
 ): Report {
+  const { failOn, set } = options;
+  const namespaces = new Map([...namespacesIn(subjects), ...(options.namespaces ?? [])]);
+  const contextOf = (subject: Subject): ExemptionContext => {
+    const namespace =
+      subject.ref.namespace === undefined ? undefined : namespaces.get(subject.ref.namespace);
+    return {
+      ...(namespace === undefined ? {} : { namespace }),
+      allowObjectExemptions: namespace === undefined && options.allowObjectExemptions === true,
+    };
+  };
   const findings = subjects.flatMap((subject) =>
-    checkObject(subject.object).map((finding): PlacedFinding => {
+    checkObject(subject.object, set, contextOf(subject)).map((finding): PlacedFinding => {
       const position = subject.locate(finding.path);
       return {
         ...finding,
@@ -41,9 +76,13 @@ export function buildReport(
   return { objects: subjects.length, findings, errors, failOn };
 }
 
-/** Whether a finding is at or above `--fail-on`. */
+/** The findings that count and are at or above `--fail-on`. */
 export const failing = (report: Report): PlacedFinding[] =>
-  report.findings.filter((f) => isAtLeast(f.severity, report.failOn));
+  report.findings.filter((f) => isViolation(f) && isAtLeast(f.severity, report.failOn));
+
+/** The findings an honoured exemption sets aside. */
+export const exempted = (report: Report): PlacedFinding[] =>
+  report.findings.filter((f) => !isViolation(f));
 
 /** The exit code: 2 for unreadable input, 1 for a finding at or above `--fail-on`, else 0. */
 export function exitCodeOf(report: Report): number {
@@ -51,9 +90,10 @@ export function exitCodeOf(report: Report): number {
   return failing(report).length > 0 ? 1 : 0;
 }
 
+/** Violations by severity (exempted findings are not counted). */
 export function countBySeverity(report: Report): Record<Severity, number> {
   const counts = { error: 0, warning: 0, info: 0 };
-  for (const f of report.findings) counts[f.severity]++;
+  for (const f of report.findings) if (isViolation(f)) counts[f.severity]++;
   return counts;
 }
 

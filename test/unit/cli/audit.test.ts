@@ -247,3 +247,100 @@ describe("progress", () => {
     expect(err).toBe("");
   });
 });
+
+describe("exemptions", () => {
+  const fixture = join(corpus, "deployment-exempt-annotation.yaml");
+  const namespaceDoc = (labels: Record<string, string>) =>
+    `apiVersion: v1\nkind: Namespace\nmetadata:\n  name: reports\n  labels: ${JSON.stringify(labels)}\n---\n`;
+  const inNamespace = async () =>
+    (await readFile(fixture, "utf8")).replace(
+      "  name: legacy-reports\n",
+      "  name: legacy-reports\n  namespace: reports\n",
+    );
+
+  test("are not honoured by default: the findings count, with a note why", async () => {
+    const { code, report } = await runJson(["-f", fixture]);
+    expect(code).toBe(1);
+    expect(report.summary).toMatchObject({ error: 2, exempted: 0 });
+    expect(
+      report.findings.map((f) => (f as { exemption?: { honoured: boolean } }).exemption?.honoured),
+    ).toEqual([false, false]);
+  });
+
+  test("--allow-exemptions honours them: exit 0, each still listed with its reason", async () => {
+    const { code, report } = await runJson(["-f", fixture, "--allow-exemptions"]);
+    expect(code).toBe(0);
+    expect(report.summary).toMatchObject({ findings: 2, error: 0, exempted: 2 });
+    expect(report.findings[0]).toMatchObject({
+      exemption: { by: "object", honoured: true, reason: expect.stringContaining("TICKET-812") },
+    });
+  });
+
+  test("a Namespace in the input decides for its objects, whatever --allow-exemptions says", async () => {
+    const body = await inNamespace();
+    const strict = await runJson(["-f", "-", "--allow-exemptions"], namespaceDoc({}) + body);
+    expect(strict.code).toBe(1);
+    const allowing = await runJson(
+      ["-f", "-"],
+      namespaceDoc({ "twelvefactor.dev/exemptions": "allowed" }) + body,
+    );
+    expect(allowing.code).toBe(0);
+  });
+
+  test("the table marks exempted rows and counts them apart", async () => {
+    const { out } = await run(["-f", fixture, "--allow-exemptions"]);
+    expect(out).toMatch(
+      /^TF-PROC-011\s+exempt\s+Deployment legacy-reports\s.*\(exempt by object: vendor image/m,
+    );
+    expect(out).toMatch(/2 findings \(2 exempt\) in 1 object; passes at --fail-on error/);
+  });
+
+  test("SARIF records an honoured exemption as an in-source suppression", async () => {
+    const { out } = await run(["-f", fixture, "--allow-exemptions", "-o", "sarif"]);
+    const log = JSON.parse(out) as { runs: { results: { suppressions?: unknown[] }[] }[] };
+    expect(log.runs[0]?.results.map((r) => r.suppressions)).toEqual([
+      [
+        expect.objectContaining({
+          kind: "inSource",
+          justification: expect.stringContaining("TICKET-812"),
+        }),
+      ],
+      [expect.objectContaining({ kind: "inSource" })],
+    ]);
+  });
+});
+
+describe("--workload-kinds", () => {
+  test("adds a kind: its template is checked", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "audit-kinds-"));
+    const kinds = join(dir, "kinds.yaml");
+    await writeFile(
+      kinds,
+      "- {group: example.com, kind: Worker, resource: workers, template: spec.template}\n",
+    );
+    const worker =
+      "apiVersion: example.com/v1\nkind: Worker\nmetadata: {name: w}\nspec:\n  template:\n    spec:\n      containers: [{name: c}]\n";
+    expect((await runJson(["-f", "-"], worker)).report.findings).toEqual([]);
+    const { report } = await runJson(["-f", "-", "--workload-kinds", kinds], worker);
+    expect(report.findings.map((f) => `${f.ruleId} ${f.path}`)).toEqual([
+      "TF-PROC-011 spec.template.spec.containers[0].securityContext.readOnlyRootFilesystem",
+    ]);
+  });
+
+  test("a bad list is a usage error naming the field", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "audit-kinds-"));
+    const kinds = join(dir, "kinds.yaml");
+    await writeFile(
+      kinds,
+      "- {group: example.com, kind: worker, resource: workers, template: spec.template}\n",
+    );
+    const { code, err } = await run([
+      "-f",
+      join(corpus, "deployment-compliant.yaml"),
+      "--workload-kinds",
+      kinds,
+    ]);
+    expect(code).toBe(2);
+    expect(err).toContain(`--workload-kinds ${kinds}: [0].kind: must be a kind such as Rollout`);
+  });
+});

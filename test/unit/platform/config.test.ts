@@ -29,6 +29,7 @@ describe("loadConfig", () => {
       shutdownTimeoutMs: 30_000,
       watchInactivityTimeoutMs: 180_000,
       api: { connections: 32, timeoutMs: 30_000 },
+      policyReportIntervalMs: 0,
     });
   });
 
@@ -47,6 +48,7 @@ describe("loadConfig", () => {
       WATCH_INACTIVITY_TIMEOUT: "20s",
       API_CONNECTIONS: "8",
       API_TIMEOUT: "1m",
+      POLICY_REPORT_INTERVAL: "15m",
     });
     expect(c).toEqual({
       watchNamespaces: ["web", "shop"],
@@ -63,6 +65,7 @@ describe("loadConfig", () => {
       shutdownTimeoutMs: 10_000,
       watchInactivityTimeoutMs: 20_000,
       api: { connections: 8, timeoutMs: 60_000 },
+      policyReportIntervalMs: 900_000,
     });
   });
 
@@ -98,6 +101,13 @@ describe("loadConfig", () => {
     ["1.5", "WORKERS: must be an integer"],
   ])("WORKERS=%s", (value, message) => {
     expect(problems({ WORKERS: value })).toEqual([`${message} (got "${value}")`]);
+  });
+
+  test.each([
+    ["1s", "POLICY_REPORT_INTERVAL: must be 0s (off) or at least 5s"],
+    ["often", "POLICY_REPORT_INTERVAL: must be a duration such as 10m, or 0s for off"],
+  ])("POLICY_REPORT_INTERVAL=%s", (value, message) => {
+    expect(problems({ POLICY_REPORT_INTERVAL: value })).toEqual([`${message} (got "${value}")`]);
   });
 
   test("an empty variable means its default", () => {

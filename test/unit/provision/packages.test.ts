@@ -4,6 +4,7 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
 import { describe, expect, test } from "vitest";
+import { binaryNames } from "../../../tools/cluster/versions.ts";
 import { purposesOf, systemPackages } from "../../../tools/provision/packages.ts";
 import {
   ensurePackages,
@@ -23,12 +24,14 @@ const notProvisioned = new Map<string, string>([
   ["git", "a checkout's own tool"],
   ["sh", "Essential: dash"],
   ["bash", "Essential: bash"],
+  ["tar", "Essential: tar"],
   ["chmod", "Essential: coreutils"],
   ["getconf", "Essential: libc-bin"],
   ["mount", "Essential: mount"],
   ["umount", "Essential: mount"],
   ["apt-get", "the installer itself"],
-  ["kubectl", "built by tools/cluster with the control plane"],
+  ["docker", "a Docker user's own engine (`npm run image:build` with Docker)"],
+  ...binaryNames.map((b): [string, string] => [b, "built by tools/cluster (versions.ts)"]),
 ]);
 
 /**
@@ -42,6 +45,7 @@ const passThrough = new Set([
   "cmd", // tools/cluster/binaries.ts run(cmd, …): called with literals
   "command", // the resolved path of a literal passed to systemCommand()
   "this.spec.command", // tools/cluster/proc.ts: component binaries and systemCommand() paths
+  "path", // tools/cluster/node.ts essential(): called with literals
 ]);
 
 function sourceFiles(dir: string): string[] {
@@ -64,7 +68,7 @@ function spawnedCommands(): { uses: Use[]; unresolved: Use[] } {
   const uses: Use[] = [];
   const unresolved: Use[] = [];
   const direct = /\b(?:spawn|spawnSync|execFile|execFileSync|execFileAsync|execSync)\(\s*([^,)]+)/g;
-  const helpers = /\b(?:systemCommand|findCommand|run|runQuiet)\(\s*"([^"]+)"/g;
+  const helpers = /\b(?:systemCommand|findCommand|essential|sys|run|runLogged)\(\s*"([^"]+)"/g;
   for (const file of ["src", "test", "tools", "scripts", "bench", "examples"].flatMap((d) =>
     sourceFiles(join(root, d)),
   )) {

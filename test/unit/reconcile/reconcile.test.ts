@@ -61,6 +61,7 @@ function fakeClient(
     },
     evict: async () => true,
     discover: async () => [],
+    apiGroups: async () => [],
     listWatch: () => {
       throw new Error("no watches here");
     },

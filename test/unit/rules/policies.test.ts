@@ -9,7 +9,7 @@ import {
   renderPolicySet,
   ruleVariable,
 } from "../../../src/app/policies/index.ts";
-import { rules } from "../../../src/app/rules/index.ts";
+import { defaultRuleSet, resolveScope, rules } from "../../../src/app/rules/index.ts";
 
 const root = resolve(import.meta.dirname, "../../..");
 
@@ -64,7 +64,12 @@ describe("policies", () => {
       );
       const targets = rules
         .filter((r) => r.severity === severity)
-        .flatMap((r) => r.targets.map((t) => `${t.group}/${t.resource}`));
+        .flatMap((r) =>
+          resolveScope(r.targets, defaultRuleSet).flatMap((t) => [
+            `${t.group}/${t.resource}`,
+            ...(t.subresources ?? []).map((sub) => `${t.group}/${t.resource}/${sub}`),
+          ]),
+        );
       expect(new Set(matched)).toEqual(new Set(targets));
       for (const r of policy(severity).spec.matchConstraints.resourceRules)
         expect(r.operations).toEqual(["CREATE", "UPDATE"]);
@@ -81,6 +86,23 @@ describe("policies", () => {
         messageExpression: expect.stringContaining("variables.violations.join('; ')"),
       }),
     ]);
+  });
+
+  test("a rule's findings count unless the object or its namespace exempts the rule", () => {
+    const tier = policy("error").spec.variables.find((v) => v.name === "tf_proc_011")?.expression;
+    expect(tier).toMatch(/^'TF-PROC-011' in variables\.exempt \? \[\] : /);
+    const exemptions = groups.find((g) => g.name === "twelvefactor-processes-exemptions")
+      ?.policy as unknown as Policy;
+    const exempted = exemptions.spec.variables.find((v) => v.name === "tf_proc_011")?.expression;
+    expect(exempted).toMatch(/^'TF-PROC-011' in variables\.exempt \? \(/);
+    expect(exempted).toMatch(/ : \[\]$/);
+  });
+
+  test("pods are also matched when ephemeral containers are added", () => {
+    const core = policy("error").spec.matchConstraints.resourceRules.find(
+      (r) => r.apiGroups[0] === "",
+    );
+    expect(core?.resources).toContain("pods/ephemeralcontainers");
   });
 
   test("a rule's CEL names its id and title in each violation", () => {
@@ -123,6 +145,17 @@ describe("bindings", () => {
 
   test("advice is only recorded in the audit log", () => {
     expect(plan("info")).toEqual({ "deny,warn,audit": ["Audit"] });
+  });
+
+  test("exemptions are warned of where findings warn or refuse, and audited elsewhere", () => {
+    const group = groups.find((g) => g.name === "twelvefactor-processes-exemptions");
+    const plans = Object.fromEntries(
+      ((group?.bindings ?? []) as unknown as Binding[]).map((b) => [
+        selected(b).join(","),
+        b.spec.validationActions,
+      ]),
+    );
+    expect(plans).toEqual({ "deny,warn": ["Warn"], audit: ["Audit"] });
   });
 
   test("every binding names a generated policy", () => {

@@ -2,9 +2,11 @@
 import { describe, expect, test } from "vitest";
 import {
   checkObject,
+  defaultRuleSet,
+  defaultWorkloadKinds,
   formatPath,
   groupKind,
-  podTemplateTargets,
+  resolveScope,
   rules,
 } from "../../../src/app/rules/index.ts";
 
@@ -63,8 +65,10 @@ describe("the rule set", () => {
       expect(rule.title.length).toBeGreaterThan(3);
       expect(rule.why.length).toBeGreaterThan(40);
       expect(rule.fix.length).toBeGreaterThan(20);
-      const celTargets = rule.cel.flatMap((c) => c.targets.map(groupKind)).sort();
-      expect(celTargets).toEqual(rule.targets.map(groupKind).sort());
+      const celTargets = rule.cel
+        .flatMap((c) => resolveScope(c.targets, defaultRuleSet).map(groupKind))
+        .sort();
+      expect(celTargets).toEqual(resolveScope(rule.targets, defaultRuleSet).map(groupKind).sort());
     },
   );
 
@@ -246,11 +250,30 @@ describe.each<[string, unknown, string[]]>([
     ["TF-PROC-011 spec.template.spec.containers[0].securityContext.readOnlyRootFilesystem"],
   ],
   [
-    "ephemeral containers are not checked",
+    "an inline CSI volume of another driver",
+    deployment(podSpec({ volumes: [{ name: "share", csi: { driver: "nfs.csi.k8s.io" } }] })),
+    ["TF-PROC-015 spec.template.spec.volumes[0].csi.driver"],
+  ],
+  [
+    "an inline CSI volume without a driver",
+    deployment(podSpec({ volumes: [{ name: "share", csi: {} }] })),
+    ["TF-PROC-015 spec.template.spec.volumes[0].csi.driver"],
+  ],
+  [
+    "a writable ephemeral container (added through pods/ephemeralcontainers)",
     ownedPod(podSpec({ ephemeralContainers: [{ name: "debug", image: "busybox" }] })),
+    ["TF-PROC-011 spec.ephemeralContainers[0].securityContext.readOnlyRootFilesystem"],
+  ],
+  [
+    "a read-only ephemeral container",
+    ownedPod(podSpec({ ephemeralContainers: [{ ...readOnly, name: "debug" }] })),
     [],
   ],
-  ["a Windows pod", deployment({ os: { name: "windows" }, containers: [{ name: "w" }] }), []],
+  [
+    "a Windows pod: one finding for the pod, none per container",
+    deployment({ os: { name: "windows" }, containers: [{ name: "w" }, { name: "x" }] }),
+    ["TF-PROC-011 spec.template.spec.os.name"],
+  ],
   [
     "a Linux pod stated explicitly",
     deployment({ os: { name: "linux" }, containers: [{ name: "w" }] }),
@@ -292,30 +315,58 @@ describe.each<[string, unknown, string[]]>([
 });
 
 describe("pod templates", () => {
-  test.each(podTemplateTargets.map((t) => [t.kind, t] as const))(
+  /** An object of `kind` with `spec` as its pod spec, wherever the kind keeps it. */
+  const objectOf = (kind: (typeof defaultWorkloadKinds)[number], spec: Obj): Obj => {
+    const root: Obj = { apiVersion: kind.group === "" ? "v1" : `${kind.group}/v1` };
+    let at: Obj = root;
+    for (const field of kind.template) {
+      const next: Obj = {};
+      at[field] = next;
+      at = next;
+    }
+    at.spec = spec;
+    return { ...root, kind: kind.kind, metadata: { name: "x", ...(root.metadata ?? {}) } };
+  };
+
+  test.each(defaultWorkloadKinds.map((k) => [`${k.kind}.${k.group || "core"}`, k] as const))(
     "%s: the pod spec is found where the kind keeps it",
-    (_kind, target) => {
-      const spec = { containers: [{ name: "w" }] };
-      const apiVersion = target.group === "" ? "v1" : `${target.group}/v1`;
-      const body =
-        target.kind === "Pod"
-          ? { spec }
-          : target.kind === "CronJob"
-            ? { spec: { jobTemplate: { spec: { template: { spec } } } } }
-            : { spec: { template: { spec } } };
-      const prefix =
-        target.kind === "Pod"
-          ? "spec"
-          : target.kind === "CronJob"
-            ? "spec.jobTemplate.spec.template.spec"
-            : "spec.template.spec";
+    (_kind, kind) => {
+      const prefix = [...kind.template, "spec"].join(".");
       expect(
-        found({ apiVersion, kind: target.kind, metadata: { name: "x" }, ...body }).filter((f) =>
+        found(objectOf(kind, { containers: [{ name: "w" }] })).filter((f) =>
           f.startsWith("TF-PROC-011"),
         ),
       ).toEqual([`TF-PROC-011 ${prefix}.containers[0].securityContext.readOnlyRootFilesystem`]);
     },
   );
+
+  test.each([
+    ["StatefulSet", "apps/v1"],
+    ["CloneSet", "apps.kruise.io/v1alpha1"],
+  ])("%s: volume claim templates are found", (kind, apiVersion) => {
+    expect(
+      found({
+        apiVersion,
+        kind,
+        metadata: { name: "x" },
+        spec: {
+          template: { spec: podSpec() },
+          volumeClaimTemplates: [{ metadata: { name: "data" } }],
+        },
+      }).filter((f) => f.startsWith("TF-PROC-007")),
+    ).toEqual(["TF-PROC-007 spec.volumeClaimTemplates[0]"]);
+  });
+
+  test("a Rollout with a workloadRef and no template is checked through its Deployment", () => {
+    expect(
+      found({
+        apiVersion: "argoproj.io/v1alpha1",
+        kind: "Rollout",
+        metadata: { name: "r" },
+        spec: { workloadRef: { apiVersion: "apps/v1", kind: "Deployment", name: "web" } },
+      }),
+    ).toEqual([]);
+  });
 
   test("a malformed template (no spec) is skipped, not a crash", () => {
     expect(

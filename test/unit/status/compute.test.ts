@@ -108,6 +108,55 @@ describe("computeStatus", () => {
     expect(rest).toEqual([]);
   });
 
+  test("pods refused by the API server: Ready names the process type and the API server's message", () => {
+    const refused =
+      "pods \"shop-web-5d8f7-\" is forbidden: ValidatingAdmissionPolicy 'twelvefactor-processes' with binding 'twelvefactor-processes-deny' denied request: violates the twelve-factor processes rule: TF-PROC-010 spec.volumes[0].emptyDir.sizeLimit: emptyDir without sizeLimit";
+    const web = deployment(2, { ready: 0, updated: 0, available: 0, total: 0 });
+    const failing: V1Deployment = {
+      ...web,
+      status: {
+        ...web.status,
+        conditions: [
+          { type: "Progressing", status: "True", reason: "NewReplicaSetCreated", message: "…" },
+          { type: "ReplicaFailure", status: "True", reason: "FailedCreate", message: refused },
+        ],
+      },
+    };
+    const [ready, reconciling] = conditionsOf({
+      app: shop(),
+      deployments: new Map([
+        ["web", failing],
+        ["worker", deployment(1)],
+      ]),
+      bindings: [],
+      now: NOW,
+    });
+    const message = `rolling out: web 0/2, worker 1/1; web: pods cannot be created: ${refused}`;
+    expect(ready).toEqual(["Ready", "False", "Progressing", message]);
+    expect(reconciling).toEqual(["Reconciling", "True", "Progressing", message]);
+  });
+
+  test("a ReplicaFailure that cleared (status False) is not mentioned", () => {
+    const web = deployment(2, { available: 1, ready: 1 });
+    const recovered: V1Deployment = {
+      ...web,
+      status: {
+        ...web.status,
+        conditions: [{ type: "ReplicaFailure", status: "False", reason: "x", message: "old" }],
+      },
+    };
+    const [ready] = conditionsOf({
+      app: shop(),
+      deployments: new Map([
+        ["web", recovered],
+        ["worker", deployment(1)],
+      ]),
+      bindings: [],
+      now: NOW,
+    });
+    expect(ready?.[3]).toBe("rolling out: web 1/2, worker 1/1");
+  });
+
   test("an invalid spec: Stalled with every problem, nothing else", () => {
     expect(
       conditionsOf({

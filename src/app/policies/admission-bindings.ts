@@ -1,4 +1,4 @@
-// The namespace opt-in: bindings selected by the `twelvefactor.dev/enforce` label.
+// The namespace opt-in: ValidatingAdmissionPolicyBindings selected by the `twelvefactor.dev/enforce` label.
 import { GROUP } from "../../api/index.ts";
 
 /** The namespace label that opts a namespace into enforcement. */
