@@ -295,7 +295,7 @@ describe("planApp: the child actions, one row per branch of the reconciler", () 
       },
       [
         "apply Deployment/shop-web",
-        "apply Service/shop-web [cached, forbidden 2]",
+        "apply Service/shop-web [cached, forbidden 3]",
         "apply PodDisruptionBudget/shop-web",
       ],
     ],

@@ -255,7 +255,11 @@ describe("reconcileApp carries out the plan", () => {
           },
           {
             ...service,
-            spec: { ...service.spec, sessionAffinityConfig: { clientIP: { timeoutSeconds: 10 } } },
+            spec: {
+              ...service.spec,
+              sessionAffinity: "ClientIP",
+              sessionAffinityConfig: { clientIP: { timeoutSeconds: 10 } },
+            },
           },
         ],
       },
@@ -264,7 +268,7 @@ describe("reconcileApp carries out the plan", () => {
     expect(calls.slice(0, 4)).toEqual([
       "apply Deployment shop-web hand-off",
       "apply Deployment shop-web",
-      "patch Service shop-web (2 ops)",
+      "patch Service shop-web (3 ops)",
       "apply Service shop-web",
     ]);
     expect(events).toContain("Warning ForbiddenRemoved");
