@@ -1,9 +1,9 @@
 # The stateless-operator image: compiled in a build stage, run from dist/ and production dependencies as a non-root user.
-# Build: docker build -t ghcr.io/stateless-operator/stateless-operator:0.1.0 .
+# Build: docker build --build-arg COMMIT=$(git rev-parse HEAD) -t ghcr.io/stateless-operator/stateless-operator:0.1.0 .
 # The base image is the Node version the project pins (package.json devDependencies "node"); a
-# release pins it further by digest: FROM node:24.9.0-bookworm-slim@sha256:<digest>.
+# release pins it further by digest: FROM node:24.21.0-bookworm-slim@sha256:<digest>.
 
-FROM node:24.9.0-bookworm-slim AS build
+FROM node:24.21.0-bookworm-slim AS build
 WORKDIR /src
 ENV npm_config_update_notifier=false \
     npm_config_fund=false \
@@ -18,8 +18,17 @@ COPY src ./src
 RUN node node_modules/typescript/bin/tsc -p tsconfig.build.json \
  && npm prune --omit=dev --ignore-scripts \
  && npm cache clean --force
+# The commit the image is built from, for stateless_operator_build_info{commit} and --version
+# (src/platform/build.ts reads the file; without it the commit is "unknown").
+ARG COMMIT=""
+RUN printf '{"commit":"%s"}\n' "$COMMIT" > dist/build-info.json
 
-FROM node:24.9.0-bookworm-slim
+FROM node:24.21.0-bookworm-slim
+ARG COMMIT=""
+LABEL org.opencontainers.image.title="stateless-operator" \
+      org.opencontainers.image.version="0.1.0" \
+      org.opencontainers.image.revision="${COMMIT}" \
+      org.opencontainers.image.licenses="Apache-2.0"
 ENV NODE_ENV=production
 WORKDIR /app
 # Nothing at run time needs npm or corepack; fewer tools, fewer CVEs to triage.

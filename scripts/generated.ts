@@ -2,7 +2,7 @@
 import { renderCrd } from "../src/api/index.ts";
 import { renderPolicyFiles } from "../src/app/policies/index.ts";
 import { toYamlDocuments } from "../src/cli/yaml.ts";
-import { installFiles } from "./install/index.ts";
+import { chartFiles, installFiles } from "./install/index.ts";
 
 export interface GeneratedFile {
   readonly path: string;
@@ -18,4 +18,5 @@ export const generatedFiles: readonly GeneratedFile[] = [
   },
   ...renderPolicyFiles().map((f) => ({ path: f.path, render: () => f.content })),
   ...installFiles,
+  ...chartFiles,
 ];

@@ -53,4 +53,7 @@ console.log(
   `start: StatelessApp CRD installed on ${server}; running the operator (Ctrl-C stops it)`,
 );
 process.env.HTTP_ADDRESS ??= "127.0.0.1:8080";
+// A local run: /metrics in plain HTTP beside /healthz, so `curl 127.0.0.1:8080/metrics` works.
+// In a cluster the operator serves it over HTTPS to authorized callers only (docs/operations.md).
+process.env.METRICS_SECURE ??= "false";
 process.exitCode = await run([], processIo);

@@ -65,6 +65,8 @@ export class OperatorProcess {
       RESYNC_PERIOD: options.resyncPeriod ?? "10m",
       LOG_LEVEL: options.logLevel ?? "info",
       HTTP_ADDRESS: `127.0.0.1:${port}`,
+      // Read over loopback by the benchmark itself: plain HTTP, as in a local run.
+      METRICS_SECURE: "false",
       LEADER_ELECT: "false",
       NO_PROXY: "127.0.0.1,localhost",
     });

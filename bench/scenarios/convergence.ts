@@ -132,7 +132,7 @@ function footprint(samples: readonly Sample[], pid: number | undefined): Footpri
 }
 
 const requestsOf = (samples: readonly Sample[]) =>
-  byLabel(samples, "rest_client_requests_total", "method");
+  byLabel(samples, "rest_client_requests_total", "verb");
 
 const ms = (x: number) => `${(x / 1000).toFixed(2)} s`;
 const mib = (b: number) => `${(b / 2 ** 20).toFixed(0)} MiB`;

@@ -80,8 +80,8 @@ const observedGeneration = (o: KubeObject) =>
 
 function perApp(before: readonly Sample[], after: readonly Sample[], count: number) {
   const requests = delta(
-    byLabel(before, "rest_client_requests_total", "method"),
-    byLabel(after, "rest_client_requests_total", "method"),
+    byLabel(before, "rest_client_requests_total", "verb"),
+    byLabel(after, "rest_client_requests_total", "verb"),
   );
   const per = Object.fromEntries(
     Object.entries(requests).map(([verb, n]) => [verb, Math.round((n / count) * 100) / 100]),
@@ -184,8 +184,8 @@ export async function latency(options: LatencyOptions): Promise<LatencyResult> {
       writesPerSpecChange: change.writes,
       idleWrites: writesIn(
         delta(
-          byLabel(afterChanges, "rest_client_requests_total", "method"),
-          byLabel(quiet, "rest_client_requests_total", "method"),
+          byLabel(afterChanges, "rest_client_requests_total", "verb"),
+          byLabel(quiet, "rest_client_requests_total", "verb"),
         ),
       ),
     };

@@ -1,11 +1,22 @@
 // The install's generated files: the kustomize bases under manifests/ and the single dist/install.yaml.
-import { renderCrd } from "../../src/api/index.ts";
 import { renderPolicySet } from "../../src/app/policies/index.ts";
 import { toYamlDocuments } from "../../src/cli/yaml.ts";
 import { renderApiReference } from "./api-doc.ts";
+import { renderInstallCrd } from "./crd.ts";
+import {
+  renderDashboard,
+  renderPrometheusRule,
+  renderServiceMonitor,
+  ruleGroups,
+} from "./monitoring.ts";
 import { IMAGE_NAME, NAME, NAMESPACE, VERSION } from "./names.ts";
 import { renderNamespace, renderOperator } from "./operator.ts";
-import { renderClusterRbac, renderNamespacedRbac } from "./rbac.ts";
+import {
+  METRICS_AUTH_ROLE,
+  METRICS_READER_ROLE,
+  renderClusterRbac,
+  renderNamespacedRbac,
+} from "./rbac.ts";
 
 type Json = Record<string, unknown>;
 
@@ -53,7 +64,7 @@ export function installObjects(namespace = NAMESPACE): Json[] {
   const rbac = renderClusterRbac(namespace);
   return [
     renderNamespace(namespace),
-    renderCrd() as Json,
+    renderInstallCrd(),
     ...only(rbac, "ServiceAccount"),
     ...only(rbac, "ClusterRole"),
     ...only(rbac, "ClusterRoleBinding"),
@@ -84,8 +95,8 @@ export const installFiles: readonly InstallFile[] = [
     path: `manifests/crd/${CRD_FILE}`,
     render: () =>
       yaml(
-        [renderCrd() as Json],
-        "A copy of crds/: kustomize loads no file outside this directory.",
+        [renderInstallCrd()],
+        "crds/ with the annotations that keep it through uninstalls and GitOps prunes (docs/install.md).",
       ),
   },
   {
@@ -131,6 +142,18 @@ export const installFiles: readonly InstallFile[] = [
     },
   },
   {
+    path: "manifests/rbac/metrics.yaml",
+    render: () => {
+      const rbac = renderClusterRbac(NAMESPACE);
+      const metrics = (o: Json) =>
+        [METRICS_AUTH_ROLE, METRICS_READER_ROLE].includes((o.metadata as { name: string }).name);
+      return yaml(
+        only(rbac, "ClusterRole", "ClusterRoleBinding").filter(metrics),
+        `/metrics: the operator reviews each caller's token and access; bind ${METRICS_READER_ROLE} to your Prometheus.`,
+      );
+    },
+  },
+  {
     path: "manifests/rbac/leader_election.yaml",
     render: () => yaml(only(renderClusterRbac(NAMESPACE), "Role", "RoleBinding")),
   },
@@ -144,6 +167,7 @@ export const installFiles: readonly InstallFile[] = [
             "cluster_role.yaml",
             "provisioned_services.yaml",
             "user_roles.yaml",
+            "metrics.yaml",
             "leader_election.yaml",
           ],
         }),
@@ -186,7 +210,7 @@ export const installFiles: readonly InstallFile[] = [
     render: () =>
       yaml(
         renderNamespacedRbac(NAMESPACE),
-        "One Role in the namespace the operator runs in and watches; no ClusterRole.",
+        "One Role in the namespace the operator runs in and watches; the only ClusterRoles are /metrics' (a Role cannot grant token or access reviews).",
       ),
   },
   {
@@ -209,6 +233,41 @@ export const installFiles: readonly InstallFile[] = [
         ],
         "The namespace-scoped install (no cluster-admin needed but for the CRD): set `namespace:` in an overlay.",
       ),
+  },
+  {
+    path: "manifests/prometheus/service_monitor.yaml",
+    render: () =>
+      yaml(
+        [renderServiceMonitor(NAMESPACE)],
+        "For prometheus-operator: scrapes HTTPS /metrics with Prometheus' token (bind stateless-operator-metrics-reader to it).",
+      ),
+  },
+  {
+    path: "manifests/prometheus/prometheus_rule.yaml",
+    render: () =>
+      yaml(
+        [renderPrometheusRule(NAMESPACE)],
+        "The alerts of docs/operations.md; gitops/prometheus-rules.yaml holds the same rules as a plain rule file.",
+      ),
+  },
+  {
+    path: "manifests/prometheus/kustomization.yaml",
+    render: () =>
+      yaml(
+        [kustomization({ resources: ["service_monitor.yaml", "prometheus_rule.yaml"] })],
+        "Needs prometheus-operator's CRDs: kubectl apply --server-side -k manifests/prometheus",
+      ),
+  },
+  {
+    path: "gitops/prometheus-rules.yaml",
+    render: () =>
+      `${HEADER}
+# The alerts of docs/operations.md as a Prometheus rule file (rule_files:); tested with promtool.
+${toYamlDocuments([{ groups: ruleGroups() }]).replace(/^---\n/, "")}`,
+  },
+  {
+    path: "gitops/grafana-dashboard.json",
+    render: () => `${JSON.stringify(renderDashboard(), null, 2)}\n`,
   },
   { path: "docs/api.md", render: renderApiReference },
   {

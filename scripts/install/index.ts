@@ -1,4 +1,6 @@
 // The install manifests, documentation and their generated files (used by scripts/generated.ts and tests).
+export { CHART_DIR, chartDefaults, chartFiles } from "./chart.ts";
+export { CRD_RETENTION_ANNOTATIONS, renderInstallCrd } from "./crd.ts";
 export {
   type InstallFile,
   installFiles,

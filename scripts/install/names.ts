@@ -8,7 +8,10 @@ export const VERSION = pkg.version;
 /** The image repository; a placeholder registry that `images:` in a kustomization overrides. */
 export const IMAGE_NAME = "ghcr.io/stateless-operator/stateless-operator";
 export const IMAGE = `${IMAGE_NAME}:${VERSION}`;
+/** /healthz and /readyz, plain HTTP for the kubelet. */
 export const HTTP_PORT = 8080;
+/** /metrics over HTTPS, authenticated and authorized through the API server. */
+export const METRICS_PORT = 8443;
 export const LEASE_NAME = "stateless-operator";
 
 /** Label that adds a ClusterRole's rules to the operator's provisioned-services role. */

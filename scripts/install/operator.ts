@@ -1,10 +1,15 @@
 // The operator's own workload: Namespace, Deployment, PodDisruptionBudget, metrics Service, NetworkPolicy.
-import { HTTP_PORT, IMAGE, labels, NAME, SERVICE_ACCOUNT, selectorLabels } from "./names.ts";
+import {
+  HTTP_PORT,
+  IMAGE,
+  labels,
+  METRICS_PORT,
+  NAME,
+  SERVICE_ACCOUNT,
+  selectorLabels,
+} from "./names.ts";
 
 type Json = Record<string, unknown>;
-
-/** Uid and gid of the image's `node` user (node:*-bookworm-slim), stated numerically. */
-export const RUN_AS_USER = 1000;
 
 /** The operator's namespace; its pods meet the `restricted` Pod Security Standard, so enforce it. */
 export function renderNamespace(namespace: string): Json {
@@ -23,6 +28,13 @@ export function renderNamespace(namespace: string): Json {
     },
   };
 }
+
+/**
+ * The configuration the install sets (docs/operations.md), in the order of config.ts; the chart's
+ * `env` value defaults to it. POD_NAME, POD_NAMESPACE and the addresses are not configuration
+ * but facts of the pod, so every install sets them the same way.
+ */
+export const INSTALL_ENV = { LEADER_ELECT: "true", LOG_LEVEL: "info" } as const;
 
 const fieldEnv = (name: string, fieldPath: string) => ({
   name,
@@ -55,10 +67,10 @@ export function renderDeployment(namespace: string): Json {
           enableServiceLinks: false,
           // Longer than SHUTDOWN_TIMEOUT (30s): in-flight reconciles finish, the Lease is released.
           terminationGracePeriodSeconds: 45,
+          // No runAsUser/runAsGroup: the image's numeric USER applies (so the kubelet can check
+          // runAsNonRoot), and a platform that assigns uids (OpenShift's restricted-v2) may.
           securityContext: {
             runAsNonRoot: true,
-            runAsUser: RUN_AS_USER,
-            runAsGroup: RUN_AS_USER,
             seccompProfile: { type: "RuntimeDefault" },
           },
           containers: [
@@ -68,13 +80,16 @@ export function renderDeployment(namespace: string): Json {
               imagePullPolicy: "IfNotPresent",
               args: ["run"],
               env: [
-                { name: "LEADER_ELECT", value: "true" },
                 fieldEnv("POD_NAME", "metadata.name"),
                 fieldEnv("POD_NAMESPACE", "metadata.namespace"),
-                { name: "LOG_LEVEL", value: "info" },
                 { name: "HTTP_ADDRESS", value: `:${HTTP_PORT}` },
+                { name: "METRICS_ADDRESS", value: `:${METRICS_PORT}` },
+                ...Object.entries(INSTALL_ENV).map(([name, value]) => ({ name, value })),
               ],
-              ports: [{ name: "http", containerPort: HTTP_PORT, protocol: "TCP" }],
+              ports: [
+                { name: "http", containerPort: HTTP_PORT, protocol: "TCP" },
+                { name: "metrics", containerPort: METRICS_PORT, protocol: "TCP" },
+              ],
               startupProbe: {
                 httpGet: { path: "/healthz", port: "http" },
                 periodSeconds: 2,
@@ -129,25 +144,30 @@ export function renderPodDisruptionBudget(namespace: string): Json {
   };
 }
 
-/** /metrics (and the health endpoints) of every replica, for a scraper. */
+export const METRICS_SERVICE = `${NAME}-metrics`;
+
+/** HTTPS /metrics of every replica, for a scraper (the ServiceMonitor selects it). */
 export function renderMetricsService(namespace: string): Json {
   return {
     apiVersion: "v1",
     kind: "Service",
-    metadata: { name: `${NAME}-metrics`, namespace, labels: labels("metrics") },
+    metadata: { name: METRICS_SERVICE, namespace, labels: labels("metrics") },
     spec: {
       type: "ClusterIP",
       sessionAffinity: "None",
       selector: selectorLabels,
-      ports: [{ name: "http", port: HTTP_PORT, targetPort: "http", protocol: "TCP" }],
+      ports: [{ name: "https", port: METRICS_PORT, targetPort: "metrics", protocol: "TCP" }],
     },
   };
 }
 
 /**
- * Ingress only to the HTTP port; egress only to the API server. In-cluster the operator reaches
- * it through KUBERNETES_SERVICE_HOST, an IP address, so it needs no DNS. The Service port is 443
- * and most API servers listen on 6443 behind it; a policy may see either, depending on the CNI.
+ * Ingress only to the metrics port (each request is authenticated and authorized through the API
+ * server) and the health port (the kubelet's probes, which some CNIs also subject to policies;
+ * it says only ok or which caches are not ready); egress only to the API server. In-cluster the
+ * operator reaches it through KUBERNETES_SERVICE_HOST, an IP address, so it needs no DNS. The
+ * Service port is 443 and most API servers listen on 6443 behind it; a policy may see either,
+ * depending on the CNI.
  */
 export function renderNetworkPolicy(namespace: string): Json {
   return {
@@ -157,7 +177,10 @@ export function renderNetworkPolicy(namespace: string): Json {
     spec: {
       podSelector: { matchLabels: selectorLabels },
       policyTypes: ["Ingress", "Egress"],
-      ingress: [{ ports: [{ protocol: "TCP", port: HTTP_PORT }] }],
+      ingress: [
+        { ports: [{ protocol: "TCP", port: METRICS_PORT }] },
+        { ports: [{ protocol: "TCP", port: HTTP_PORT }] },
+      ],
       egress: [
         {
           ports: [

@@ -1,6 +1,15 @@
 // The whole StatelessApp object and its parser: field-path problems as values, never exceptions.
 import { z } from "zod";
-import { DNS_1035_LABEL } from "./formats.ts";
+import {
+  celMatches,
+  codePoints,
+  DNS_1035_LABEL,
+  DNS_LABEL,
+  DNS_SUBDOMAIN,
+  LABEL_VALUE,
+  QUALIFIED_NAME,
+  text,
+} from "./formats.ts";
 import { API_VERSION, KIND } from "./group.ts";
 import { err, ok, type Result } from "./result.ts";
 import { withRules } from "./rules.ts";
@@ -10,27 +19,91 @@ import { statelessAppStatus } from "./status.ts";
 /** Children are named <app>-<process>; a Service name is a DNS-1035 label of at most 63 characters. */
 export const MAX_CHILD_NAME_LENGTH = 63;
 
-const metadata = z.looseObject({
-  name: z.string().min(1).max(MAX_CHILD_NAME_LENGTH),
-  namespace: z.string().min(1).max(63).optional(),
-  uid: z.string().optional(),
-  generation: z.int().optional(),
-  resourceVersion: z.string().optional(),
-  labels: z.record(z.string(), z.string()).optional(),
-  annotations: z.record(z.string(), z.string()).optional(),
-});
+const labelKey = (key: string) =>
+  QUALIFIED_NAME.test(key) && !(key.includes("/") && key.indexOf("/") > 253);
+
+/** ObjectMeta as the API server validates it natively (the CRD schema cannot say more than `object`). */
+const metadata = z
+  .strictObject({
+    name: text("Name of the app: a DNS-1035 label.", { min: 1, max: MAX_CHILD_NAME_LENGTH }),
+    generateName: z.string().optional(),
+    namespace: text("Namespace of the app; the request's namespace when empty.", {
+      max: 63,
+      format: { ...DNS_LABEL, test: (v) => v === "" || DNS_LABEL.test(v) },
+    }).optional(),
+    selfLink: z.string().optional(),
+    uid: z.string().optional(),
+    resourceVersion: z.string().optional(),
+    generation: z.int().optional(),
+    creationTimestamp: z.string().optional(),
+    deletionTimestamp: z.string().optional(),
+    deletionGracePeriodSeconds: z.int().optional(),
+    // ObjectMeta's maps read a null value as "".
+    labels: z.record(z.string(), z.string().optional()).optional(),
+    annotations: z.record(z.string(), z.string().optional()).optional(),
+    ownerReferences: z.array(z.unknown()).optional(),
+    finalizers: z.array(z.string()).optional(),
+    managedFields: z.array(z.unknown()).optional(),
+  })
+  .superRefine((meta, ctx) => {
+    // The API server checks a prefix as a name whose trailing '-' stands for a character.
+    const prefix = meta.generateName?.replace(/-$/, "a");
+    if (
+      prefix !== undefined &&
+      prefix !== "" &&
+      (codePoints(prefix) > 253 || !DNS_SUBDOMAIN.test(prefix))
+    )
+      ctx.addIssue({
+        code: "custom",
+        path: ["generateName"],
+        message: `a prefix that ${DNS_SUBDOMAIN.message}`,
+      });
+    for (const [i, finalizer] of (meta.finalizers ?? []).entries())
+      if (!labelKey(finalizer))
+        ctx.addIssue({ code: "custom", path: ["finalizers", i], message: QUALIFIED_NAME.message });
+    for (const [key, value] of Object.entries(meta.labels ?? {})) {
+      if (!labelKey(key))
+        ctx.addIssue({
+          code: "custom",
+          path: ["labels", key],
+          message: `key ${QUALIFIED_NAME.message}`,
+        });
+      else if (value !== undefined && (codePoints(value) > 63 || !LABEL_VALUE.test(value)))
+        ctx.addIssue({ code: "custom", path: ["labels", key], message: LABEL_VALUE.message });
+    }
+    let size = 0;
+    for (const [key, value] of Object.entries(meta.annotations ?? {})) {
+      size += Buffer.byteLength(key) + Buffer.byteLength(value ?? "");
+      if (!labelKey(key.toLowerCase()))
+        ctx.addIssue({
+          code: "custom",
+          path: ["annotations", key],
+          message: `key ${QUALIFIED_NAME.message}`,
+        });
+    }
+    if (size > MAX_ANNOTATIONS_BYTES)
+      ctx.addIssue({
+        code: "custom",
+        path: ["annotations"],
+        message: `must be at most ${MAX_ANNOTATIONS_BYTES} bytes in total`,
+      });
+  });
+
+/** The API server's limit on the annotations of one object. */
+const MAX_ANNOTATIONS_BYTES = 256 * 1024;
 
 export const statelessApp = withRules(
-  z.object({
+  z.strictObject({
     apiVersion: z.literal(API_VERSION),
     kind: z.literal(KIND),
     metadata,
     spec: statelessAppSpec,
-    status: statelessAppStatus.optional(),
+    // The API server drops the status of a create (it has its own subresource): so does the parser.
+    status: statelessAppStatus.optional().catch(undefined),
   }),
   [
     {
-      cel: "self.metadata.name.matches('^[a-z]([-a-z0-9]*[a-z0-9])?$')",
+      cel: `${celMatches("self.metadata.name", DNS_1035_LABEL)}`,
       message:
         "metadata.name must be a DNS-1035 label (lowercase letters, digits and '-', starting with a letter): it names Services",
       find: (app) => (DNS_1035_LABEL.test(app.metadata.name) ? undefined : ["metadata", "name"]),
@@ -40,7 +113,7 @@ export const statelessApp = withRules(
       message: `metadata.name and a process name must together be at most ${MAX_CHILD_NAME_LENGTH - 1} characters: <app>-<process> names the process type's Deployment and Service, at most ${MAX_CHILD_NAME_LENGTH}`,
       find: (app) => {
         const i = app.spec.processes.findIndex(
-          (p) => app.metadata.name.length + p.name.length >= MAX_CHILD_NAME_LENGTH,
+          (p) => codePoints(app.metadata.name) + codePoints(p.name) >= MAX_CHILD_NAME_LENGTH,
         );
         return i < 0 ? undefined : ["spec", "processes", i, "name"];
       },
@@ -61,9 +134,23 @@ export const formatProblem = (p: Problem): string =>
 
 /** Parses an untrusted object (a file, an API response) into a StatelessApp, or every problem in it. */
 export function parseStatelessApp(input: unknown): Result<StatelessApp, Problem[]> {
-  const parsed = statelessApp.safeParse(input, { error: describeIssue });
+  const parsed = statelessApp.safeParse(asApiServerReads(input), { error: describeIssue });
   if (parsed.success) return ok(parsed.data);
   return err(parsed.error.issues.flatMap(toProblems));
+}
+
+/**
+ * The input as the API server reads it before it validates: a null field is an absent one (its
+ * key stays, as an unknown field is refused even when null; the maps take null values as absent
+ * too), a null list item stays null and is refused, and -0 is 0 (JSON has no negative zero).
+ */
+export function asApiServerReads(value: unknown): unknown {
+  if (Object.is(value, -0)) return 0;
+  if (Array.isArray(value)) return value.map(asApiServerReads);
+  if (typeof value !== "object" || value === null) return value;
+  return Object.fromEntries(
+    Object.entries(value).map(([k, v]) => [k, v === null ? undefined : asApiServerReads(v)]),
+  );
 }
 
 export function formatPath(path: readonly PropertyKey[]): string {

@@ -1,7 +1,13 @@
 // The StatelessApp API: schema, types, parser and CRD. Pure; no I/O.
 
-export { parseQuantity } from "../lib/quantity.ts";
 export {
+  compareQuantities,
+  formatQuantity,
+  parseQuantity,
+  quantityNanos,
+} from "../lib/quantity.ts";
+export {
+  asApiServerReads,
   formatPath,
   formatProblem,
   MAX_CHILD_NAME_LENGTH,
@@ -10,31 +16,45 @@ export {
   type StatelessApp,
   statelessApp,
 } from "./app.ts";
+export {
+  aliasConflicts,
+  BINDING_TYPES,
+  type BindingEnvEntry,
+  type BindingType,
+  bindingEnv,
+  ENTRY_ENV,
+  envPrefix,
+  TYPE_ALIAS,
+} from "./binding-env.ts";
 export type { EnvVar, Probe, ResourceRequirements } from "./core.ts";
 export { CRD_NAME, renderCrd } from "./crd.ts";
-export { parseDuration } from "./formats.ts";
+export { CLEAN_PATH, durationNanos, type Format, parseDuration } from "./formats.ts";
 export {
   API_VERSION,
+  BUILTIN_API_GROUPS,
   CATEGORIES,
   FIELD_MANAGER,
+  FORBIDDEN_BOUND_KINDS,
   GROUP,
   KIND,
   LIST_KIND,
   PLURAL,
   SERVICE_BINDING_ROOT,
+  SERVICE_BINDING_ROOT_ENV,
   SHORT_NAMES,
   SINGULAR,
   VERSION,
 } from "./group.ts";
 export { type JsonSchema, toStructuralSchema } from "./openapi.ts";
+export { VALIDATION_OVERVIEW } from "./overview.ts";
 export { err, ok, type Result } from "./result.ts";
 export type { CelValidation, CrossFieldRule } from "./rules.ts";
 export {
-  type Autoscale,
   type BackingService,
+  MAX_POD_LIFETIME,
+  MAX_PROCESS_ENV,
   MIN_POD_LIFETIME,
   type Process,
-  type ProcessPort,
   type ScratchVolume,
   type StatelessAppSpec,
   statelessAppSpec,

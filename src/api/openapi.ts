@@ -3,7 +3,6 @@ import { z } from "zod";
 
 export type JsonSchema = { [key: string]: unknown };
 
-const SAFE_INT_BOUND = Number.MAX_SAFE_INTEGER;
 const FORBIDDEN = ["$ref", "$defs", "definitions", "oneOf", "allOf", "not", "anyOf"] as const;
 
 /**
@@ -42,11 +41,6 @@ function structural(node: JsonSchema, at: string): JsonSchema {
       if (typeof value === "object" && value !== null && node.properties === undefined) {
         out.additionalProperties = structural(value as JsonSchema, `${at}{}`);
       }
-    } else if (
-      (key === "minimum" && value === -SAFE_INT_BOUND) ||
-      (key === "maximum" && value === SAFE_INT_BOUND)
-    ) {
-      // zod's z.int() bounds, not ours.
     } else {
       out[key] = value;
     }
@@ -56,12 +50,21 @@ function structural(node: JsonSchema, at: string): JsonSchema {
   return out;
 }
 
+/** Keywords of an int-or-string node: each value validation applies to its own type only. */
+const INT_OR_STRING_KEYS = [
+  "description",
+  "default",
+  "minimum",
+  "maximum",
+  "maxLength",
+  "x-kubernetes-validations",
+] as const;
+
 function intOrString(node: JsonSchema): JsonSchema {
   const out: JsonSchema = {
     "x-kubernetes-int-or-string": true,
     anyOf: [{ type: "integer" }, { type: "string" }],
   };
-  for (const key of ["description", "pattern", "default"])
-    if (node[key] !== undefined) out[key] = node[key];
+  for (const key of INT_OR_STRING_KEYS) if (node[key] !== undefined) out[key] = node[key];
   return out;
 }

@@ -39,7 +39,8 @@ export function withRules<S extends z.ZodType>(
     ...(r.fieldPath === undefined ? {} : { fieldPath: r.fieldPath }),
   }));
   const meta = schema.meta() ?? {};
-  return refined.meta({ ...meta, "x-kubernetes-validations": validations }) as S;
+  const earlier = (meta["x-kubernetes-validations"] ?? []) as CelValidation[];
+  return refined.meta({ ...meta, "x-kubernetes-validations": [...earlier, ...validations] }) as S;
 }
 
 /** Index of the first item whose key repeats an earlier item's key. */
@@ -55,4 +56,46 @@ export function firstDuplicate<T>(
     seen.add(k);
   }
   return undefined;
+}
+
+/**
+ * Items of `schema` must differ in `key`. Only zod checks this: the API server refuses a
+ * repeated key of a list map (`x-kubernetes-list-map-keys`) by itself.
+ */
+export function withUniqueKey<S extends z.ZodType<readonly Record<string, unknown>[]>>(
+  schema: S,
+  key: string,
+): S {
+  const meta = schema.meta() ?? {};
+  return schema
+    .superRefine((items, ctx) => {
+      const i = firstDuplicate(items, (item) => item[key]);
+      if (i !== undefined)
+        ctx.addIssue({
+          code: "custom",
+          message: `duplicate ${key} ${JSON.stringify(items[i]?.[key])}: each ${key} may appear once`,
+          path: [i, key],
+        });
+    })
+    .meta(meta) as unknown as S;
+}
+
+/**
+ * A rule that items of a list differ in a field (not the list map's key, which the API server
+ * checks itself): `cel` is the field of item `x` as a CEL expression, `key` the same in TypeScript.
+ */
+export function uniqueRule<T>(
+  field: string,
+  message: string,
+  key: (item: T) => unknown,
+  cel: (x: string) => string = (x) => `${x}.${field}`,
+): CrossFieldRule<readonly T[]> {
+  return {
+    cel: `self.all(p, self.filter(q, ${cel("q")} == ${cel("p")}).size() == 1)`,
+    message,
+    find: (v) => {
+      const i = firstDuplicate(v, key);
+      return i === undefined ? undefined : [i, field];
+    },
+  };
 }

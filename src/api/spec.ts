@@ -1,34 +1,43 @@
 // The StatelessApp spec: the single source of truth for validation, types and the CRD schema.
 import { z } from "zod";
-import { parseQuantity } from "../lib/quantity.ts";
-import { envList, probe, resourceRequirements } from "./core.ts";
-import { DURATION, dnsLabel, parseDuration, QUANTITY } from "./formats.ts";
-import { SERVICE_BINDING_ROOT } from "./group.ts";
-import { firstDuplicate, withRules } from "./rules.ts";
-
-const namedList = <T extends z.ZodType>(item: T, max: number, description: string) =>
-  z
-    .array(item)
-    .max(max)
-    .meta({ description, "x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["name"] });
+import { aliasConflicts, BINDING_TYPES, TYPE_ALIAS } from "./binding-env.ts";
+import { envList, namedList, probe, resourceRequirements } from "./core.ts";
+import {
+  CLEAN_PATH,
+  celMatches,
+  codePoints,
+  DURATION,
+  dnsLabel,
+  durationNanos,
+  GROUP_VERSION,
+  IMAGE,
+  KIND_NAME,
+  objectName,
+  PORT_NAME,
+  POSITIVE_QUANTITY,
+  QUANTITY,
+  text,
+} from "./formats.ts";
+import { FORBIDDEN_BOUND_KINDS, SERVICE_BINDING_ROOT, SERVICE_BINDING_ROOT_ENV } from "./group.ts";
+import { type CrossFieldRule, uniqueRule, withRules } from "./rules.ts";
 
 /** Pod volume names are `scratch-<name>` / `binding-<name>`, and must stay DNS labels (≤ 63). */
 export const MAX_VOLUME_SUFFIX_LENGTH = 50;
 
+/** Per-process env on top of the 256 of spec.env: with 16 processes, the most the CEL budget affords. */
+export const MAX_PROCESS_ENV = 64;
+
 /** Durations shorter than this would recycle pods faster than most apps start. */
 export const MIN_POD_LIFETIME = "1m";
+/** A year: longer is no recycling at all. */
+export const MAX_POD_LIFETIME = "8760h";
 
 const port = z
   .strictObject({
-    name: z
-      .string()
-      .min(1)
-      .max(15)
-      .regex(
-        /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/,
-        "must be an IANA service name: lowercase letters, digits and '-'",
-      )
-      .describe("Name of the port (an IANA service name, at most 15 characters), e.g. http."),
+    name: text(
+      "Name of the port (an IANA service name, at most 15 characters), e.g. http. Probes may name it.",
+      { min: 1, max: 15, format: PORT_NAME },
+    ),
     containerPort: z.int().min(1).max(65535).describe("Port the process listens on."),
     servicePort: z
       .int()
@@ -40,6 +49,8 @@ const port = z
   })
   .describe("A port the process listens on; any port gives the process a Service.");
 
+type Port = z.output<typeof port>;
+
 const ports = withRules(
   namedList(
     port,
@@ -47,22 +58,17 @@ const ports = withRules(
     "Ports the process listens on. A process with ports gets a ClusterIP Service.",
   ),
   [
-    {
-      cel: "self.all(p, self.filter(q, q.containerPort == p.containerPort).size() == 1)",
-      message: "containerPort must be unique within a process",
-      find: (v) => {
-        const i = firstDuplicate(v, (p) => p.containerPort);
-        return i === undefined ? undefined : [i, "containerPort"];
-      },
-    },
-    {
-      cel: "self.all(p, self.filter(q, (has(q.servicePort) ? q.servicePort : q.containerPort) == (has(p.servicePort) ? p.servicePort : p.containerPort)).size() == 1)",
-      message: "servicePort must be unique within a process",
-      find: (v) => {
-        const i = firstDuplicate(v, (p) => p.servicePort ?? p.containerPort);
-        return i === undefined ? undefined : [i, "servicePort"];
-      },
-    },
+    uniqueRule<Port>(
+      "containerPort",
+      "containerPort must be unique within a process",
+      (p) => p.containerPort,
+    ),
+    uniqueRule<Port>(
+      "servicePort",
+      "servicePort must be unique within a process",
+      (p) => p.servicePort ?? p.containerPort,
+      (x) => `(has(${x}.servicePort) ? ${x}.servicePort : ${x}.containerPort)`,
+    ),
   ],
 );
 
@@ -89,67 +95,100 @@ const autoscale = withRules(
   ],
 ).describe("A HorizontalPodAutoscaler owns the process count between minReplicas and maxReplicas.");
 
-const process = withRules(
-  z.strictObject({
-    name: dnsLabel(
-      "Process type, e.g. web or worker: names the Deployment <app>-<name> and the container.",
-    ),
-    command: z
-      .array(z.string().max(4096))
-      .max(64)
-      .optional()
-      .describe("Entrypoint. @default the image's ENTRYPOINT"),
-    args: z
-      .array(z.string().max(4096))
-      .max(256)
-      .optional()
-      .describe("Arguments. @default the image's CMD"),
-    replicas: z
-      .int()
-      .min(0)
-      .max(1000)
-      .optional()
-      .describe("Number of processes. Leave out when autoscale is set. @default 1"),
-    autoscale: autoscale.optional(),
-    ports: ports.optional(),
-    env: envList("Environment of this process type, after (and overriding) spec.env.").optional(),
-    readinessProbe: probe
-      .optional()
-      .describe("When a process may receive traffic (core/v1 Probe)."),
-    livenessProbe: probe.optional().describe("When a process must be restarted (core/v1 Probe)."),
-    startupProbe: probe.optional().describe("When a process has started (core/v1 Probe)."),
-    resources: resourceRequirements.optional(),
-  }),
-  [
-    {
-      cel: "!(has(self.replicas) && has(self.autoscale))",
-      message:
-        "replicas and autoscale are mutually exclusive: the autoscaler owns the replica count",
-      fieldPath: ".replicas",
-      find: (v) =>
-        v.replicas !== undefined && v.autoscale !== undefined ? ["replicas"] : undefined,
+const PROBES = ["readinessProbe", "livenessProbe", "startupProbe"] as const;
+const PORT_HANDLERS = ["httpGet", "tcpSocket"] as const;
+
+const processFields = z.strictObject({
+  name: dnsLabel(
+    "Process type, e.g. web or worker: names the Deployment <app>-<name> and the container.",
+  ),
+  command: z
+    .array(text("An argument.", { max: 4096 }))
+    .max(64)
+    .optional()
+    .describe("Entrypoint. @default the image's ENTRYPOINT"),
+  args: z
+    .array(text("An argument.", { max: 4096 }))
+    .max(256)
+    .optional()
+    .describe("Arguments. @default the image's CMD"),
+  replicas: z
+    .int()
+    .min(0)
+    .max(1000)
+    .optional()
+    .describe("Number of processes. Leave out when autoscale is set. @default 1"),
+  autoscale: autoscale.optional(),
+  ports: ports.optional(),
+  env: envList(
+    "Environment of this process type, after (and overriding) spec.env.",
+    MAX_PROCESS_ENV,
+  ).optional(),
+  readinessProbe: probe("readiness").optional(),
+  livenessProbe: probe("liveness").optional(),
+  startupProbe: probe("startup").optional(),
+  resources: resourceRequirements.optional(),
+});
+type ProcessFields = z.output<typeof processFields>;
+
+/** A probe that names a port must name one of the process's ports (core/v1 does not check it). */
+const namedProbePorts: CrossFieldRule<ProcessFields>[] = PROBES.map((probeName) => ({
+  cel: PORT_HANDLERS.map(
+    (h) =>
+      `(!has(self.${probeName}) || !has(self.${probeName}.${h}) || type(self.${probeName}.${h}.port) == int || has(self.ports) && self.ports.exists(p, p.name == self.${probeName}.${h}.port))`,
+  ).join(" && "),
+  message: `${probeName} names a port the process does not have: a port name must be one of ports[].name`,
+  fieldPath: `.${probeName}`,
+  find: (v) => {
+    const p = v[probeName];
+    for (const h of PORT_HANDLERS) {
+      const target = p?.[h]?.port;
+      if (typeof target === "string" && !(v.ports ?? []).some((x) => x.name === target))
+        return [probeName, h, "port"];
+    }
+    return undefined;
+  },
+}));
+
+/** An env var's resourceFieldRef.containerName, when set. */
+const containerNameOf = (e: { valueFrom?: { resourceFieldRef?: { containerName?: string } } }) =>
+  e.valueFrom?.resourceFieldRef?.containerName;
+const CEL_CONTAINER_NAME_UNSET =
+  "!has(e.valueFrom) || !has(e.valueFrom.resourceFieldRef) || !has(e.valueFrom.resourceFieldRef.containerName)";
+
+const process = withRules(processFields, [
+  {
+    cel: "!(has(self.replicas) && has(self.autoscale))",
+    message: "replicas and autoscale are mutually exclusive: the autoscaler owns the replica count",
+    fieldPath: ".replicas",
+    find: (v) => (v.replicas !== undefined && v.autoscale !== undefined ? ["replicas"] : undefined),
+  },
+  ...namedProbePorts,
+  {
+    cel: `!has(self.env) || self.env.all(e, ${CEL_CONTAINER_NAME_UNSET} || e.valueFrom.resourceFieldRef.containerName == self.name)`,
+    message:
+      "resourceFieldRef.containerName must be the process's name: each process runs one container, named after it",
+    fieldPath: ".env",
+    find: (v) => {
+      const i = (v.env ?? []).findIndex((e) => ![undefined, v.name].includes(containerNameOf(e)));
+      return i < 0 ? undefined : ["env", i, "valueFrom", "resourceFieldRef", "containerName"];
     },
-  ],
-).describe(
+  },
+]).describe(
   "A process type (one Procfile line): one Deployment of identical, disposable processes.",
 );
 
 const scratchVolume = withRules(
   z.strictObject({
     name: dnsLabel("Volume name (the pod volume is scratch-<name>).", MAX_VOLUME_SUFFIX_LENGTH),
-    mountPath: z
-      .string()
-      .min(2)
-      .max(1024)
-      .regex(/^\/[^:]*$/, "must be an absolute path without ':'")
-      .describe(
-        "Where the scratch space is mounted, e.g. /tmp. Not /, not under the binding root.",
-      ),
-    sizeLimit: z
-      .string()
-      .max(64)
-      .regex(QUANTITY, "must be a Kubernetes quantity such as 128Mi or 1Gi")
-      .describe("Upper bound of the scratch space, e.g. 128Mi: the cache is bounded by design."),
+    mountPath: text(
+      "Where the scratch space is mounted, e.g. /tmp: a clean absolute path, not /, not overlapping spec.bindingRoot.",
+      { min: 1, max: 1024, format: CLEAN_PATH },
+    ),
+    sizeLimit: text(
+      "Upper bound of the scratch space, e.g. 128Mi: the cache is bounded by design. A quantity greater than zero.",
+      { min: 1, max: 64, format: QUANTITY },
+    ),
     medium: z
       .enum(["", "Memory"])
       .optional()
@@ -159,40 +198,22 @@ const scratchVolume = withRules(
   }),
   [
     {
-      cel: "size(self.mountPath) < 2 || !self.mountPath.endsWith('/') && !self.mountPath.contains('//') && !self.mountPath.contains('/../') && !self.mountPath.endsWith('/..')",
-      message: "mountPath must be a clean path: no trailing '/', '//' or '..'",
-      fieldPath: ".mountPath",
-      find: (v) =>
-        v.mountPath.length > 1 && /\/$|\/\/|\/\.\.(\/|$)/.test(v.mountPath)
-          ? ["mountPath"]
-          : undefined,
-    },
-    {
-      cel: `self.mountPath != '${SERVICE_BINDING_ROOT}' && !self.mountPath.startsWith('${SERVICE_BINDING_ROOT}/')`,
-      message: `mountPath must not be ${SERVICE_BINDING_ROOT} or under it: bindings are mounted there`,
-      fieldPath: ".mountPath",
-      find: (v) =>
-        v.mountPath === SERVICE_BINDING_ROOT || v.mountPath.startsWith(`${SERVICE_BINDING_ROOT}/`)
-          ? ["mountPath"]
-          : undefined,
-    },
-    {
-      cel: "!self.sizeLimit.matches('^[+]?[0.]*([eE].*|[numkMGTPE]i?)?$')",
+      cel: `!${celMatches("self.sizeLimit", QUANTITY)} || ${celMatches("self.sizeLimit", POSITIVE_QUANTITY)}`,
       message: "sizeLimit must be greater than zero",
       fieldPath: ".sizeLimit",
       find: (v) =>
-        !QUANTITY.test(v.sizeLimit) || (parseQuantity(v.sizeLimit) ?? 0) > 0
+        !QUANTITY.test(v.sizeLimit) || POSITIVE_QUANTITY.test(v.sizeLimit)
           ? undefined
           : ["sizeLimit"],
     },
-    {
-      cel: "!self.sizeLimit.startsWith('-')",
-      message: "sizeLimit must not be negative",
-      fieldPath: ".sizeLimit",
-      find: (v) => (v.sizeLimit.startsWith("-") ? ["sizeLimit"] : undefined),
-    },
   ],
 ).describe("A bounded emptyDir: the only writable place a process has, wiped when the pod goes.");
+
+type ScratchFields = z.output<typeof scratchVolume>;
+
+/** Groups of the built-in API: k8s.io and kubernetes.io and everything under them (the dot-less ones fail GROUP_VERSION). */
+const BUILTIN_GROUP_VERSION = "^([^/]*[.])?(k8s|kubernetes)[.]io/";
+const builtinGroup = new RegExp(BUILTIN_GROUP_VERSION);
 
 const backingService = withRules(
   z.strictObject({
@@ -200,24 +221,26 @@ const backingService = withRules(
       "Binding name: files under $SERVICE_BINDING_ROOT/<name>/, env <NAME>_HOST, <NAME>_PORT, <NAME>_URL…",
       MAX_VOLUME_SUFFIX_LENGTH,
     ),
-    type: z.enum(["redis", "memcached"]).describe("Kind of backing service."),
+    type: z.enum(BINDING_TYPES as ["redis", "memcached"]).describe("Kind of backing service."),
     secretRef: z
-      .strictObject({ name: z.string().min(1).max(253).describe("Name of the Secret.") })
+      .strictObject({ name: objectName("Name of the Secret (a DNS subdomain, no namespace).") })
       .optional()
       .describe("A Secret in the app's namespace holding the connection entries."),
     service: z
       .strictObject({
-        apiVersion: z
-          .string()
-          .min(1)
-          .max(253)
-          .describe("API version of the Provisioned Service, e.g. redis.example.com/v1."),
-        kind: z.string().min(1).max(63).describe("Kind of the Provisioned Service."),
-        name: z
-          .string()
-          .min(1)
-          .max(253)
-          .describe("Name of the Provisioned Service in the app's namespace."),
+        apiVersion: text(
+          "API version of the Provisioned Service, e.g. redis.example.com/v1: an extension API group (with a dot, outside k8s.io and kubernetes.io) and a version.",
+          { min: 1, max: 253, format: GROUP_VERSION },
+        ),
+        kind: text(
+          "Kind of the Provisioned Service, e.g. RedisInstance; not Secret or ConfigMap.",
+          {
+            min: 1,
+            max: 63,
+            format: KIND_NAME,
+          },
+        ),
+        name: objectName("Name of the Provisioned Service in the app's namespace."),
       })
       .optional()
       .describe(
@@ -230,72 +253,135 @@ const backingService = withRules(
       message: "exactly one of secretRef or service must be set",
       find: (v) => ((v.secretRef === undefined) !== (v.service === undefined) ? undefined : []),
     },
+    {
+      cel: `!has(self.service) || !self.service.apiVersion.matches(${`r'${BUILTIN_GROUP_VERSION}'`})`,
+      message:
+        "service.apiVersion must be of an extension API, not a built-in group (core, apps, batch, policy, autoscaling, anything under k8s.io or kubernetes.io)",
+      fieldPath: ".service.apiVersion",
+      find: (v) =>
+        v.service !== undefined && builtinGroup.test(v.service.apiVersion)
+          ? ["service", "apiVersion"]
+          : undefined,
+    },
+    {
+      cel: `!has(self.service) || !(self.service.kind in [${FORBIDDEN_BOUND_KINDS.map((k) => `'${k}'`).join(", ")}])`,
+      message: `service.kind must not be ${FORBIDDEN_BOUND_KINDS.join(" or ")}: bind a Secret with secretRef`,
+      fieldPath: ".service.kind",
+      find: (v) =>
+        v.service !== undefined &&
+        (FORBIDDEN_BOUND_KINDS as readonly string[]).includes(v.service.kind)
+          ? ["service", "kind"]
+          : undefined,
+    },
   ],
 ).describe("A stateful backing service the processes reach over the network.");
 
-export const statelessAppSpec = z
-  .strictObject({
-    image: z
-      .string()
-      .min(1)
-      .max(1024)
-      .regex(/^\S*$/, "must be an image reference without whitespace")
-      .describe(
-        "Container image every process type runs, built with its assets, e.g. registry.example.com/shop:1.4.2.",
+type BackingServiceFields = z.output<typeof backingService>;
+
+/** A binding of another type named after a type's alias would set the alias's variable twice. */
+const aliasRules: CrossFieldRule<BackingServiceFields[]>[] = BINDING_TYPES.flatMap((type) => {
+  const conflicts = aliasConflicts(type);
+  if (conflicts.length === 0) return [];
+  const [alias] = TYPE_ALIAS[type];
+  return [
+    {
+      cel: `!(self.filter(b, b.type == '${type}').size() == 1 && self.exists(b, ${conflicts.map((c) => `b.type == '${c.type}' && b.name == '${c.name}'`).join(" || ")}))`,
+      message: `${conflicts.map((c) => `a ${c.type} binding named ${c.name}`).join(" or ")} sets ${alias}, which the app's only ${type} binding also sets: rename it`,
+      find: (v) => {
+        if (v.filter((b) => b.type === type).length !== 1) return undefined;
+        const i = v.findIndex((b) => conflicts.some((c) => c.type === b.type && c.name === b.name));
+        return i < 0 ? undefined : [i, "name"];
+      },
+    },
+  ];
+});
+
+const overlaps = (a: string, b: string) =>
+  a === b || a.startsWith(`${b}/`) || b.startsWith(`${a}/`);
+const CEL_ROOT = `(has(self.bindingRoot) ? self.bindingRoot : '${SERVICE_BINDING_ROOT}')`;
+
+const specFields = z.strictObject({
+  image: text(
+    "Container image every process type runs, built with its assets, e.g. registry.example.com/shop:1.4.2.",
+    { min: 1, max: 1024, format: IMAGE },
+  ),
+  env: envList("Environment shared by every process type (core/v1 EnvVar).", 256).optional(),
+  processes: namedList(process, 16, "Process types, Procfile style: at least one.").min(1),
+  scratch: withRules(
+    namedList(
+      scratchVolume,
+      8,
+      "Scratch space: the only writable paths (the root filesystem is read-only).",
+    ),
+    [
+      uniqueRule<ScratchFields>(
+        "mountPath",
+        "mountPath must be unique: two scratch volumes cannot share a path",
+        (s) => s.mountPath,
       ),
-    env: envList("Environment shared by every process type (core/v1 EnvVar).").optional(),
-    processes: namedList(process, 16, "Process types, Procfile style: at least one.").min(1),
-    scratch: withRules(
-      namedList(
-        scratchVolume,
-        8,
-        "Scratch space: the only writable paths (the root filesystem is read-only).",
-      ),
-      [
-        {
-          cel: "self.all(s, self.filter(t, t.mountPath == s.mountPath).size() == 1)",
-          message: "mountPath must be unique: two scratch volumes cannot share a path",
-          find: (v) => {
-            const i = firstDuplicate(v, (s) => s.mountPath);
-            return i === undefined ? undefined : [i, "mountPath"];
-          },
+    ],
+  ).optional(),
+  backingServices: withRules(
+    namedList(backingService, 16, "Backing services bound into every process."),
+    aliasRules,
+  ).optional(),
+  bindingRoot: text(
+    `Where the bindings are mounted (<bindingRoot>/<name>/), and what ${SERVICE_BINDING_ROOT_ENV} tells the processes: a clean absolute path. @default ${SERVICE_BINDING_ROOT}`,
+    { min: 1, max: 512, format: CLEAN_PATH },
+  ).optional(),
+  maxPodLifetime: withRules(
+    text(
+      `Recycle pods older than this (${MIN_POD_LIFETIME} to ${MAX_POD_LIFETIME}), one at a time, to prove disposability.`,
+      { min: 1, max: 64, format: DURATION },
+    ),
+    [
+      {
+        cel: `!${celMatches("self", DURATION)} || duration(self) >= duration('${MIN_POD_LIFETIME}') && duration(self) <= duration('${MAX_POD_LIFETIME}')`,
+        message: `must be at least ${MIN_POD_LIFETIME} and at most ${MAX_POD_LIFETIME}`,
+        find: (v) => {
+          if (codePoints(v) > 64 || !DURATION.test(v)) return undefined;
+          const ns = durationNanos(v);
+          return ns >= durationNanos(MIN_POD_LIFETIME) && ns <= durationNanos(MAX_POD_LIFETIME)
+            ? undefined
+            : [];
         },
-      ],
-    ).optional(),
-    backingServices: namedList(
-      backingService,
-      16,
-      "Backing services bound into every process.",
-    ).optional(),
-    maxPodLifetime: withRules(
-      z
-        .string()
-        .max(64)
-        .regex(DURATION, "must be a duration such as 24h, 90m or 1h30m")
-        .describe(
-          `Recycle pods older than this (at least ${MIN_POD_LIFETIME}), one at a time, to prove disposability.`,
-        ),
-      [
-        {
-          cel: `duration(self) >= duration('${MIN_POD_LIFETIME}')`,
-          message: `must be at least ${MIN_POD_LIFETIME}`,
-          find: (v) =>
-            !DURATION.test(v) || parseDuration(v) >= parseDuration(MIN_POD_LIFETIME)
-              ? undefined
-              : [],
-        },
-      ],
-    ).optional(),
-    paused: z
-      .boolean()
-      .optional()
-      .describe("Stop reconciling the children; status says so. @default false"),
-  })
-  .describe("Desired state of a StatelessApp.");
+      },
+    ],
+  ).optional(),
+  paused: z
+    .boolean()
+    .optional()
+    .describe("Stop reconciling the children; status says so. @default false"),
+});
+type SpecFields = z.output<typeof specFields>;
+
+export const statelessAppSpec = withRules(specFields, [
+  {
+    cel: `!has(self.scratch) || self.scratch.all(s, s.mountPath != ${CEL_ROOT} && !s.mountPath.startsWith(${CEL_ROOT} + '/') && !${CEL_ROOT}.startsWith(s.mountPath + '/'))`,
+    message: `a scratch mountPath must not be the binding root (spec.bindingRoot, ${SERVICE_BINDING_ROOT} by default), nor lie under it or contain it: the bindings are mounted there`,
+    fieldPath: ".scratch",
+    find: (v) => {
+      const root = v.bindingRoot ?? SERVICE_BINDING_ROOT;
+      const i = (v.scratch ?? []).findIndex((s) => overlaps(s.mountPath, root));
+      return i < 0 ? undefined : ["scratch", i, "mountPath"];
+    },
+  },
+  {
+    cel: `!has(self.env) || self.env.all(e, ${CEL_CONTAINER_NAME_UNSET} || self.processes.all(p, p.name == e.valueFrom.resourceFieldRef.containerName))`,
+    message:
+      "resourceFieldRef.containerName in spec.env must be the name of every process: each process runs one container, named after it",
+    fieldPath: ".env",
+    find: (v: SpecFields) => {
+      const i = (v.env ?? []).findIndex((e) => {
+        const name = containerNameOf(e);
+        return name !== undefined && v.processes.some((p) => p.name !== name);
+      });
+      return i < 0 ? undefined : ["env", i, "valueFrom", "resourceFieldRef", "containerName"];
+    },
+  },
+]).describe("Desired state of a StatelessApp.");
 
 export type StatelessAppSpec = z.output<typeof statelessAppSpec>;
 export type Process = StatelessAppSpec["processes"][number];
-export type ProcessPort = NonNullable<Process["ports"]>[number];
-export type Autoscale = NonNullable<Process["autoscale"]>;
 export type ScratchVolume = NonNullable<StatelessAppSpec["scratch"]>[number];
 export type BackingService = NonNullable<StatelessAppSpec["backingServices"]>[number];

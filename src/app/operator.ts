@@ -10,9 +10,11 @@ import {
   type HttpTransport,
   httpClient,
   httpLeaseApi,
+  type KubeObject,
   LeaderElector,
   type LeaderMetrics,
   type Logger,
+  objectKey,
   type QueueMetrics,
   type ReconcileMetrics,
   Reflector,
@@ -34,13 +36,19 @@ import {
 import { LABEL_MANAGED_BY, MANAGED_BY } from "./render/index.ts";
 import { CachedSecretReader, stripForeignSecretData } from "./secrets.ts";
 import {
+  APPS_BY_CHILD_NAME,
   APPS_BY_SECRET,
   APPS_BY_SERVICE,
+  APPS_BY_SERVICE_KIND,
+  appsForChild,
   appsForSecret,
   appsForService,
+  childNamesOf,
   controllerUids,
   STATELESS_APP_RESOURCE,
   secretsBoundBy,
+  serviceKindKey,
+  serviceKindKeysBoundBy,
   serviceKindsBoundBy,
   servicesBoundBy,
 } from "./watches.ts";
@@ -136,8 +144,12 @@ export function startOperator(options: OperatorOptions): Operator {
   const controller = new Controller({
     name: "statelessapp",
     primary: apps,
-    owns: CHILD_KINDS.filter((k) => k !== "Secret").map((k) => children[k]),
+    // A child concerns its controller, and the apps that render its name and wait for it.
     watches: [
+      ...CHILD_KINDS.filter((k) => k !== "Secret").map((k) => ({
+        reflector: children[k],
+        map: (child: KubeObject) => appsForChild(child, apps.store),
+      })),
       {
         reflector: children.Secret,
         map: (secret) => appsForSecret(secret, apps.store, (key) => provisioned.namingSecret(key)),
@@ -156,9 +168,18 @@ export function startOperator(options: OperatorOptions): Operator {
   provisioned.subscribe((service) => {
     for (const key of appsForService(service, apps.store)) controller.enqueue(key);
   });
-  // Apps that bind a Provisioned Service kind start its watch as soon as they are seen.
+  provisioned.onKindChange((kind) => {
+    for (const app of apps.store.byIndex(APPS_BY_SERVICE_KIND, serviceKindKey(kind)))
+      controller.enqueue(objectKey(app));
+  });
+  // Apps that bind a Provisioned Service kind start its watch as soon as they are seen; the
+  // watch stops when no app binds the kind any more.
   apps.subscribe((e) => {
     for (const k of serviceKindsBoundBy(e.object)) provisioned.ensure(k.apiVersion, k.kind);
+    if (e.type !== "add")
+      void provisioned.retain(
+        (k) => apps.store.byIndex(APPS_BY_SERVICE_KIND, serviceKindKey(k)).length > 0,
+      );
   });
 
   controller.startCaches();
@@ -167,9 +188,10 @@ export function startOperator(options: OperatorOptions): Operator {
   return {
     controller,
     isLeader: writeGate,
+    // Provisioned Service caches are left out: a kind that cannot be watched is the problem of
+    // the apps binding it (their status says why), not of the operator or of the other apps.
     notReady: () => [
       ...controller.reflectors.filter((r) => !r.synced).map((r) => `cache ${r.name}`),
-      ...provisioned.notSynced.map((k) => `cache ${k}`),
       ...(options.connections?.problems() ?? []),
     ],
     stop: async () => {
@@ -208,7 +230,9 @@ function createCaches(options: OperatorOptions, client: Client, clock: Clock) {
     });
   const apps = reflectorFor(STATELESS_APP_RESOURCE)
     .addIndex(APPS_BY_SECRET, secretsBoundBy)
-    .addIndex(APPS_BY_SERVICE, servicesBoundBy);
+    .addIndex(APPS_BY_SERVICE, servicesBoundBy)
+    .addIndex(APPS_BY_SERVICE_KIND, serviceKindKeysBoundBy)
+    .addIndex(APPS_BY_CHILD_NAME, childNamesOf);
   const children = Object.fromEntries(
     CHILD_KINDS.map((kind) => [
       kind,

@@ -2,6 +2,8 @@
 import { GROUP, KIND, PLURAL, type StatelessAppSpec, VERSION } from "../api/index.ts";
 import { formatKey, type KubeObject, objectKey } from "../runtime/object.ts";
 import { ownerKeys, type ResourceType } from "../runtime/resource.ts";
+import { normalizedSecretName } from "./bindings/index.ts";
+import { childName } from "./render/index.ts";
 
 export const STATELESS_APP_RESOURCE: ResourceType = {
   group: GROUP,
@@ -14,6 +16,10 @@ export const STATELESS_APP_RESOURCE: ResourceType = {
 /** Index names on the apps cache: which apps a Secret or a Provisioned Service concerns. */
 export const APPS_BY_SECRET = "secret";
 export const APPS_BY_SERVICE = "service";
+/** Index name on the apps cache: every name the app's children have (`namespace/name`). */
+export const APPS_BY_CHILD_NAME = "child-name";
+/** Index name on the apps cache: the Provisioned Service kinds an app binds (`apiVersion|kind`). */
+export const APPS_BY_SERVICE_KIND = "service-kind";
 /** Index name on each Provisioned Service cache: the Secret its `status.binding.name` names. */
 export const SERVICES_BY_SECRET = "binding-secret";
 
@@ -77,6 +83,43 @@ export function serviceKindsBoundBy(app: KubeObject): ServiceKind[] {
   );
 }
 
+/** The key of a Provisioned Service kind: `apiVersion|kind`. */
+export const serviceKindKey = (k: ServiceKind): string => `${k.apiVersion}|${k.kind}`;
+
+/** APPS_BY_SERVICE_KIND: the serviceKindKey of each kind the app binds. */
+export const serviceKindKeysBoundBy = (app: KubeObject): string[] =>
+  serviceKindsBoundBy(app).map(serviceKindKey);
+
+/**
+ * APPS_BY_CHILD_NAME: `<app>-<process>` (Deployment, Service, PodDisruptionBudget, autoscaler)
+ * for each process type and `<app>-binding-<binding>` for each binding, in the app's namespace.
+ * Two apps may render the same name (`a-b` + `c` and `a` + `b-c`); the one that does not hold
+ * it waits, and learns from this index when the holder lets it go.
+ */
+export function childNamesOf(app: KubeObject): string[] {
+  const name = app.metadata?.name ?? "";
+  const namespace = app.metadata?.namespace ?? "";
+  const spec = (app as { spec?: { processes?: unknown } }).spec;
+  const processes = Array.isArray(spec?.processes) ? (spec.processes as unknown[]) : [];
+  const processNames = processes.flatMap((p) => {
+    const n = (p as { name?: unknown } | null)?.name;
+    return typeof n === "string" ? [childName({ metadata: { name } }, n)] : [];
+  });
+  const bindingNames = backingServices(app).flatMap((b) =>
+    typeof b.name === "string" ? [normalizedSecretName(name, b.name)] : [],
+  );
+  return [...new Set([...processNames, ...bindingNames])].map((n) => formatKey(namespace, n));
+}
+
+/** The apps that render a child's name: when another's object of that name changes or goes, they look again. */
+export const appsNaming = (child: KubeObject, apps: IndexedObjects): string[] =>
+  apps.byIndex(APPS_BY_CHILD_NAME, objectKey(child)).map(objectKey);
+
+/** The apps a child event concerns: its controller, and the apps that render its name. */
+export const appsForChild = (child: KubeObject, apps: IndexedObjects): string[] => [
+  ...new Set([...ownerKeys(child, STATELESS_APP_RESOURCE), ...appsNaming(child, apps)]),
+];
+
 /** SERVICES_BY_SECRET: the `namespace/name` of the Secret a Provisioned Service's status names. */
 export function secretNamedBy(service: KubeObject): string[] {
   const name = (service as { status?: { binding?: { name?: unknown } } }).status?.binding?.name;
@@ -105,8 +148,9 @@ export function appsForService(service: WatchedService, apps: IndexedObjects): s
 }
 
 /**
- * The apps a Secret event concerns: the app that owns it (a binding Secret we wrote), the apps
- * that bind it directly, and the apps binding a Provisioned Service whose status names it.
+ * The apps a Secret event concerns: the app that owns it (a binding Secret we wrote) and the
+ * apps whose binding Secret has its name, the apps that bind it directly, and the apps binding
+ * a Provisioned Service whose status names it.
  */
 export function appsForSecret(
   secret: KubeObject,
@@ -115,8 +159,10 @@ export function appsForSecret(
 ): string[] {
   const key = objectKey(secret);
   return [
-    ...ownerKeys(secret, STATELESS_APP_RESOURCE),
-    ...apps.byIndex(APPS_BY_SECRET, key).map(objectKey),
-    ...servicesNaming(key).flatMap((service) => appsForService(service, apps)),
+    ...new Set([
+      ...appsForChild(secret, apps),
+      ...apps.byIndex(APPS_BY_SECRET, key).map(objectKey),
+      ...servicesNaming(key).flatMap((service) => appsForService(service, apps)),
+    ]),
   ];
 }

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 // The stateless-operator command line: dispatches to one module per command.
+import { readBuildInfo } from "../platform/build.ts";
 import { type Command, processIo } from "./io.ts";
 
 const commands: Record<string, { summary: string; load: () => Promise<Command> }> = {
@@ -28,6 +29,7 @@ const commands: Record<string, { summary: string; load: () => Promise<Command> }
 const usage = () =>
   [
     "usage: stateless-operator <command> [options]",
+    "       stateless-operator --version",
     "",
     "commands:",
     ...Object.entries(commands).map(([name, c]) => `  ${name.padEnd(8)} ${c.summary}`),
@@ -39,6 +41,11 @@ async function main(argv: readonly string[]): Promise<number> {
   if (name === undefined || name === "-h" || name === "--help" || name === "help") {
     processIo.stdout(usage());
     return name === undefined ? 2 : 0;
+  }
+  if (name === "--version") {
+    const { version, commit } = readBuildInfo();
+    processIo.stdout(`stateless-operator ${version} (commit ${commit}, node ${process.version})\n`);
+    return 0;
   }
   const command = commands[name];
   if (command === undefined) {

@@ -1,17 +1,25 @@
 // `render`: prints the objects the operator would apply for StatelessApp manifests, offline.
-import { parseAllDocuments } from "yaml";
-import { API_VERSION, formatProblem, KIND, parseStatelessApp } from "../api/index.ts";
+import {
+  API_VERSION,
+  formatProblem,
+  GROUP,
+  KIND,
+  LIST_KIND,
+  parseStatelessApp,
+} from "../api/index.ts";
 import { desired } from "../app/render/index.ts";
 import { flag, flags, parseArgs } from "./args.ts";
 import type { Command } from "./io.ts";
-import { toYamlDocuments } from "./yaml.ts";
+import { readManifest, toYamlDocuments } from "./yaml.ts";
 
 const USAGE = `usage: stateless-operator render -f <file|-> [-f …] [-o yaml|json]
 
 Prints the Deployments, Services, PodDisruptionBudgets and HorizontalPodAutoscalers the
-operator would apply for each StatelessApp in the input. Works offline: binding Secrets and the
-bindings hash need the cluster and are left out. Exit 0 when every app is valid, 1 when one is
-not (each problem printed with its field path), 2 when the input cannot be read.
+operator would apply for each StatelessApp in the input (documents of other kinds are skipped).
+Reads YAML as kubectl does, and refuses what YAML 1.1 and 1.2 read differently (yes, 0b101,
+1_000…), naming the line. Works offline: binding Secrets and the bindings hash need the cluster
+and are left out. Exit 0 when every app is valid, 1 when one is not (each problem printed with its
+field path), 2 when the input cannot be read.
 `;
 
 export const render: Command = async (argv, io) => {
@@ -53,30 +61,32 @@ export const render: Command = async (argv, io) => {
       return 2;
     }
     const label = file === "-" ? "<stdin>" : file;
-    const docs = parseAllDocuments(text);
-    if (!Array.isArray(docs)) return 2;
-    for (const [index, doc] of docs.entries()) {
-      const yamlError = doc.errors[0];
-      if (yamlError !== undefined) {
-        const line = yamlError.linePos?.[0].line;
-        io.stderr(
-          `render: ${label}${line === undefined ? "" : `:${line}`}: ${yamlError.message.split("\n")[0]}\n`,
-        );
-        return 2;
+    const manifest = readManifest(text);
+    if (manifest.error !== undefined) {
+      const { line, message } = manifest.error;
+      io.stderr(`render: ${label}${line === undefined ? "" : `:${line}`}: ${message}\n`);
+      return 2;
+    }
+    for (const [index, value] of manifest.documents.entries()) {
+      for (const item of objectsOf(value)) {
+        const name = describeDocument(item, index);
+        const problem = notAnApp(item);
+        if (problem === "other") continue;
+        if (problem !== undefined) {
+          invalid = true;
+          io.stderr(`${label}: ${name}: ${problem}\n`);
+          continue;
+        }
+        const app = parseStatelessApp(item);
+        if (!app.ok) {
+          invalid = true;
+          for (const p of app.error) io.stderr(`${label}: ${name}: ${formatProblem(p)}\n`);
+          continue;
+        }
+        const result = desired(app.value);
+        for (const w of result.warnings) io.stderr(`${label}: warning: ${w.message}\n`);
+        objects.push(...result.objects);
       }
-      const value: unknown = doc.toJS();
-      if (!isStatelessApp(value)) continue;
-      const app = parseStatelessApp(value);
-      if (!app.ok) {
-        invalid = true;
-        const name = describeDocument(value, index);
-        for (const problem of app.error)
-          io.stderr(`${label}: ${name}: ${formatProblem(problem)}\n`);
-        continue;
-      }
-      const result = desired(app.value);
-      for (const w of result.warnings) io.stderr(`${label}: warning: ${w.message}\n`);
-      objects.push(...result.objects);
     }
   }
   if (invalid) return 1;
@@ -86,15 +96,49 @@ export const render: Command = async (argv, io) => {
   return 0;
 };
 
-function isStatelessApp(value: unknown): boolean {
-  if (typeof value !== "object" || value === null) return false;
-  const v = value as { apiVersion?: unknown; kind?: unknown };
-  return v.kind === KIND && (v.apiVersion === API_VERSION || typeof v.apiVersion !== "string");
+/** The objects of a document: itself, or the items of a List (kubectl reads both). */
+function objectsOf(value: unknown): unknown[] {
+  const v = value as { apiVersion?: unknown; kind?: unknown; items?: unknown };
+  if (typeof value !== "object" || value === null || !Array.isArray(v.items)) return [value];
+  if (v.kind === "List") return v.items;
+  if (v.kind === LIST_KIND && v.apiVersion === API_VERSION)
+    return v.items.map((item) => ({ apiVersion: API_VERSION, kind: KIND, ...(item as object) }));
+  return [value];
 }
 
+/**
+ * Undefined for a StatelessApp to parse, "other" for a kind of another API group (skipped), or
+ * why the document is neither: kubectl refuses a document without kind or apiVersion too, and a
+ * StatelessApp in another version, or another kind in our group, is a typo.
+ */
+function notAnApp(value: unknown): string | "other" | undefined {
+  if (typeof value !== "object" || value === null || Array.isArray(value))
+    return "not a Kubernetes object";
+  const v = value as { apiVersion?: unknown; kind?: unknown };
+  if (typeof v.kind !== "string" || v.kind === "") return "kind: required";
+  if (typeof v.apiVersion !== "string" || v.apiVersion === "") return "apiVersion: required";
+  const ours = v.apiVersion.startsWith(`${GROUP}/`);
+  if (v.kind !== KIND && !ours) return "other";
+  if (v.kind !== KIND) return `kind: ${v.kind} is not a kind of ${GROUP}: did you mean ${KIND}?`;
+  if (v.apiVersion !== API_VERSION)
+    return `apiVersion: ${v.kind} is served as ${API_VERSION}, not ${v.apiVersion}`;
+  const meta = (value as { metadata?: { name?: unknown; generateName?: unknown } }).metadata;
+  if ((meta?.name === undefined || meta.name === "") && typeof meta?.generateName === "string")
+    return `metadata.name: ${GENERATED_NAME}`;
+  return undefined;
+}
+
+/** Why render cannot follow generateName (the judge of the differential fuzz knows this text). */
+export const GENERATED_NAME =
+  "required: the children are named after the app, and generateName gets a name only when the API server creates it";
+
+/** `StatelessApp "shop"`, or `document 2` when the document has no kind or name to say. */
 function describeDocument(value: unknown, index: number): string {
-  const name = (value as { metadata?: { name?: unknown } }).metadata?.name;
-  return typeof name === "string" ? `StatelessApp "${name}"` : `document ${index + 1}`;
+  const v = value as { kind?: unknown; metadata?: { name?: unknown } } | null;
+  const name = v?.metadata?.name;
+  return typeof name === "string" && typeof v?.kind === "string"
+    ? `${v.kind} "${name}"`
+    : `document ${index + 1}`;
 }
 
 const listOf = (items: unknown[]) => ({ apiVersion: "v1", kind: "List", items });

@@ -1,11 +1,14 @@
 // `run`: the operator process — configuration, cluster connection, endpoints, graceful SIGTERM.
 import { startOperator } from "../app/operator.ts";
 import { startPolicyReporting } from "../app/reports/index.ts";
+import { delegatingAuthorizer } from "../platform/auth.ts";
+import { readBuildInfo } from "../platform/build.ts";
 import { ConfigError, loadConfig } from "../platform/config.ts";
-import { serveEndpoints } from "../platform/http.ts";
+import { type Endpoint, serveHealth, serveSecureMetrics } from "../platform/http.ts";
 import { loadConnection, NoClusterError } from "../platform/kube/index.ts";
 import { createLogger } from "../platform/logging.ts";
 import { createMetrics } from "../platform/metrics.ts";
+import { type KeyPair, readKeyPair, selfSignedCertificate, watchKeyPair } from "../platform/tls.ts";
 import { connectionTransport, instrumentTransport, safeTimeout } from "../runtime/index.ts";
 import type { Command } from "./io.ts";
 
@@ -36,6 +39,20 @@ export const run: Command = async (argv, io) => {
     }
     throw error;
   }
+  // The metrics server's key pair: from METRICS_CERT_DIR, or self-signed like controller-runtime's.
+  let keyPair: KeyPair | undefined;
+  if (config.metrics.secure) {
+    const dir = config.metrics.certDir;
+    try {
+      keyPair =
+        dir === undefined
+          ? selfSignedCertificate("stateless-operator-metrics", ["localhost", "127.0.0.1", "::1"])
+          : await readKeyPair(dir);
+    } catch (error) {
+      io.stderr(`stateless-operator: METRICS_CERT_DIR: ${(error as Error).message}\n`);
+      return 2;
+    }
+  }
 
   const logger = createLogger(config.logLevel);
   const metrics = createMetrics();
@@ -61,7 +78,10 @@ export const run: Command = async (argv, io) => {
       reconcile: metrics.reconcile("statelessapp"),
       reflector: metrics.reflector,
       apply: metrics.apply,
-      leader: metrics.leader(config.leaderElection.name),
+      // Only a candidate reports leader_election_master_status (a single replica has no Lease).
+      ...(config.leaderElection.enabled
+        ? { leader: metrics.leader(config.leaderElection.name) }
+        : {}),
     },
   });
   const reports =
@@ -74,23 +94,53 @@ export const run: Command = async (argv, io) => {
           isLeader: operator.isLeader,
         })
       : undefined;
-  let endpoints: Awaited<ReturnType<typeof serveEndpoints>>;
+  const endpoints: Endpoint[] = [];
+  let stopWatch = () => {};
   try {
-    endpoints = await serveEndpoints(config.httpAddress, metrics.registry, {
-      notReady: operator.notReady,
-    });
+    endpoints.push(
+      await serveHealth(
+        config.httpAddress,
+        { notReady: operator.notReady },
+        config.metrics.secure ? undefined : metrics.registry,
+      ),
+    );
+    if (keyPair !== undefined) {
+      const secure = await serveSecureMetrics(config.metrics.address, metrics.registry, {
+        keyPair,
+        authorizer: delegatingAuthorizer(transport),
+      });
+      endpoints.push(secure);
+      const dir = config.metrics.certDir;
+      if (dir !== undefined) {
+        stopWatch = watchKeyPair(
+          dir,
+          keyPair,
+          (pair) => {
+            secure.setKeyPair(pair);
+            logger.info({ dir }, "metrics certificate reloaded");
+          },
+          (error) => logger.error({ dir, err: error.message }, "metrics certificate not reloaded"),
+        ).stop;
+      }
+    }
   } catch (error) {
     logger.error({ err: String(error) }, "cannot serve /healthz, /readyz and /metrics");
     await reports?.stop();
+    await Promise.all(endpoints.map((e) => e.close()));
     await operator.stop();
     return 1;
   }
+  const at = (e: Endpoint | undefined) =>
+    e === undefined ? undefined : `${e.address.address}:${e.address.port}`;
   logger.info(
     {
       server: connection.server,
       namespaces: config.watchNamespaces.length === 0 ? "all" : config.watchNamespaces,
-      address: `${endpoints.address.address}:${endpoints.address.port}`,
+      address: at(endpoints[0]),
+      metricsAddress: config.metrics.secure ? at(endpoints[1]) : at(endpoints[0]),
+      metricsSecure: config.metrics.secure,
       leaderElection: config.leaderElection.enabled,
+      ...readBuildInfo(),
     },
     "operator started",
   );
@@ -110,7 +160,8 @@ export const run: Command = async (argv, io) => {
   const timer = safeTimeout(force, config.shutdownTimeoutMs);
   await reports?.stop();
   await operator.stop();
-  await endpoints.close();
+  stopWatch();
+  await Promise.all(endpoints.map((e) => e.close()));
   timer.cancel();
   logger.info({}, "stopped");
   return 0;

@@ -83,7 +83,25 @@ const variables = {
     })
     .default("info")
     .describe("Least severe log level written."),
-  HTTP_ADDRESS: address.default(":8080").describe("Address of /healthz, /readyz and /metrics."),
+  HTTP_ADDRESS: address
+    .default(":8080")
+    .describe(
+      "Address of /healthz and /readyz (plain HTTP; also /metrics when METRICS_SECURE=false).",
+    ),
+  METRICS_ADDRESS: address
+    .default(":8443")
+    .describe(
+      "Address of /metrics over HTTPS, for callers the API server authenticates and authorizes (get on /metrics).",
+    ),
+  METRICS_SECURE: bool(true).describe(
+    "false serves /metrics in plain HTTP on HTTP_ADDRESS to anyone, with no TLS and no authorization: for a local run only.",
+  ),
+  METRICS_CERT_DIR: z
+    .string()
+    .optional()
+    .describe(
+      "Directory with tls.crt and tls.key for /metrics (a kubernetes.io/tls Secret, e.g. from cert-manager), re-read as they rotate; without it a self-signed certificate is made at start.",
+    ),
   SHUTDOWN_TIMEOUT: duration("30s").describe("How long SIGTERM waits for in-flight reconciles."),
   API_CONNECTIONS: z.coerce
     .number({ error: "must be an integer" })
@@ -125,6 +143,12 @@ export interface Config {
   };
   readonly logLevel: "trace" | "debug" | "info" | "warn" | "error" | "fatal";
   readonly httpAddress: { readonly host: string; readonly port: number };
+  readonly metrics: {
+    /** false: plain /metrics on httpAddress, for anyone. */
+    readonly secure: boolean;
+    readonly address: { readonly host: string; readonly port: number };
+    readonly certDir: string | undefined;
+  };
   readonly shutdownTimeoutMs: number;
   readonly watchInactivityTimeoutMs: number;
   readonly api: { readonly connections: number; readonly timeoutMs: number };
@@ -145,6 +169,18 @@ export class ConfigError extends Error {
 export const configVariables = (): { name: string; description: string }[] =>
   Object.entries(variables).map(([name, s]) => ({ name, description: s.description ?? "" }));
 
+/** Each variable's accepted text as JSON Schema (draft 7): the Helm chart's values schema uses it. */
+export const configInputSchemas = (): Record<string, Record<string, unknown>> =>
+  Object.fromEntries(
+    Object.entries(variables).map(([name, s]) => [
+      name,
+      z.toJSONSchema(s, { io: "input", target: "draft-7", unrepresentable: "any" }) as Record<
+        string,
+        unknown
+      >,
+    ]),
+  );
+
 /** Reads the configuration; throws a ConfigError naming every bad variable. */
 export function loadConfig(env: Readonly<Record<string, string | undefined>>): Config {
   const input = Object.fromEntries(
@@ -164,6 +200,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
   }
   const c = parsed.data;
   const [host, port] = splitAddress(c.HTTP_ADDRESS);
+  const [metricsHost, metricsPort] = splitAddress(c.METRICS_ADDRESS);
   return {
     watchNamespaces: c.WATCH_NAMESPACES,
     workers: c.WORKERS,
@@ -176,6 +213,11 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     },
     logLevel: c.LOG_LEVEL,
     httpAddress: { host, port },
+    metrics: {
+      secure: c.METRICS_SECURE,
+      address: { host: metricsHost, port: metricsPort },
+      certDir: c.METRICS_CERT_DIR,
+    },
     shutdownTimeoutMs: c.SHUTDOWN_TIMEOUT,
     watchInactivityTimeoutMs: c.WATCH_INACTIVITY_TIMEOUT,
     api: { connections: c.API_CONNECTIONS, timeoutMs: c.API_TIMEOUT },

@@ -9,6 +9,7 @@ import type {
   ReflectorMetrics,
   RequestMetrics,
 } from "../runtime/metrics.ts";
+import { type BuildInfo, readBuildInfo } from "./build.ts";
 
 const seconds = (ms: number) => ms / 1000;
 const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
@@ -24,10 +25,20 @@ export interface OperatorMetrics {
   leader(lease: string): LeaderMetrics;
 }
 
-export function createMetrics(now: () => number = Date.now): OperatorMetrics {
+export function createMetrics(
+  now: () => number = Date.now,
+  build: BuildInfo = readBuildInfo(),
+): OperatorMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const r = [registry];
+
+  new Gauge({
+    name: "stateless_operator_build_info",
+    help: "Always 1; the labels name the running version and the commit it was built from",
+    labelNames: ["version", "commit"],
+    registers: r,
+  }).set({ version: build.version, commit: build.commit }, 1);
 
   const reconcileTotal = new Counter({
     name: "controller_runtime_reconcile_total",
@@ -94,8 +105,8 @@ export function createMetrics(now: () => number = Date.now): OperatorMetrics {
   });
   const requests = new Counter({
     name: "rest_client_requests_total",
-    help: "Number of HTTP requests to the API server, partitioned by status code and method",
-    labelNames: ["code", "method"],
+    help: "Number of HTTP requests to the API server, partitioned by status code, HTTP method and verb",
+    labelNames: ["code", "method", "verb"],
     registers: r,
   });
   const requestLatency = new Histogram({
@@ -184,16 +195,20 @@ export function createMetrics(now: () => number = Date.now): OperatorMetrics {
         if (kind === "permanent") terminalErrors.inc({ controller });
       },
     }),
-    reflector: (resource) => ({
-      event: (type) => informerEvents.inc({ resource, type }),
-      lastEventAt: (at) => lastEvent.set(resource, at),
-      listed: (count) => informerObjects.set({ resource }, count),
-      watchRestarted: (reason) => watchRestarts.inc({ resource, reason }),
-      synced: (isSynced) => informerSynced.set({ resource }, isSynced ? 1 : 0),
-    }),
+    reflector: (resource) => {
+      // Unsynced until its first complete list: a cache that never lists shows as 0 (an alert).
+      informerSynced.set({ resource }, 0);
+      return {
+        event: (type) => informerEvents.inc({ resource, type }),
+        lastEventAt: (at) => lastEvent.set(resource, at),
+        listed: (count) => informerObjects.set({ resource }, count),
+        watchRestarted: (reason) => watchRestarts.inc({ resource, reason }),
+        synced: (isSynced) => informerSynced.set({ resource }, isSynced ? 1 : 0),
+      };
+    },
     requests: {
-      request: (verb, status, ms) => {
-        requests.inc({ code: status === 0 ? "<error>" : String(status), method: verb });
+      request: (verb, status, ms, method) => {
+        requests.inc({ code: status === 0 ? "<error>" : String(status), method, verb });
         requestLatency.observe({ verb }, seconds(ms));
       },
     },
@@ -205,6 +220,10 @@ export function createMetrics(now: () => number = Date.now): OperatorMetrics {
       },
     },
     apply: { applied: (kind, outcome) => applies.inc({ kind, outcome }) },
-    leader: (name) => ({ leading: (isLeader) => leading.set({ name }, isLeader ? 1 : 0) }),
+    leader: (name) => {
+      // A candidate that never leads still says so: "no leader" is an alert (docs/operations.md).
+      leading.set({ name }, 0);
+      return { leading: (isLeader) => leading.set({ name }, isLeader ? 1 : 0) };
+    },
   };
 }

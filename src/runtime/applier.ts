@@ -46,6 +46,11 @@ export interface ApplyResult {
    * look again shortly (its watch event normally triggers that on its own).
    */
   readonly deferred?: boolean;
+  /**
+   * Not written because the live object given does not show our last write to it yet: anything
+   * the caller concluded from that object (a status transition, say) is stale.
+   */
+  readonly behind?: boolean;
 }
 
 /**
@@ -138,6 +143,7 @@ export class Applier {
         object: live,
         reason: held.reason,
         ...(held.deferred ? { deferred: true } : {}),
+        ...(held.behind ? { behind: true } : {}),
       };
     }
     const decision = applyNeeded(body, live, {

@@ -1,7 +1,7 @@
 // The client port: typed calls by resource type (get, list, apply, patch, delete, evict…); the only code that builds REST requests for them.
 import { httpListWatch, type ListWatchSource, type Selectors } from "./listwatch.ts";
-import type { KubeObject } from "./object.ts";
-import { builtinResources, type ResourceType, resourcePath } from "./resource.ts";
+import { type KubeObject, splitApiVersion } from "./object.ts";
+import { builtinResources, groupVersionPath, type ResourceType, resourcePath } from "./resource.ts";
 import { type HttpRequest, type HttpTransport, requestJson } from "./transport.ts";
 
 /** Which object of a type: `namespace` is ignored for cluster-scoped types. */
@@ -43,6 +43,8 @@ export interface DiscoveredResource {
   readonly name: string;
   readonly kind: string;
   readonly namespaced: boolean;
+  /** What the resource supports: get, list, watch, create… */
+  readonly verbs?: readonly string[];
 }
 
 /**
@@ -63,6 +65,12 @@ export interface Client {
     selectors?: Selectors,
     options?: CallOptions,
   ): Promise<T[]>;
+  /** Creates `object` (a review, an Event); returns what the API server answered. */
+  create<T extends KubeObject = KubeObject>(
+    type: ResourceType,
+    object: KubeObject,
+    options?: CallOptions,
+  ): Promise<T>;
   /** Server-side apply of `object` (its metadata names it); returns the object as stored. */
   apply(type: ResourceType, object: KubeObject, options: ApplyCallOptions): Promise<KubeObject>;
   /** Server-side apply of `object.status` through the `/status` subresource. */
@@ -91,6 +99,12 @@ export interface Client {
   /** The list and watch calls of a reflector for `type`. */
   listWatch(type: ResourceType): ListWatchSource;
 }
+
+/** The discovery document of an apiVersion, every segment escaped (it may come from a user). */
+const discoveryPath = (apiVersion: string) => {
+  const { group, version } = splitApiVersion(apiVersion);
+  return groupVersionPath(group, version);
+};
 
 /** One API group of discovery: its name and versions, the preferred version first. */
 export interface ServedGroup {
@@ -172,6 +186,16 @@ export function httpClient(transport: HttpTransport): Client {
       return list.items;
     },
 
+    create: <T extends KubeObject>(type: ResourceType, object: KubeObject, options?: CallOptions) =>
+      send<T>({
+        method: "POST",
+        verb: "create",
+        path: resourcePath(type, { namespace: object.metadata?.namespace }),
+        contentType: "application/json",
+        body: JSON.stringify(object),
+        ...signalOf(options),
+      }),
+
     apply: (type, object, options) => applyTo(type, object, undefined, options),
 
     applyStatus: (type, object, options) =>
@@ -232,7 +256,7 @@ export function httpClient(transport: HttpTransport): Client {
         send<{ resources?: DiscoveredResource[] }>({
           method: "GET",
           verb: "get",
-          path: apiVersion.includes("/") ? `/apis/${apiVersion}` : `/api/${apiVersion}`,
+          path: discoveryPath(apiVersion),
           ...signalOf(options),
         }),
       );

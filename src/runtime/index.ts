@@ -107,6 +107,7 @@ export {
   objectKey,
   parseKey,
   type Status,
+  splitApiVersion,
   stripManagedFields,
 } from "./object.ts";
 export { type QueueHandler, type QueueOutcome, WorkQueue, type WorkQueueOptions } from "./queue.ts";

@@ -38,8 +38,11 @@ export interface ReflectorMetrics {
 }
 
 export interface RequestMetrics {
-  /** One HTTP request to the apiserver finished; status 0 means no response (network error). */
-  request(verb: string, status: number, ms: number): void;
+  /**
+   * One HTTP request to the apiserver finished; status 0 means no response (network error).
+   * `verb` is what it does (list, apply, …), `method` the HTTP method (GET, PATCH, …).
+   */
+  request(verb: string, status: number, ms: number, method: string): void;
 }
 
 /** The transport's connection pools (watch, request, lease). */

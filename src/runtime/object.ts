@@ -73,6 +73,12 @@ export function groupOf(apiVersion: string): string {
   return slash < 0 ? "" : apiVersion.slice(0, slash);
 }
 
+/** The group and version of an apiVersion: `{group: "", version: "v1"}` for "v1". */
+export const splitApiVersion = (apiVersion: string): { group: string; version: string } => ({
+  group: groupOf(apiVersion),
+  version: apiVersion.slice(apiVersion.indexOf("/") + 1),
+});
+
 export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }

@@ -54,6 +54,11 @@ export interface ReflectorOptions<T extends KubeObject = KubeObject> {
    * @default []
    */
   readonly keepManagedFieldsOf?: readonly string[];
+  /**
+   * Called for each failed list or watch (other than 410 Gone), before the backoff: lets an owner
+   * report a resource it cannot watch (RBAC, a kind that is not served) instead of waiting.
+   */
+  readonly onError?: (error: unknown) => void;
   /** Trims objects further before they are stored (e.g. drops a large annotation). */
   readonly transform?: (obj: KubeObject) => T;
   readonly clock?: Clock;
@@ -102,6 +107,7 @@ export class Reflector<T extends KubeObject = KubeObject> {
   #stop = new AbortController();
   #loops: Promise<void>[] = [];
   #lastEventAt: number | undefined;
+  #lastError: unknown;
 
   constructor(options: ReflectorOptions<T>) {
     this.#options = options;
@@ -134,6 +140,11 @@ export class Reflector<T extends KubeObject = KubeObject> {
   /** Epoch ms of the last watch event, bookmark or completed list. */
   get lastEventAt(): number | undefined {
     return this.#lastEventAt;
+  }
+
+  /** The last list or watch failure since the last successful list, if any. */
+  get lastError(): unknown {
+    return this.#lastError;
   }
 
   get running(): boolean {
@@ -243,7 +254,13 @@ export class Reflector<T extends KubeObject = KubeObject> {
           log.info({ delay }, "resourceVersion expired (410); relisting");
         } else {
           delay = backoff.next();
+          this.#lastError = err;
           this.#metrics.watchRestarted?.("error");
+          try {
+            this.#options.onError?.(err);
+          } catch (handlerError) {
+            log.error(describeError(handlerError), "error handler threw");
+          }
           // Resumes from cursor.resourceVersion: a failed list leaves it unset (list again),
           // a failed watch keeps the last version it saw.
           log.warn(
@@ -281,6 +298,7 @@ export class Reflector<T extends KubeObject = KubeObject> {
     const inScope =
       namespace === undefined ? () => true : (obj: T) => obj.metadata?.namespace === namespace;
     const events = this.#store.replace(items, inScope);
+    this.#lastError = undefined;
     this.#touch();
     this.#metrics.listed?.(items.length);
     for (const event of events) this.#emit(event);

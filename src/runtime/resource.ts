@@ -110,17 +110,25 @@ export interface PathParts {
   readonly subresource?: string | undefined;
 }
 
-/** `/api/v1/namespaces/ns/services/name` or `/apis/apps/v1/namespaces/ns/deployments/name/status`. */
+/**
+ * `/api/v1/namespaces/ns/services/name` or `/apis/apps/v1/namespaces/ns/deployments/name/status`.
+ * Every segment is escaped: a group, version or plural may come from a user's apiVersion or from
+ * discovery, and a `?`, `#` or `/` in one must not turn into a query or another path.
+ */
 export function resourcePath(type: ResourceType, parts: PathParts = {}): string {
-  const segments = [type.group === "" ? "/api" : `/apis/${type.group}`, type.version];
+  const segments = [groupVersionPath(type.group, type.version)];
   if (type.namespaced && parts.namespace) segments.push("namespaces", enc(parts.namespace));
-  segments.push(type.plural);
+  segments.push(enc(type.plural));
   if (parts.name !== undefined) {
     segments.push(enc(parts.name));
-    if (parts.subresource !== undefined) segments.push(parts.subresource);
+    if (parts.subresource !== undefined) segments.push(enc(parts.subresource));
   }
   return segments.join("/");
 }
+
+/** `/api/v1` for the core group, `/apis/<group>/<version>` for the others: the discovery document of a group version. */
+export const groupVersionPath = (group: string, version: string): string =>
+  group === "" ? `/api/${enc(version)}` : `/apis/${enc(group)}/${enc(version)}`;
 
 const enc = (s: string) => encodeURIComponent(s);
 

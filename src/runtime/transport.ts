@@ -324,7 +324,7 @@ async function* readResponseLines(res: http.IncomingMessage): AsyncGenerator<str
   }
 }
 
-/** Reports every request to metric hooks: verb, status (0 = no response) and duration. */
+/** Reports every request to metric hooks: verb, status (0 = no response), duration and method. */
 export function instrumentTransport(
   inner: HttpTransport,
   metrics: Partial<RequestMetrics>,
@@ -335,10 +335,10 @@ export function instrumentTransport(
     const verb = request.verb ?? request.method.toLowerCase();
     try {
       const response = await inner(request);
-      metrics.request?.(verb, response.status, now() - started);
+      metrics.request?.(verb, response.status, now() - started, request.method);
       return response;
     } catch (err) {
-      metrics.request?.(verb, 0, now() - started);
+      metrics.request?.(verb, 0, now() - started, request.method);
       throw err;
     }
   };

@@ -26,6 +26,8 @@ export interface HeldWrite {
   readonly reason: string;
   /** The caller should look again shortly: the event it waits for may never come. */
   readonly deferred: boolean;
+  /** The live object does not show our last write yet: what the caller read from it is stale. */
+  readonly behind: boolean;
 }
 
 export class WriteMemo {
@@ -52,8 +54,10 @@ export class WriteMemo {
     const last = this.#writes.get(key);
     if (last === undefined) return undefined;
     const liveVersion = live?.metadata?.resourceVersion;
+    const behind =
+      liveVersion !== undefined && liveVersion === last.before && last.after !== last.before;
     if (last.hash === hash && liveVersion !== undefined && last.versions.has(liveVersion))
-      return { reason: "just applied; cache not caught up", deferred: false };
+      return { reason: "just applied; cache not caught up", deferred: false, behind };
     if (!deferWhileCacheLags) return undefined;
     // Bounded in time, so an object deleted since is written again.
     if (
@@ -62,18 +66,14 @@ export class WriteMemo {
       last.before === undefined &&
       this.#now() - last.at < CREATE_GRACE_MS
     ) {
-      return { reason: "just created; cache not caught up", deferred: true };
+      return { reason: "just created; cache not caught up", deferred: true, behind: true };
     }
     // Only when our last write changed the object: a no-op write brings no event to wait for.
-    if (
-      liveVersion !== undefined &&
-      liveVersion === last.before &&
-      last.after !== undefined &&
-      last.after !== last.before
-    ) {
+    if (behind && last.after !== undefined) {
       return {
         reason: "our last write is not in the cache yet; its event reconciles again",
         deferred: true,
+        behind: true,
       };
     }
     return undefined;

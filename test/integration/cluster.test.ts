@@ -13,7 +13,7 @@ import {
 } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { serviceCidr } from "../../tools/cluster/components.ts";
-import { kubernetesVersion } from "../../tools/cluster/index.ts";
+import { selectedKubernetesVersion } from "../../tools/cluster/index.ts";
 import {
   adminKubeConfig,
   createTestNamespace,
@@ -113,7 +113,7 @@ describe("integration tier", () => {
 
   test("serves the pinned Kubernetes release", async () => {
     const info = await kc.makeApiClient(VersionApi).getCode();
-    if (providedCluster().local) expect(info.gitVersion).toBe(kubernetesVersion);
+    if (providedCluster().local) expect(info.gitVersion).toBe(selectedKubernetesVersion());
     else expect(info.major).toBe("1");
   });
 

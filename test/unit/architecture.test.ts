@@ -53,6 +53,7 @@ const PURE_APP = [
   "app/reconcile/children.ts",
   "app/reconcile/explain.ts",
   "app/reconcile/forbidden.ts",
+  "app/reconcile/ownership.ts",
   "app/reconcile/plan.ts",
   "app/reconcile/prune.ts",
   "app/reconcile/recycle.ts",

@@ -1,13 +1,17 @@
 import { describe, expect, test } from "vitest";
 import {
+  APPS_BY_CHILD_NAME,
   APPS_BY_SECRET,
   APPS_BY_SERVICE,
+  appsForChild,
   appsForSecret,
   appsForService,
+  childNamesOf,
   controllerUids,
   SERVICES_BY_SECRET,
   secretNamedBy,
   secretsBoundBy,
+  serviceKindKeysBoundBy,
   serviceKindsBoundBy,
   servicesBoundBy,
   type WatchedService,
@@ -37,7 +41,8 @@ const elsewhere = appBinding("shop", "other", [
 function appsStore(...apps: KubeObject[]) {
   const store = new Store()
     .addIndex(APPS_BY_SECRET, secretsBoundBy)
-    .addIndex(APPS_BY_SERVICE, servicesBoundBy);
+    .addIndex(APPS_BY_SERVICE, servicesBoundBy)
+    .addIndex(APPS_BY_CHILD_NAME, childNamesOf);
   for (const a of apps) store.set(a);
   return store;
 }
@@ -53,6 +58,18 @@ describe("the cache indexes", () => {
     expect(secretsBoundBy(shop)).toEqual(["web/shop-redis"]);
     expect(servicesBoundBy(shop)).toEqual(["redis.example.com/v1|Redis|web/cache"]);
     expect(serviceKindsBoundBy(shop)).toEqual([redisKind]);
+    expect(serviceKindKeysBoundBy(shop)).toEqual(["redis.example.com/v1|Redis"]);
+  });
+
+  test("an app is indexed by every name its children have: <app>-<process>, <app>-binding-<binding>", () => {
+    expect(childNamesOf(shop)).toEqual([
+      "web/shop-web",
+      "web/shop-binding-sessions",
+      "web/shop-binding-cache",
+    ]);
+    expect(
+      childNamesOf({ ...shop, spec: { processes: [null, { name: 3 }] } } as KubeObject),
+    ).toEqual([]);
   });
 
   test("an app whose spec is malformed is indexed under nothing, without throwing", () => {
@@ -93,6 +110,39 @@ describe("event → app keys", () => {
   services.set(service("cache", "other", "cache-binding"));
   const naming = (key: string): WatchedService[] =>
     services.byIndex(SERVICES_BY_SECRET, key).map((object) => ({ ...redisKind, object }));
+
+  test("a child concerns its controller and the apps whose generated name collides with it", () => {
+    // `a-b` with process `c` and `a` with process `b-c` both render `a-b-c`.
+    const ab = { ...appBinding("a-b", "web", []), spec: { processes: [{ name: "c" }] } };
+    const a = { ...appBinding("a", "web", []), spec: { processes: [{ name: "b-c" }] } };
+    const apps = appsStore(ab, a, appBinding("a", "other", []));
+    const theirs: KubeObject = {
+      kind: "Service",
+      metadata: {
+        name: "a-b-c",
+        namespace: "web",
+        ownerReferences: [
+          {
+            apiVersion: "twelvefactor.dev/v1alpha1",
+            kind: "StatelessApp",
+            name: "a-b",
+            uid: "uid-a-b",
+            controller: true,
+          },
+        ],
+      },
+    };
+    expect(appsForChild(theirs, apps).sort()).toEqual(["web/a", "web/a-b"]);
+    // A Secret another team made under a binding Secret's name concerns the app that waits for it.
+    const waiting = appBinding("p", "web", [
+      { name: "q", type: "redis", secretRef: { name: "s" } },
+    ]);
+    const foreign: KubeObject = {
+      kind: "Secret",
+      metadata: { name: "p-binding-q", namespace: "web" },
+    };
+    expect(appsForSecret(foreign, appsStore(waiting), () => [])).toEqual(["web/p"]);
+  });
 
   test("a source Secret concerns the apps of its namespace that bind it", () => {
     const secret = {

@@ -10,12 +10,16 @@ import { readModuleText, wrapperDir } from "./gomod.ts";
 import {
   type BinaryName,
   binaryNames,
+  defaultKubernetesMinor,
   etcdVersion,
   type GoModuleName,
   type GoModuleSpec,
   goModules,
+  helmVersion,
   kubernetesVersion,
   kwokVersion,
+  prometheusVersion,
+  selectedKubernetesMinor,
 } from "./versions.ts";
 
 /** Where each binary comes from, by name. */
@@ -25,12 +29,34 @@ export type BinaryPaths = Record<BinaryName, string>;
 const goBuildFlags = ["-trimpath"];
 const baseLdflags = ["-s", "-w"];
 
-/** Which module builds which binary. */
+/** The module that builds `name` for the selected Kubernetes minor, if any does. */
+function findModule(name: BinaryName): GoModuleName | undefined {
+  const minor = selectedKubernetesMinor();
+  const building = (Object.entries(goModules) as [GoModuleName, GoModuleSpec][]).filter(
+    ([, spec]) => name in spec.tools,
+  );
+  const forMinor = building.find(([, spec]) => spec.kubernetesMinor === minor);
+  if (forMinor !== undefined) return forMinor[0];
+  const unversioned = building.find(([, spec]) => spec.kubernetesMinor === undefined);
+  if (unversioned === undefined) return undefined;
+  // A default module of Kubernetes' own builds only the default minor.
+  const [mod, spec] = unversioned;
+  const kubernetes = spec.kind === "wrapper" && spec.module === goModules.kubernetes.module;
+  return kubernetes && minor !== defaultKubernetesMinor ? undefined : mod;
+}
+
+/** Which module builds which binary (for the Kubernetes minor KUBERNETES_VERSION selects). */
 export function moduleOf(name: BinaryName): GoModuleName {
-  for (const [mod, spec] of Object.entries(goModules)) {
-    if (name in spec.tools) return mod as GoModuleName;
-  }
-  throw new Error(`no Go module builds ${name}`);
+  const mod = findModule(name);
+  if (mod !== undefined) return mod;
+  throw new Error(
+    `no Go module builds ${name} for Kubernetes ${selectedKubernetesMinor()}: only the integration tier runs on KUBERNETES_VERSION=${selectedKubernetesMinor()}`,
+  );
+}
+
+/** The binaries that can be built for the selected minor (all of them for the default one). */
+export function buildableBinaries(names: readonly BinaryName[] = binaryNames): BinaryName[] {
+  return names.filter((n) => findModule(n) !== undefined);
 }
 
 /** Import path of a binary's main package. */
@@ -54,10 +80,12 @@ function upstreamOf(name: BinaryName): string | undefined {
 function versionLdflags(name: BinaryName, buildDate: string): string[] {
   const upstream = upstreamOf(name);
   if (upstream === goModules.kubernetes.module) {
-    const m = /^v(\d+)\.(\d+)\./.exec(kubernetesVersion);
+    const spec: GoModuleSpec = goModules[moduleOf(name)];
+    const version = spec.kind === "wrapper" ? spec.version : kubernetesVersion;
+    const m = /^v(\d+)\.(\d+)\./.exec(version);
     const [major, minor] = [m?.[1] ?? "", m?.[2] ?? ""];
     return ["k8s.io/component-base/version", "k8s.io/client-go/pkg/version"].flatMap((pkg) => [
-      `-X ${pkg}.gitVersion=${kubernetesVersion}`,
+      `-X ${pkg}.gitVersion=${version}`,
       `-X ${pkg}.gitMajor=${major}`,
       `-X ${pkg}.gitMinor=${minor}`,
       `-X ${pkg}.gitTreeState=archive`,
@@ -70,7 +98,25 @@ function versionLdflags(name: BinaryName, buildDate: string): string[] {
       `-X sigs.k8s.io/kwok/pkg/consts.KubeVersion=${kubernetesVersion}`,
     ];
   }
+  if (upstream === goModules.helm.module) {
+    return [
+      `-X helm.sh/helm/v4/internal/version.version=${helmVersion}`,
+      "-X helm.sh/helm/v4/internal/version.gitTreeState=archive",
+    ];
+  }
+  if (upstream === goModules.prometheus.module) {
+    // As Prometheus' .promu.yml stamps its binaries; the module's v0.3MM.P is release 3.MM.P.
+    const m = /^v0\.3(\d\d)\.(\d+)$/.exec(prometheusVersion);
+    const release = m === null ? prometheusVersion : `3.${Number(m[1])}.${m[2]}`;
+    return [`-X github.com/prometheus/common/version.Version=${release}`];
+  }
   return []; // etcd's version is a constant in go.etcd.io/etcd/api/v3/version.
+}
+
+/** Go build tags of a binary (its module's). */
+function tagsOf(name: BinaryName): readonly string[] {
+  const spec: GoModuleSpec = goModules[moduleOf(name)];
+  return spec.tags ?? [];
 }
 
 /** `${XDG_CACHE_HOME:-~/.cache}/stateless-operator`. */
@@ -90,6 +136,8 @@ export function cacheBinDir(mod: GoModuleName): string {
   hash.update(JSON.stringify([goBuildFlags, baseLdflags]));
   for (const name of Object.keys(spec.tools) as BinaryName[]) {
     hash.update(`${name}\0${versionLdflags(name, "").join(" ")}\0`);
+    // Only a module with tags changes its key, so the others' cached binaries stay valid.
+    if (tagsOf(name).length > 0) hash.update(`tags\0${tagsOf(name).join(",")}\0`);
   }
   const version = spec.kind === "wrapper" ? spec.version : "local";
   return join(cacheRoot(), `${mod}-${version}_${hash.digest("hex").slice(0, 10)}`, "bin");
@@ -119,6 +167,8 @@ function legacyCacheBinDir(): string {
 
 /** Links a binary of the legacy cache directory into its module's directory; true when done. */
 function adoptLegacy(name: BinaryName): boolean {
+  // The older layout held the default minor's binaries only.
+  if (selectedKubernetesMinor() !== defaultKubernetesMinor) return false;
   const from = join(legacyCacheBinDir(), name);
   if (!isExecutable(from)) return false;
   const dir = cacheBinDir(moduleOf(name));
@@ -185,12 +235,12 @@ function run(cmd: string, args: string[], cwd: string): Promise<string> {
   });
 }
 
-/** The pinned Kubernetes release's publication time, used as its buildDate (reproducible). */
-async function kubernetesBuildDate(): Promise<string> {
+/** A Kubernetes release's publication time, used as its buildDate (reproducible). */
+async function kubernetesBuildDate(mod: GoModuleName): Promise<string> {
   const json = await run(
     "go",
     ["list", "-m", "-json", goModules.kubernetes.module],
-    wrapperDir("kubernetes"),
+    wrapperDir(mod),
   );
   return (JSON.parse(json) as { Time?: string }).Time ?? "1970-01-01T00:00:00Z";
 }
@@ -215,6 +265,7 @@ async function buildOne(name: BinaryName, buildDate: string, opts: BuildOptions)
     "build",
     "-v",
     ...goBuildFlags,
+    ...(tagsOf(name).length > 0 ? ["-tags", tagsOf(name).join(",")] : []),
     "-ldflags",
     ldflags,
     "-o",
@@ -294,14 +345,17 @@ export async function ensureBinaries(
   log(`cluster: ${missing.length} binaries to build into ${cacheRoot()}: ${missing.join(", ")}`);
   log("cluster: a cold build takes about 10 minutes on 2 cores; later runs reuse the cache");
   const started = Date.now();
-  const buildDate = missing.some((n) => upstreamOf(n) === goModules.kubernetes.module)
-    ? await kubernetesBuildDate()
-    : "";
   // One after another, etcd first (it compiles the standard library the others reuse), then
   // Kubernetes' binaries (each reuses the packages compiled for the one before). Building kwok
   // alongside them was tried; it could not be shown faster here (the machine was shared while
   // measuring) and it interleaves the progress lines.
-  for (const name of missing) paths[name] = await buildOne(name, buildDate, opts);
+  for (const name of missing) {
+    const buildDate =
+      upstreamOf(name) === goModules.kubernetes.module
+        ? await kubernetesBuildDate(moduleOf(name))
+        : "";
+    paths[name] = await buildOne(name, buildDate, opts);
+  }
   log(`cluster: built ${missing.length} binaries in ${formatDuration(Date.now() - started)}`);
   return { paths, built: missing };
 }

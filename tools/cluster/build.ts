@@ -7,10 +7,10 @@
 import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { delimiter } from "node:path";
-import { ensureBinaries, formatDuration } from "./binaries.ts";
+import { buildableBinaries, ensureBinaries, formatDuration } from "./binaries.ts";
 import { checkWrappers } from "./gomod.ts";
 import { parseTier, tierBinaries } from "./tiers.ts";
-import { type BinaryName, binaryNames } from "./versions.ts";
+import { type BinaryName, binaryNames, selectedKubernetesVersion } from "./versions.ts";
 
 /** Finds Go where the official tarball installs it when PATH lacks it (non-login shells). */
 function addGoToPath(): void {
@@ -30,8 +30,12 @@ function hasGo(): boolean {
 
 async function main(argv: string[]): Promise<void> {
   const tierIndex = argv.indexOf("--tier");
-  const names: readonly BinaryName[] =
-    tierIndex >= 0 ? tierBinaries[parseTier(argv[tierIndex + 1], "integration")] : binaryNames;
+  // Another Kubernetes minor (KUBERNETES_VERSION) builds what runs on it: the integration tier's
+  // binaries and the version-independent tools.
+  const names: readonly BinaryName[] = buildableBinaries(
+    tierIndex >= 0 ? tierBinaries[parseTier(argv[tierIndex + 1], "integration")] : binaryNames,
+  );
+  console.log(`cluster: Kubernetes ${selectedKubernetesVersion()}`);
   const started = Date.now();
   addGoToPath();
   if (hasGo()) {

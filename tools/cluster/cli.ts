@@ -23,7 +23,7 @@ import { ensureBinaries } from "./binaries.ts";
 import { startCluster } from "./cluster.ts";
 import { recoverNodeHost } from "./node.ts";
 import { parseTier, type Tier, tierBinaries } from "./tiers.ts";
-import { etcdVersion, kubernetesVersion, kwokVersion } from "./versions.ts";
+import { etcdVersion, kwokVersion, selectedKubernetesVersion } from "./versions.ts";
 
 const repoRoot = resolve(import.meta.dirname, "../..");
 const stateDir = join(repoRoot, ".cluster");
@@ -75,7 +75,7 @@ function printUsage(state: State): void {
   console.log(
     [
       "",
-      `Cluster (${state.tier} tier, Kubernetes ${kubernetesVersion}, etcd ${etcdVersion}${
+      `Cluster (${state.tier} tier, Kubernetes ${selectedKubernetesVersion()}, etcd ${etcdVersion}${
         state.tier === "e2e" ? `, kwok ${kwokVersion}` : ""
       }) is running at ${state.server}`,
       `  logs and data: ${state.dir}`,

@@ -9,4 +9,10 @@ export {
   type UnexpectedExit,
 } from "./cluster.ts";
 export { type ComponentName, type Tier, tierBinaries, tierComponents } from "./tiers.ts";
-export { etcdVersion, kubernetesVersion, kwokVersion } from "./versions.ts";
+export {
+  etcdVersion,
+  kubernetesVersion,
+  kwokVersion,
+  selectedKubernetesVersion,
+  supportedKubernetes,
+} from "./versions.ts";

@@ -2,10 +2,52 @@
 
 /** Kubernetes release: kube-apiserver, kube-controller-manager, kube-scheduler, kubectl, kubelet, kube-proxy. */
 export const kubernetesVersion = "v1.36.3";
+
+/**
+ * The Kubernetes minors the project supports (docs/install.md), each at the newest patch the Go
+ * module proxy serves: the integration tier (etcd, kube-apiserver, kubectl) runs against each,
+ * the e2e and node tiers against the default one only.
+ */
+export const supportedKubernetes = {
+  "1.35": "v1.35.4",
+  "1.36": kubernetesVersion,
+  "1.37": "v1.37.2",
+} as const;
+export type KubernetesMinor = keyof typeof supportedKubernetes;
+export const defaultKubernetesMinor: KubernetesMinor = "1.36";
+
+/** `KUBERNETES_VERSION` (a supported minor, e.g. `1.35`) picks the release the tiers run. */
+export function selectedKubernetesMinor(
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): KubernetesMinor {
+  const wanted = (env.KUBERNETES_VERSION ?? "").replace(/^v/, "");
+  if (wanted === "") return defaultKubernetesMinor;
+  const minor = /^(\d+\.\d+)/.exec(wanted)?.[1] ?? wanted;
+  if (!(minor in supportedKubernetes)) {
+    throw new Error(
+      `KUBERNETES_VERSION=${env.KUBERNETES_VERSION}: not a supported minor (${Object.keys(supportedKubernetes).join(", ")})`,
+    );
+  }
+  return minor as KubernetesMinor;
+}
+
+/** The Kubernetes release the tiers run: the selected minor's pinned patch. */
+export function selectedKubernetesVersion(
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): string {
+  return supportedKubernetes[selectedKubernetesMinor(env)];
+}
 /** etcd server release (3.6 line: kube-apiserver 1.36 is tested against it). */
 export const etcdVersion = "v3.6.16";
 /** kwok release (fake nodes; targets Kubernetes 1.36). */
 export const kwokVersion = "v0.8.0";
+/** Helm release: the chart's lint, template, install, upgrade and uninstall tests. */
+export const helmVersion = "v4.3.2";
+/**
+ * Prometheus release whose promtool runs the alert rules' tests. The Go module's versions are
+ * v0.3MM.P for release v3.MM.P: v0.316.0 is Prometheus v3.16.0.
+ */
+export const prometheusVersion = "v0.316.0";
 
 /**
  * A Go module under tools/cluster/go/ that builds some binaries. A wrapper module depends on one
@@ -14,6 +56,13 @@ export const kwokVersion = "v0.8.0";
 export type GoModuleSpec = {
   readonly dir: string;
   readonly tools: Readonly<Record<string, string>>;
+  /** Go build tags of its binaries. @default none */
+  readonly tags?: readonly string[];
+  /**
+   * A module of another supported Kubernetes minor: its binaries stand in for the default
+   * modules' when KUBERNETES_VERSION selects that minor. @default the default minor
+   */
+  readonly kubernetesMinor?: KubernetesMinor;
 } & (
   | { readonly kind: "wrapper"; readonly module: string; readonly version: string }
   | { readonly kind: "local" }
@@ -48,6 +97,29 @@ export const goModules = {
       "kube-proxy": "k8s.io/kubernetes/cmd/kube-proxy",
     },
   },
+  // The other supported minors build what the integration tier runs (kubectl to match the server).
+  "kubernetes-1.35": {
+    kind: "wrapper",
+    dir: "kubernetes-1.35",
+    module: "k8s.io/kubernetes",
+    version: supportedKubernetes["1.35"],
+    kubernetesMinor: "1.35",
+    tools: {
+      "kube-apiserver": "k8s.io/kubernetes/cmd/kube-apiserver",
+      kubectl: "k8s.io/kubernetes/cmd/kubectl",
+    },
+  },
+  "kubernetes-1.37": {
+    kind: "wrapper",
+    dir: "kubernetes-1.37",
+    module: "k8s.io/kubernetes",
+    version: supportedKubernetes["1.37"],
+    kubernetesMinor: "1.37",
+    tools: {
+      "kube-apiserver": "k8s.io/kubernetes/cmd/kube-apiserver",
+      kubectl: "k8s.io/kubernetes/cmd/kubectl",
+    },
+  },
   etcd: {
     kind: "wrapper",
     dir: "etcd",
@@ -61,6 +133,23 @@ export const goModules = {
     module: "sigs.k8s.io/kwok",
     version: kwokVersion,
     tools: { kwok: "sigs.k8s.io/kwok/cmd/kwok" },
+  },
+  helm: {
+    kind: "wrapper",
+    dir: "helm",
+    module: "helm.sh/helm/v4",
+    version: helmVersion,
+    tools: { helm: "helm.sh/helm/v4/cmd/helm" },
+  },
+  prometheus: {
+    kind: "wrapper",
+    dir: "prometheus",
+    module: "github.com/prometheus/prometheus",
+    version: prometheusVersion,
+    tools: { promtool: "github.com/prometheus/prometheus/cmd/promtool" },
+    // promtool's rule tests need no service discovery; upstream's tag leaves out all but the
+    // few promtool imports itself (file, kubernetes), which halves the packages to compile.
+    tags: ["remove_all_sd"],
   },
   pause: {
     kind: "local",
@@ -85,4 +174,6 @@ export const binaryNames: readonly BinaryName[] = [
   "kubelet",
   "kube-proxy",
   "pause",
+  "helm",
+  "promtool",
 ];

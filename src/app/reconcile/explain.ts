@@ -15,6 +15,7 @@ function childLine(a: ChildAction): string {
           ? []
           : [`remove ${a.removeForbidden.findings.join("; ")}`]),
         ...(a.reportDrift ? ["a write is reported as drift"] : []),
+        ...(a.requires === undefined ? [] : [`only once ${a.requires.join(", ")} is in place`]),
       ];
       return `apply ${nameOf(a)} (${notes.join(", ")})`;
     }
@@ -23,7 +24,7 @@ function childLine(a: ChildAction): string {
     case "delete":
       return `delete ${nameOf(a)}: ${a.reason}`;
     case "refuse":
-      return `refuse ${nameOf(a)}: ${a.problem}`;
+      return `refuse ${nameOf(a)} (name in use): ${a.problem}`;
   }
 }
 

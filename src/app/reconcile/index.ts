@@ -10,12 +10,14 @@ export {
 } from "./deps.ts";
 export { formatPlan } from "./explain.ts";
 export { type ForbiddenFix, forbiddenAdditions, type JsonPatchOp } from "./forbidden.ts";
+export { nameInUse, type Ownership, ownershipOf } from "./ownership.ts";
 export {
   BINDING_RETRY_MS,
   CACHE_LAG_RECHECK_MS,
   type ChildAction,
   type Eviction,
   finishPlan,
+  NAME_IN_USE_RETRY_MS,
   type Observation,
   type Plan,
   type PlannedEvent,
@@ -26,5 +28,5 @@ export {
 } from "./plan.ts";
 export { childId, controlledBy, staleChildren } from "./prune.ts";
 export { createReconciler, reconcileApp } from "./reconcile.ts";
-export { decideRecycle, type RecycleDecision, type RecycleInput } from "./recycle.ts";
+export { decideRecycle, podsOf, type RecycleDecision, type RecycleInput } from "./recycle.ts";
 export { type ResolvedBindings, resolveBindings } from "./resolve-bindings.ts";

@@ -5,6 +5,8 @@
 // bumps the generation, so the status says Progressing at once, not one watch event later):
 //   planApp(observation)                  → the child actions: apply / keep / delete / refuse
 //   finishPlan(plan, observation, written) → evictions, status, events, when to look again
+// A rendered child whose name the caches do not know is looked up by name first: planApp then
+// asks for that (Plan.lookUp) instead of deciding, and is called again with what was found.
 import type { V1Deployment, V1Pod } from "@kubernetes/client-node";
 import { parseDuration, type StatelessApp, type StatelessAppStatus } from "../../api/index.ts";
 import { fieldsOf, type KubeObject, objectKey } from "../../runtime/object.ts";
@@ -16,11 +18,17 @@ import {
   LABEL_COMPONENT,
   LABEL_INSTANCE,
 } from "../render/index.ts";
-import { ConditionType, computeStatus, conditionTime } from "../status/index.ts";
+import {
+  type BindingOutcome,
+  ConditionType,
+  computeStatus,
+  conditionTime,
+} from "../status/index.ts";
 import { type ChildKind, isChildKind } from "./children.ts";
 import { type ForbiddenFix, forbiddenAdditions } from "./forbidden.ts";
+import { nameInUse, ownershipOf } from "./ownership.ts";
 import { childId, staleChildren } from "./prune.ts";
-import { decideRecycle } from "./recycle.ts";
+import { decideRecycle, podsOf } from "./recycle.ts";
 import type { ResolvedBindings } from "./resolve-bindings.ts";
 
 /** When an app whose write waited for the cache looks again. */
@@ -28,6 +36,13 @@ export const CACHE_LAG_RECHECK_MS = 2_000;
 
 /** How often an app with an unresolved binding looks again, besides the Secret and service watches. */
 export const BINDING_RETRY_MS = 30_000;
+
+/**
+ * How often an app whose child name is another's looks again. Freeing a name held by another
+ * app or by a Secret brings a watch event at once (watches.ts maps it to the waiting app); an
+ * object without the operator's label is in no cache, so only this retry notices it is gone.
+ */
+export const NAME_IN_USE_RETRY_MS = 30_000;
 
 /** Manager that keeps a Deployment's replica count while the operator lets go of it for an autoscaler. */
 export const REPLICAS_HANDOFF_MANAGER = "stateless-operator-replicas-handoff";
@@ -46,6 +61,12 @@ export interface Observation {
   readonly cached: (kind: ChildKind, key: string) => KubeObject | undefined;
   /** The cached children whose controller is this app, every kind, in child-kind order. */
   readonly owned: readonly KubeObject[];
+  /**
+   * Rendered children the caches had no entry for, as a lookup by name found them (`Kind/name`
+   * → the object, or null when there is none): the caches hold only objects with the operator's
+   * label, so another's object of that name can only be seen this way.
+   */
+  readonly lookedUp?: { get(id: string): KubeObject | null | undefined };
   /** Our field manager: its managedFields entry says what we applied before. */
   readonly fieldManager: string;
   /** Milliseconds since the epoch. */
@@ -68,6 +89,13 @@ export type ChildAction =
       readonly removeForbidden?: ForbiddenFix;
       /** A write then means someone changed what we applied: a DriftCorrected Warning. */
       readonly reportDrift: boolean;
+      /**
+       * Applied only when these children (`Kind/name`) were written or already matched: a
+       * Deployment waits for the binding Secrets its pods mount, so a Secret the API server
+       * rejects leaves the pods on the last good template instead of rolling them onto the old
+       * Secret with a new hash.
+       */
+      readonly requires?: readonly string[];
     }
   /** Left as it is (reconciling is paused, or a broken binding freezes the Deployment). */
   | {
@@ -78,7 +106,10 @@ export type ChildAction =
     }
   /** An owned child the app no longer renders. */
   | { readonly action: "delete"; readonly object: KubeObject; readonly reason: string }
-  /** Not written, and the app's status says why (it fails like a child the API server rejects). */
+  /**
+   * Not written: another's object has the name (NameInUse). Nothing of it changes; the status
+   * says whose it is.
+   */
   | { readonly action: "refuse"; readonly object: KubeObject; readonly problem: string };
 
 export interface Eviction {
@@ -92,6 +123,12 @@ export interface PlannedEvent {
   readonly type: "Normal" | "Warning";
   readonly reason: string;
   readonly message: string;
+  /**
+   * Reports a change of the status (Ready, NotReady, NameInUse): not recorded when the cached
+   * status this reconcile compared with predates our previous status write (the applier says
+   * so), since the reconcile that made that write recorded it.
+   */
+  readonly transition?: true;
 }
 
 export interface Plan {
@@ -99,6 +136,11 @@ export interface Plan {
   readonly key: string;
   /** An invalid spec: nothing is written but the status. */
   readonly problems?: readonly string[];
+  /**
+   * Rendered children neither the caches nor Observation.lookedUp know about: look them up by
+   * name and plan again. Such a plan decides nothing else (its `children` is empty).
+   */
+  readonly lookUp?: readonly KubeObject[];
   readonly children: readonly ChildAction[];
   /** maxPodLifetime: whose pods to read after the child writes, to pick one to recycle. */
   readonly recycle?: {
@@ -132,6 +174,8 @@ export interface Written {
   readonly applyError?: string;
   /** A failure writing a child that the controller retries with backoff, for the status. */
   readonly applyRetrying?: string;
+  /** The children the API server rejected, by `Kind/name`, with its reason. */
+  readonly rejected?: ReadonlyMap<string, string>;
   /** The pods of each recycled process type, read after the writes. */
   readonly pods: ReadonlyMap<string, readonly V1Pod[]>;
   /** When the pods were read. */
@@ -181,29 +225,48 @@ export function planApp(observation: Observation): Plan {
   // The renderer speaks client-node's types; the caches and the API server give plain JSON.
   const rendered = wanted.objects.filter((o) => isChildKind(o.kind)) as KubeObject[];
 
+  const uid = app.metadata.uid ?? "";
   if (app.spec.paused === true) {
-    for (const object of rendered)
-      children.push({
-        action: "keep",
-        object,
-        live: cached(observation, object),
-        reason: "paused",
-      });
+    // Nothing is written, so nothing needs looking up; a cached child of another is not reported.
+    for (const object of rendered) {
+      const live = cached(observation, object);
+      const owner = ownershipOf(live, uid);
+      children.push(
+        owner.state === "foreign"
+          ? refuse(object, owner.holder)
+          : { action: "keep", object, live, reason: "paused" },
+      );
+    }
     return { key, children, ...blank, events, ...lagRecheck(cacheLagRecheckMs) };
   }
 
   const steady =
     (raw.status as { observedGeneration?: number } | undefined)?.observedGeneration ===
     app.metadata.generation;
+  // The pods mount every binding Secret: the Deployments are applied only once those are in place.
+  const bindingSecrets = rendered.filter((o) => o.kind === "Secret").map(childId);
+  const lookUp: KubeObject[] = [];
   for (const object of rendered) {
-    const live = cached(observation, object);
-    if (object.kind === "Deployment" && !bindings.ready) {
-      // No rollout onto credentials that do not work: the last good Deployment keeps running.
-      children.push({ action: "keep", object, live, reason: "a binding is not ready" });
+    const frozen = object.kind === "Deployment" && !bindings.ready;
+    const holder = holderOf(observation, object);
+    if (holder === unknown) {
+      // A frozen Deployment is not written: whoever holds the name, nothing changes.
+      if (frozen) children.push({ action: "keep", object, live: undefined, reason: KEEP_FROZEN });
+      else lookUp.push(object);
       continue;
     }
-    children.push(applyAction(object, live, steady, observation.fieldManager));
+    const owner = ownershipOf(holder, uid);
+    if (owner.state === "foreign") children.push(refuse(object, owner.holder));
+    else if (frozen) {
+      // No rollout onto credentials that do not work: the last good Deployment keeps running.
+      children.push({ action: "keep", object, live: holder, reason: KEEP_FROZEN });
+    } else {
+      const requires = object.kind === "Deployment" ? bindingSecrets : [];
+      children.push(applyAction(object, holder, steady, observation.fieldManager, requires));
+    }
   }
+  if (lookUp.length > 0)
+    return { key, lookUp, children: [], ...blank, events, ...lagRecheck(cacheLagRecheckMs) };
   const keep = new Set(rendered.map(childId));
   // A binding that does not resolve now keeps its Secret: the frozen Deployment still mounts it.
   for (const b of app.spec.backingServices ?? [])
@@ -228,11 +291,34 @@ export function planApp(observation: Observation): Plan {
   return { key, children, ...recycle, ...blank, events, ...lagRecheck(cacheLagRecheckMs) };
 }
 
+const KEEP_FROZEN = "a binding is not ready";
+
+/** Neither the cache nor a lookup by name has seen the name yet. */
+const unknown = Symbol("unknown");
+
+/** The object holding a rendered child's name: the cache's, else a lookup's (undefined: none). */
+function holderOf(
+  observation: Observation,
+  object: KubeObject,
+): KubeObject | undefined | typeof unknown {
+  const live = cached(observation, object);
+  if (live !== undefined) return live;
+  const found = observation.lookedUp?.get(childId(object));
+  return found === undefined ? unknown : (found ?? undefined);
+}
+
+const refuse = (object: KubeObject, holder: string): ChildAction => ({
+  action: "refuse",
+  object,
+  problem: nameInUse(object.kind ?? "", object.metadata?.name ?? "", holder),
+});
+
 function applyAction(
   object: KubeObject,
   live: KubeObject | undefined,
   steady: boolean,
   fieldManager: string,
+  requires: readonly string[],
 ): ChildAction {
   const replicas = releasesReplicas(object, live, fieldManager)
     ? (live as V1Deployment).spec?.replicas
@@ -246,6 +332,7 @@ function applyAction(
     ...(replicas === undefined ? {} : { handOffReplicas: replicas }),
     ...(fix.patch.length > 0 ? { removeForbidden: fix } : {}),
     reportDrift: live !== undefined && steady && !rotated && object.kind !== "Secret",
+    ...(requires.length > 0 ? { requires } : {}),
   };
 }
 
@@ -286,20 +373,30 @@ export function finishPlan(plan: Plan, observation: Observation, written: Writte
     const d = written.live.get(`Deployment/${childName(app, p.name)}`);
     if (d !== undefined) deployments.set(p.name, d as unknown as V1Deployment);
   }
+  const outcomes = bindingOutcomes(bindings.outcomes, plan, written);
+  const refused = plan.children.flatMap((c) => (c.action === "refuse" ? [c.problem] : []));
   const status = computeStatus({
     app,
     deployments,
-    bindings: bindings.outcomes,
+    bindings: outcomes,
     ...(written.applyError === undefined ? {} : { applyError: written.applyError }),
     ...(written.applyRetrying === undefined ? {} : { applyRetrying: written.applyRetrying }),
+    ...(refused.length === 0 ? {} : { nameInUse: refused }),
     now,
   });
   // One Warning per failure; the recorder joins repeats of one message into a series.
   const failures: PlannedEvent[] = [written.applyError, written.applyRetrying].flatMap((m) =>
     m === undefined ? [] : [{ type: "Warning" as const, reason: "ApplyFailed", message: m }],
   );
-  const events = [...readyTransition(app, status), ...failures, ...plan.events];
-  if (!bindings.ready) return { ...plan, status, events, requeueAfterMs: BINDING_RETRY_MS };
+  const events = [
+    ...readyTransition(app, status),
+    ...nameInUseTransition(app, status),
+    ...failures,
+    ...plan.events,
+  ];
+  const retry = refused.length === 0 ? Number.POSITIVE_INFINITY : NAME_IN_USE_RETRY_MS;
+  if (outcomes.some((o) => o.problem !== undefined))
+    return { ...plan, status, events, requeueAfterMs: Math.min(BINDING_RETRY_MS, retry) };
 
   const evictions: Eviction[] = [];
   let recheck: number | undefined;
@@ -307,7 +404,8 @@ export function finishPlan(plan: Plan, observation: Observation, written: Writte
     const deployment = written.live.get(process.deployment) as unknown as V1Deployment | undefined;
     if (deployment === undefined) continue;
     const decision = decideRecycle({
-      pods: written.pods.get(process.name) ?? [],
+      // Only the pods of our Deployment: the label selector alone may match another's pods.
+      pods: podsOf(written.pods.get(process.name) ?? [], deployment.metadata?.name ?? ""),
       wanted: deployment.spec?.replicas ?? 1,
       available: deployment.status?.availableReplicas ?? 0,
       maxLifetimeMs: plan.recycle?.maxLifetimeMs ?? 0,
@@ -324,13 +422,51 @@ export function finishPlan(plan: Plan, observation: Observation, written: Writte
     if (decision.recheckAfterMs !== undefined)
       recheck = Math.min(recheck ?? Number.POSITIVE_INFINITY, decision.recheckAfterMs);
   }
+  const after = Math.min(recheck ?? Number.POSITIVE_INFINITY, retry);
   return {
     ...plan,
     evictions,
     status,
     events,
-    ...(recheck === undefined ? {} : { requeueAfterMs: recheck }),
+    ...(after === Number.POSITIVE_INFINITY ? {} : { requeueAfterMs: after }),
   };
+}
+
+/**
+ * The resolved bindings, less those whose binding Secret is not in place: refused (another's
+ * Secret has its name, and is never mounted) or rejected by the API server (its reason).
+ */
+function bindingOutcomes(
+  resolved: readonly BindingOutcome[],
+  plan: Plan,
+  written: Written,
+): BindingOutcome[] {
+  const refused = new Map(
+    plan.children.flatMap((c) => (c.action === "refuse" ? [[childId(c.object), c.problem]] : [])),
+  );
+  return resolved.map((o) => {
+    if (o.problem !== undefined || o.secretName === undefined) return o;
+    const id = `Secret/${o.secretName}`;
+    const inUse = refused.get(id);
+    if (inUse !== undefined) return { ...o, problem: inUse, reason: "NameInUse" };
+    const rejected = written.rejected?.get(id);
+    if (rejected !== undefined)
+      return {
+        ...o,
+        problem: `binding Secret ${o.secretName} was not written: ${rejected}`,
+        reason: "SecretRejected",
+      };
+    return o;
+  });
+}
+
+/** A Warning when the app becomes NameInUse or another name is in use: once, not at every retry. */
+function nameInUseTransition(app: StatelessApp, status: StatelessAppStatus): PlannedEvent[] {
+  const after = status.conditions?.find((c) => c.type === ConditionType.stalled);
+  if (after?.reason !== "NameInUse") return [];
+  const before = app.status?.conditions?.find((c) => c.type === ConditionType.stalled);
+  if (before?.reason === after.reason && before.message === after.message) return [];
+  return [{ type: "Warning", reason: "NameInUse", message: after.message, transition: true }];
 }
 
 /** A Normal Event when the app becomes Ready, a Warning when it stops being Ready. */
@@ -338,9 +474,17 @@ function readyTransition(app: StatelessApp, status: StatelessAppStatus): Planned
   const before = app.status?.conditions?.find((c) => c.type === ConditionType.ready);
   const after = status.conditions?.find((c) => c.type === ConditionType.ready);
   if (after === undefined || before?.status === after.status) return [];
-  if (after.status === "True") return [{ type: "Normal", reason: "Ready", message: after.message }];
+  if (after.status === "True")
+    return [{ type: "Normal", reason: "Ready", message: after.message, transition: true }];
   if (before?.status === "True")
-    return [{ type: "Warning", reason: "NotReady", message: `${after.reason}: ${after.message}` }];
+    return [
+      {
+        type: "Warning",
+        reason: "NotReady",
+        message: `${after.reason}: ${after.message}`,
+        transition: true,
+      },
+    ];
   return [];
 }
 

@@ -37,14 +37,20 @@ export async function reconcileApp(
   ctx: ReconcileContext,
   deps: ReconcileDeps,
 ): Promise<Action> {
-  const observation = await observe(key, deps, ctx.signal);
-  if (observation === undefined) return awaitChange();
-  const plan = planApp(observation);
+  const seen = await observe(key, deps, ctx.signal);
+  if (seen === undefined) return awaitChange();
+  let observation = seen;
+  let plan = planApp(observation);
+  if (plan.lookUp !== undefined) {
+    observation = { ...observation, lookedUp: await lookUp(plan.lookUp, deps, ctx.signal) };
+    plan = planApp(observation);
+  }
   const written = await writeChildren(plan, observation.raw, deps, ctx);
   const done = finishPlan(plan, observation, {
     live: written.live,
     ...(written.applyError === undefined ? {} : { applyError: written.applyError }),
     ...(written.retry === undefined ? {} : { applyRetrying: written.retry.message }),
+    ...(written.rejected.size === 0 ? {} : { rejected: written.rejected }),
     ...(await readPods(plan, written.live, deps, ctx.signal)),
   });
   // Formatted only if the line is written: pino serializes a value through its toJSON.
@@ -52,14 +58,16 @@ export async function reconcileApp(
   if (done.problems !== undefined)
     ctx.logger.warn({ problems: done.problems.length }, "invalid spec");
   await evict(done, observation.raw, deps, ctx);
-  const statusDeferred = await writeStatus(observation.raw, done, deps, ctx);
+  const status = await writeStatus(observation.raw, done, deps, ctx);
   for (const e of done.events) {
+    // The status this reconcile compared with predates our last write: that write's reconcile told.
+    if (e.transition === true && status.behind) continue;
     if (e.type === "Normal") deps.events.normal(observation.raw, e.reason, e.message);
     else deps.events.warning(observation.raw, e.reason, e.message);
   }
   // The status says what failed; the controller retries with backoff.
   if (written.retry !== undefined) throw written.retry.error;
-  const after = requeueAfterWrites(done, written.deferred || statusDeferred);
+  const after = requeueAfterWrites(done, written.deferred || status.deferred);
   return after === undefined ? awaitChange() : requeueAfter(after);
 }
 
@@ -96,11 +104,38 @@ async function observe(
   };
 }
 
+/**
+ * The rendered children the caches do not know, looked up by name (`Kind/name` → the object, or
+ * null when there is none). Only children the cache has no entry for, so a resync of converged
+ * apps reads nothing.
+ */
+async function lookUp(
+  objects: readonly KubeObject[],
+  deps: ReconcileDeps,
+  signal: AbortSignal,
+): Promise<Map<string, KubeObject | null>> {
+  const found = new Map<string, KubeObject | null>();
+  for (const object of objects) {
+    const kind = object.kind;
+    if (!isChildKind(kind)) throw new Error(`cannot look up ${kind}`);
+    const ref = { namespace: object.metadata?.namespace, name: object.metadata?.name ?? "" };
+    found.set(
+      childId(object),
+      (await deps.client.get(CHILD_RESOURCES[kind], ref, { signal })) ?? null,
+    );
+  }
+  return found;
+}
+
 interface ChildWrites {
   readonly live: Map<string, KubeObject>;
   applyError?: string;
   /** A failed write the controller retries with backoff: the status names it, then it is thrown. */
   retry?: { readonly message: string; readonly error: unknown };
+  /** Children the API server rejected, by `Kind/name`, with its reason. */
+  readonly rejected: Map<string, string>;
+  /** Children refused (another's name) or rejected: what a `requires` waits for is not in place. */
+  readonly missing: Set<string>;
   /** A write waited for the cache to show our previous one. */
   deferred: boolean;
 }
@@ -116,7 +151,12 @@ async function writeChildren(
   deps: ReconcileDeps,
   ctx: ReconcileContext,
 ): Promise<ChildWrites> {
-  const written: ChildWrites = { live: new Map(), deferred: false };
+  const written: ChildWrites = {
+    live: new Map(),
+    rejected: new Map(),
+    missing: new Set(),
+    deferred: false,
+  };
   for (const action of plan.children) {
     const { object } = action;
     const name = object.metadata?.name;
@@ -130,12 +170,23 @@ async function writeChildren(
           ctx.logger.info({ kind: object.kind, name }, "deleted a child the app no longer wants");
           break;
         case "refuse":
-          written.applyError = `${object.kind} ${name}: ${action.problem}`;
-          ctx.logger.warn({ kind: object.kind, name, problem: action.problem }, "child refused");
+          written.missing.add(childId(object));
+          ctx.logger.warn({ kind: object.kind, name, problem: action.problem }, "name in use");
           break;
-        case "apply":
+        case "apply": {
+          const waitsFor = action.requires?.find((id) => written.missing.has(id));
+          if (waitsFor !== undefined) {
+            // The last good template stays: its pods do not start on a Secret that is not ours.
+            if (action.live !== undefined) written.live.set(childId(object), action.live);
+            ctx.logger.warn(
+              { kind: object.kind, name, waitsFor },
+              "kept: a child it needs is not in place",
+            );
+            break;
+          }
           written.live.set(childId(object), await applyChild(action, raw, written, deps, ctx));
           break;
+        }
       }
     } catch (error) {
       // Stopping (or a conflict, retried at once): nothing to report.
@@ -144,6 +195,11 @@ async function writeChildren(
       const message = childFailure(object, error);
       if (kind === ErrorKind.permanent) {
         written.applyError = message;
+        written.rejected.set(
+          childId(object),
+          String(describeError(error).err ?? "rejected by the API server"),
+        );
+        written.missing.add(childId(object));
         ctx.logger.warn({ kind: object.kind, name, ...describeError(error) }, "child rejected");
         continue;
       }
@@ -254,23 +310,26 @@ async function evict(
   }
 }
 
-/** Writes the planned status; true when the write waits for the cache to show our previous one. */
+/**
+ * Writes the planned status. `deferred`: the write waits for the cache to show our previous one;
+ * `behind`: the cached status this reconcile started from predates our previous write.
+ */
 async function writeStatus(
   raw: KubeObject,
   plan: Plan,
   deps: ReconcileDeps,
   ctx: ReconcileContext,
-): Promise<boolean> {
+): Promise<{ deferred: boolean; behind: boolean }> {
   try {
     const result = await deps.applier.applyStatus(raw, plan.status, {
       live: raw,
       signal: ctx.signal,
       deferWhileCacheLags: true,
     });
-    return result.deferred === true;
+    return { deferred: result.deferred === true, behind: result.behind === true };
   } catch (error) {
     // The app went away while we worked: nothing left to report on.
-    if ((error as { code?: number }).code === 404) return false;
+    if ((error as { code?: number }).code === 404) return { deferred: false, behind: false };
     throw error;
   }
 }

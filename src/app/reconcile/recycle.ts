@@ -27,6 +27,25 @@ const startedAt = (pod: V1Pod): number | undefined => {
   return Number.isNaN(ms) ? undefined : ms;
 };
 
+/**
+ * The pods of Deployment `deployment`: controlled by its ReplicaSet, which the Deployment
+ * controller names `<deployment>-<pod-template-hash>` and whose pods carry that hash as a label.
+ * The process type's label selector alone is not proof: another team's pods may carry the same
+ * `app.kubernetes.io/instance` and `component` labels, and are never evicted.
+ */
+export function podsOf(pods: readonly V1Pod[], deployment: string): V1Pod[] {
+  return pods.filter((pod) => {
+    const hash = pod.metadata?.labels?.["pod-template-hash"];
+    const controller = pod.metadata?.ownerReferences?.find((r) => r.controller === true);
+    return (
+      hash !== undefined &&
+      controller?.kind === "ReplicaSet" &&
+      controller.apiVersion === "apps/v1" &&
+      controller.name === `${deployment}-${hash}`
+    );
+  });
+}
+
 /** Pods shut down or gone do not count: they are already being replaced. */
 const live = (pod: V1Pod) =>
   pod.metadata?.deletionTimestamp === undefined &&

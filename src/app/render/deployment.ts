@@ -6,7 +6,7 @@ import type {
   V1ResourceRequirements,
   V1SecurityContext,
 } from "@kubernetes/client-node";
-import type { Process, StatelessApp } from "../../api/index.ts";
+import { type Process, quantityNanos, type StatelessApp } from "../../api/index.ts";
 import { type BindingProjection, projectBindings } from "./bindings.ts";
 import {
   BINDINGS_HASH_ANNOTATION,
@@ -15,7 +15,8 @@ import {
   metadataFor,
   selectorFor,
 } from "./metadata.ts";
-import { diskScratchBytes, scratchVolumes } from "./scratch.ts";
+import { formatQuantity, maxQuantity, minQuantity } from "./quantity.ts";
+import { diskScratch, scratchVolumes } from "./scratch.ts";
 
 const EPHEMERAL_STORAGE = "ephemeral-storage";
 
@@ -36,20 +37,25 @@ export function userEnv(app: StatelessApp, proc: Process): V1EnvVar[] {
 }
 
 function resourcesFor(app: StatelessApp, proc: Process): V1ResourceRequirements | undefined {
-  const asStrings = (m: Record<string, string | number> | undefined) =>
+  const asStrings = (m: Record<string, string | number | undefined> | undefined) =>
     m === undefined
       ? undefined
-      : Object.fromEntries(Object.entries(m).map(([k, v]) => [k, String(v)]));
+      : Object.fromEntries(
+          Object.entries(m).flatMap(([k, v]) => (v === undefined ? [] : [[k, String(v)]])),
+        );
   const requests = asStrings(proc.resources?.requests);
   const limits = asStrings(proc.resources?.limits);
-  const disk = diskScratchBytes(app);
+  const disk = diskScratch(app);
   if (disk !== undefined) {
     // The kubelet evicts a pod past its ephemeral-storage limit: the scratch bound holds node-wide.
-    const req = requests ?? {};
-    const lim = limits ?? {};
+    // The user's own request or limit wins; ours never contradicts it (a request above the limit is refused).
+    const req = requests?.[EPHEMERAL_STORAGE];
+    const lim = limits?.[EPHEMERAL_STORAGE];
+    const limit = lim ?? formatQuantity(maxQuantity(disk, quantityNanos(req ?? "0") ?? 0n));
+    const request = req ?? formatQuantity(minQuantity(disk, quantityNanos(limit) ?? disk));
     return {
-      requests: { ...req, [EPHEMERAL_STORAGE]: req[EPHEMERAL_STORAGE] ?? disk },
-      limits: { ...lim, [EPHEMERAL_STORAGE]: lim[EPHEMERAL_STORAGE] ?? disk },
+      requests: { ...requests, [EPHEMERAL_STORAGE]: request },
+      limits: { ...limits, [EPHEMERAL_STORAGE]: limit },
     };
   }
   if (requests === undefined && limits === undefined) return undefined;

@@ -4,10 +4,8 @@ export {
   type BindingProjection,
   bindingRoot,
   bindingVolumeName,
-  envPrefix,
   projectBindings,
   type RenderWarning,
-  SERVICE_BINDING_ROOT_ENV,
 } from "./bindings.ts";
 export { containerSecurityContext, renderDeployment, userEnv } from "./deployment.ts";
 export { type Desired, desired, type Observed } from "./desired.ts";
@@ -25,7 +23,7 @@ export {
   ownerReferencesFor,
   selectorFor,
 } from "./metadata.ts";
-export { formatBytes } from "./quantity.ts";
+export { formatQuantity } from "./quantity.ts";
 export { scratchVolumeName, scratchVolumes } from "./scratch.ts";
 export { renderBindingSecret } from "./secret.ts";
 export { renderService } from "./service.ts";

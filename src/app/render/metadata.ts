@@ -11,8 +11,10 @@ export const MANAGED_BY = "stateless-operator";
 /** Pod-template annotation whose change rolls the pods when bound credentials change. */
 export const BINDINGS_HASH_ANNOTATION = "twelvefactor.dev/bindings-hash";
 
-export const childName = (app: StatelessApp, processName: string): string =>
-  `${app.metadata.name}-${processName}`;
+export const childName = (
+  app: { readonly metadata: { readonly name: string } },
+  processName: string,
+): string => `${app.metadata.name}-${processName}`;
 
 /** Labels of every owned object; `component` is the process type where there is one. */
 export function labelsFor(app: StatelessApp, component?: string): Record<string, string> {
@@ -49,7 +51,8 @@ export function metadataFor(app: StatelessApp, name: string, component?: string)
   const ownerReferences = ownerReferencesFor(app);
   return {
     name,
-    ...(app.metadata.namespace === undefined ? {} : { namespace: app.metadata.namespace }),
+    // An empty namespace is the request's namespace, as the API server reads it.
+    ...(app.metadata.namespace ? { namespace: app.metadata.namespace } : {}),
     labels: labelsFor(app, component),
     ...(ownerReferences === undefined ? {} : { ownerReferences }),
   };

@@ -1,7 +1,7 @@
 // Scratch space: bounded emptyDir volumes, the only writable paths a process has.
 import type { V1Volume, V1VolumeMount } from "@kubernetes/client-node";
 import type { ScratchVolume, StatelessApp } from "../../api/index.ts";
-import { formatBytes, sumQuantities } from "./quantity.ts";
+import { sumQuantities } from "./quantity.ts";
 
 export const scratchVolumeName = (scratch: ScratchVolume): string => `scratch-${scratch.name}`;
 
@@ -20,10 +20,11 @@ export function scratchVolumes(app: StatelessApp): {
 }
 
 /**
- * The ephemeral-storage a process may use on node disk: the sum of its disk-backed scratch
- * (memory-backed scratch counts against the memory limit instead). Undefined without disk scratch.
+ * The ephemeral-storage a process may use on node disk, in nano-units: the sum of its disk-backed
+ * scratch (memory-backed scratch counts against the memory limit instead). Undefined without disk
+ * scratch.
  */
-export function diskScratchBytes(app: StatelessApp): string | undefined {
+export function diskScratch(app: StatelessApp): bigint | undefined {
   const disk = (app.spec.scratch ?? []).filter((s) => !s.medium);
-  return disk.length === 0 ? undefined : formatBytes(sumQuantities(disk.map((s) => s.sizeLimit)));
+  return disk.length === 0 ? undefined : sumQuantities(disk.map((s) => s.sizeLimit));
 }

@@ -21,6 +21,11 @@ export interface BindingOutcome {
   readonly type: string;
   readonly secretName?: string;
   readonly problem?: string;
+  /**
+   * BindingsReady's reason for the problem: NameInUse (another's Secret has the binding Secret's
+   * name), SecretRejected (the API server refused to write it). @default "SourceNotReady"
+   */
+  readonly reason?: string;
 }
 
 export interface StatusInput {
@@ -34,6 +39,8 @@ export interface StatusInput {
   readonly applyError?: string;
   /** A child write that failed and is being retried (a 5xx, a timeout), naming the child and why. */
   readonly applyRetrying?: string;
+  /** Children not written because another's object has their name, each naming kind, name and holder. */
+  readonly nameInUse?: readonly string[];
   readonly now: string;
 }
 
@@ -111,7 +118,15 @@ export function computeStatus(input: StatusInput): StatelessAppStatus {
       (p) => !processRolledOut(input.deployments.get(p.name)),
     );
     let stalled: ConditionDraft | undefined;
-    if (bindingProblems.length > 0) {
+    // First: the one problem no retry of the operator's fixes, and the one with a Warning Event.
+    if ((input.nameInUse ?? []).length > 0) {
+      stalled = {
+        type: ConditionType.stalled,
+        status: "True",
+        reason: "NameInUse",
+        message: conditionMessage((input.nameInUse ?? []).join("; ")),
+      };
+    } else if (bindingProblems.length > 0) {
       stalled = {
         type: ConditionType.stalled,
         status: "True",
@@ -183,7 +198,7 @@ export function computeStatus(input: StatusInput): StatelessAppStatus {
         : {
             type: ConditionType.bindingsReady,
             status: "False",
-            reason: "SourceNotReady",
+            reason: input.bindings.find((b) => b.problem !== undefined)?.reason ?? "SourceNotReady",
             message: conditionMessage(bindingProblems.join("; ")),
           },
     );

@@ -215,6 +215,7 @@ describe("the install on a full control plane", () => {
           KUBECONFIG: kubeconfig,
           WATCH_NAMESPACES: ns,
           HTTP_ADDRESS: "127.0.0.1:0",
+          METRICS_ADDRESS: "127.0.0.1:0",
           POD_NAMESPACE: NAMESPACE,
           POD_NAME: uniqueName("e2e-install"),
         }),

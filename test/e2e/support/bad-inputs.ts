@@ -333,7 +333,13 @@ const cases: Omit<BadInput, "name">[] = [
   {
     why: "a mountPath under /bindings",
     spec: spec({ scratch: [scratch({ mountPath: "/bindings/x" })] }),
-    field: "spec.scratch[0].mountPath",
+    // The binding root is spec.bindingRoot: the rule is the spec's, and names the list.
+    field: "spec.scratch",
+  },
+  {
+    why: "a request above its limit (the API server used to admit it, then refuse the Deployment)",
+    spec: spec({}, [web({ resources: { requests: { cpu: "2" }, limits: { cpu: "1" } } })]),
+    field: `${P}.resources.requests`,
   },
   {
     why: "a mountPath with '..'",

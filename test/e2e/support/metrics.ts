@@ -39,7 +39,7 @@ export function sumOf(
   return total;
 }
 
-/** Verbs of the operator's requests that change something (`rest_client_requests_total{method}`). */
+/** Verbs of the operator's requests that change something (`rest_client_requests_total{verb}`). */
 export const WRITE_METHODS = new Set(["apply", "apply-status", "patch", "create", "delete"]);
 
 /**
@@ -48,7 +48,7 @@ export const WRITE_METHODS = new Set(["apply", "apply-status", "patch", "create"
  */
 export function writes(metrics: Metrics): number {
   return sumOf(metrics, "rest_client_requests_total", {
-    method: (m) => WRITE_METHODS.has(m),
+    verb: (v) => WRITE_METHODS.has(v),
     code: (c) => c.startsWith("2"),
   });
 }
@@ -79,7 +79,7 @@ export function objectWrites(metrics: Metrics): number {
   return (
     appliesWritten(metrics) +
     sumOf(metrics, "rest_client_requests_total", {
-      method: "delete",
+      verb: "delete",
       code: (c) => c.startsWith("2"),
     })
   );

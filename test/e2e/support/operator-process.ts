@@ -61,6 +61,9 @@ export class OperatorProcess {
       KUBECONFIG: options.kubeconfig,
       WATCH_NAMESPACES: options.namespaces.join(","),
       HTTP_ADDRESS: "127.0.0.1:0",
+      // The scenarios scrape /metrics as admin (client certificates, which a TokenReview cannot
+      // review): plain HTTP on the loopback HTTP port.
+      METRICS_SECURE: "false",
       LOG_LEVEL: "debug",
       POD_NAME: options.name,
       NO_PROXY: "127.0.0.1,localhost",
@@ -130,6 +133,17 @@ export class OperatorProcess {
     const res = await fetch(`${this.#url}/metrics`, { signal: AbortSignal.timeout(5_000) });
     if (!res.ok) throw new Error(`${this.name}: /metrics answered ${res.status}`);
     return parseMetrics(await res.text());
+  }
+
+  /** The HTTP status /readyz answers, or undefined when it does not answer within `timeoutMs`. */
+  async readyzStatus(timeoutMs = 10_000): Promise<number | undefined> {
+    if (this.#url === undefined) return undefined;
+    try {
+      return (await fetch(`${this.#url}/readyz`, { signal: AbortSignal.timeout(timeoutMs) }))
+        .status;
+    } catch {
+      return undefined;
+    }
   }
 
   async ready(): Promise<boolean> {

@@ -25,8 +25,11 @@ import {
 } from "../../support/cluster.ts";
 import { kubectl, kubectlOk } from "./kubectl.ts";
 import { type OperatorProcess, startOperatorProcess } from "./operator-process.ts";
+import { metricsToken, scrape } from "./scrape.ts";
 
 const root = resolve(import.meta.dirname, "../../..");
+/** What the Dockerfile's `--build-arg COMMIT=…` would write into dist/build-info.json. */
+const COMMIT = "0123456789abcdef0123456789abcdef01234567";
 /** As root, the copy is run by `nobody`, for whom the read-only bits hold (root ignores them). */
 const RUN_AS = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {};
 
@@ -80,6 +83,7 @@ function buildImageTree(image: string): { app: string; node: string } {
     ],
     { cwd: root, stdio: "inherit" },
   );
+  writeFileSync(join(app, "dist/build-info.json"), `${JSON.stringify({ commit: COMMIT })}\n`);
   copyFileSync(join(root, "package.json"), join(app, "package.json"));
   const packages = productionPackages();
   expect(packages).toContain("node_modules/@kubernetes/client-node");
@@ -91,10 +95,15 @@ function buildImageTree(image: string): { app: string; node: string } {
   return { app, node };
 }
 
-function runAs(node: string, args: string[], cwd: string): Promise<number> {
+function runAs(
+  node: string,
+  args: string[],
+  cwd: string,
+): Promise<{ code: number; stdout: string }> {
   return new Promise((resolvePromise) => {
-    execFile(node, args, { cwd, ...RUN_AS }, (error) => {
-      resolvePromise(error === null ? 0 : typeof error.code === "number" ? error.code : 1);
+    execFile(node, args, { cwd, ...RUN_AS }, (error, stdout) => {
+      const code = error === null ? 0 : typeof error.code === "number" ? error.code : 1;
+      resolvePromise({ code, stdout });
     });
   });
 }
@@ -129,13 +138,24 @@ describe("the image entrypoint", () => {
 
   test("the tree, HOME and TMPDIR are really unwritable for the process", async () => {
     for (const dir of [tree.app, join(tree.app, "dist"), home, tmp]) {
-      const code = await runAs(
+      const { code } = await runAs(
         tree.node,
         ["-e", `require("node:fs").writeFileSync(${JSON.stringify(join(dir, "probe"))}, "x")`],
         tree.app,
       );
       expect(code, `${dir} is writable`).not.toBe(0);
     }
+  });
+
+  test("`--version` names the package version and the commit the image was built from", async () => {
+    const { version } = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as {
+      version: string;
+    };
+    const { code, stdout } = await runAs(tree.node, ["dist/cli/main.js", "--version"], tree.app);
+    expect(code).toBe(0);
+    expect(stdout).toBe(
+      `stateless-operator ${version} (commit ${COMMIT}, node ${process.version})\n`,
+    );
   });
 
   test("`node <flags> dist/cli/main.js run` (ENTRYPOINT + CMD) reconciles a sample and exits 0 on SIGTERM", async () => {
@@ -152,6 +172,7 @@ describe("the image entrypoint", () => {
         KUBECONFIG: join(image, "kubeconfig"),
         WATCH_NAMESPACES: namespace,
         HTTP_ADDRESS: "127.0.0.1:0",
+        METRICS_ADDRESS: "127.0.0.1:0",
       },
     });
     const endpoint = await operator.endpoint();
@@ -183,13 +204,20 @@ describe("the image entrypoint", () => {
       },
       { what: `hello's status (log:\n${running.tail()})` },
     );
-    for (const path of ["/healthz", "/readyz", "/metrics"]) {
+    for (const path of ["/healthz", "/readyz"]) {
       const response = await fetch(`${endpoint}${path}`);
       expect(response.status, path).toBe(200);
     }
-    const metrics = await (await fetch(`${endpoint}/metrics`)).text();
+    // /metrics as the image serves it: HTTPS (a self-signed certificate made in memory: the
+    // read-only tree is no obstacle), for a token allowed to read it.
+    const scraped = await scrape(await running.metricsUrl(), await metricsToken(namespace, true));
+    expect(scraped).toMatchObject({ status: 200, tls: true });
+    const metrics = scraped.body;
     expect(metrics).toMatch(
       /^controller_runtime_reconcile_total\{[^}]*result="success"[^}]*\} [1-9]/m,
+    );
+    expect(metrics).toMatch(
+      new RegExp(`^stateless_operator_build_info\\{version="[^"]+",commit="${COMMIT}"\\} 1$`, "m"),
     );
     expect(await running.stop(), running.tail()).toBe(0);
     expect(running.lines.filter((l) => /EACCES|EROFS|EPERM/.test(l))).toEqual([]);

@@ -1,11 +1,11 @@
 // The install on a real API server: kustomize output, server-side dry-run, apply, and a second apply that changes nothing.
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, relative, resolve } from "node:path";
+import { join, resolve } from "node:path";
 import { beforeAll, describe, expect, test } from "vitest";
 import { installObjects, NAMESPACE, namespacedObjects } from "../../../scripts/install/index.ts";
 import { createTestNamespace } from "../../support/cluster.ts";
-import { kubectl, kubectlOk, parseObjects, splitPolicies } from "./kubectl.ts";
+import { kubectl, kubectlOk, namespacedOverlay, parseObjects, splitPolicies } from "./kubectl.ts";
 
 type Json = Record<string, unknown>;
 
@@ -113,6 +113,25 @@ describe("dist/install.yaml", () => {
     expect(diff.code, diff.stderr).toBe(0);
   });
 
+  test("the documented uninstall that keeps the CRD selects every object but the CRD", async () => {
+    const r = await kubectl([
+      "delete",
+      "--dry-run=server",
+      "-f",
+      workload,
+      "-l",
+      "app.kubernetes.io/component",
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    const deleted = r.stdout.split("\n").filter((l) => l !== "");
+    const expected = installObjects().filter(
+      (o) => !String(o.kind).startsWith("ValidatingAdmissionPolicy"),
+    );
+    expect(deleted).toHaveLength(expected.length - 1);
+    expect(r.stdout).not.toMatch(/customresourcedefinition/);
+    expect(r.stdout).toMatch(/deployment\.apps "stateless-operator" deleted .*\(server dry run\)/);
+  });
+
   test("kubectl apply -k manifests/default is the same install: nothing to change", async () => {
     const built = join(mkdtempSync(join(tmpdir(), "kustomized-")), "default.yaml");
     writeFileSync(built, await kubectlOk(["kustomize", join(root, "manifests/default")]));
@@ -132,20 +151,16 @@ describe("the other manifests", () => {
 
   test("the namespace-scoped variant applies into a team's namespace through an overlay", async () => {
     const namespace = team;
-    const overlay = mkdtempSync(join(tmpdir(), "namespaced-overlay-"));
-    writeFileSync(
-      join(overlay, "kustomization.yaml"),
-      [
-        "apiVersion: kustomize.config.k8s.io/v1beta1",
-        "kind: Kustomization",
-        `namespace: ${namespace}`,
-        "resources:",
-        `  - ${relative(overlay, join(root, "manifests/namespaced"))}`,
-        "",
-      ].join("\n"),
-    );
+    const overlay = namespacedOverlay(root, namespace);
     const built = parseObjects(await kubectlOk(["kustomize", overlay]));
-    expect(built.map(namespaceOf).every((ns) => ns === namespace)).toBe(true);
+    const clusterScoped = built.filter((o) => String(o.kind).startsWith("Cluster"));
+    expect(clusterScoped.map((o) => `${o.kind}/${nameOf(o)}`).sort()).toEqual([
+      "ClusterRole/stateless-operator-metrics-auth",
+      "ClusterRole/stateless-operator-metrics-reader",
+      `ClusterRoleBinding/stateless-operator-metrics-auth-${namespace}`,
+    ]);
+    const others = built.filter((o) => !clusterScoped.includes(o));
+    expect(others.map(namespaceOf).every((ns) => ns === namespace)).toBe(true);
     const binding = built.find((o) => o.kind === "RoleBinding") as {
       subjects: { namespace: string }[];
     };

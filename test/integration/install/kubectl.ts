@@ -2,10 +2,10 @@
 import { execFile } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { parseAllDocuments } from "yaml";
+import { join, relative } from "node:path";
+import { parseAllDocuments, stringify } from "yaml";
 import { toYamlDocuments } from "../../../src/cli/yaml.ts";
-import { providedCluster } from "../../support/cluster.ts";
+import { adminKubeConfig, providedCluster } from "../../support/cluster.ts";
 
 export interface KubectlResult {
   readonly code: number;
@@ -13,22 +13,17 @@ export interface KubectlResult {
   readonly stderr: string;
 }
 
-/** kubectl with the admin kubeconfig; never throws on a non-zero exit (the caller asserts). */
-export function kubectl(
+/** Runs a command to its end; never throws on a non-zero exit (the caller asserts). */
+export function runTool(
+  binary: string,
   args: readonly string[],
-  options: { cwd?: string; kubeconfig?: string } = {},
+  options: { cwd?: string; env: NodeJS.ProcessEnv },
 ): Promise<KubectlResult> {
-  const cluster = providedCluster();
-  const binary = cluster.kubectl ?? "kubectl";
   return new Promise((resolve, reject) => {
     execFile(
       binary,
       [...args],
-      {
-        cwd: options.cwd,
-        env: { ...process.env, KUBECONFIG: options.kubeconfig ?? cluster.kubeconfig },
-        maxBuffer: 64 * 1024 * 1024,
-      },
+      { cwd: options.cwd, env: options.env, maxBuffer: 64 * 1024 * 1024 },
       (error, stdout, stderr) => {
         if (error !== null && typeof error.code !== "number") {
           reject(error);
@@ -37,6 +32,18 @@ export function kubectl(
         resolve({ code: typeof error?.code === "number" ? error.code : 0, stdout, stderr });
       },
     );
+  });
+}
+
+/** kubectl with the admin kubeconfig; never throws on a non-zero exit (the caller asserts). */
+export function kubectl(
+  args: readonly string[],
+  options: { cwd?: string; kubeconfig?: string } = {},
+): Promise<KubectlResult> {
+  const cluster = providedCluster();
+  return runTool(cluster.kubectl ?? "kubectl", args, {
+    ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
+    env: { ...process.env, KUBECONFIG: options.kubeconfig ?? cluster.kubeconfig },
   });
 }
 
@@ -73,4 +80,58 @@ export function splitPolicies(file: string): { workload: string; policies: strin
   writeFileSync(workload, toYamlDocuments(objects.filter((o) => !isPolicy(o))));
   writeFileSync(policies, toYamlDocuments(objects.filter(isPolicy)));
   return { workload, policies };
+}
+
+/**
+ * The overlay docs/install.md gives a team: manifests/namespaced in `namespace`, with the
+ * metrics-auth ClusterRoleBinding renamed after the namespace, so that several installs (and a
+ * cluster-wide one) each keep a binding of their own.
+ */
+export function namespacedOverlay(root: string, namespace: string): string {
+  const dir = mkdtempSync(join(tmpdir(), "namespaced-overlay-"));
+  writeFileSync(
+    join(dir, "kustomization.yaml"),
+    [
+      "apiVersion: kustomize.config.k8s.io/v1beta1",
+      "kind: Kustomization",
+      `namespace: ${namespace}`,
+      "resources:",
+      `  - ${relative(dir, join(root, "manifests/namespaced"))}`,
+      "patches:",
+      "  - target: { kind: ClusterRoleBinding, name: stateless-operator-metrics-auth }",
+      `    patch: '[{"op": "replace", "path": "/metadata/name", "value": "stateless-operator-metrics-auth-${namespace}"}]'`,
+      "",
+    ].join("\n"),
+  );
+  return dir;
+}
+
+/** A kubeconfig in `dir` that authenticates with a TokenRequest token of ServiceAccount `namespace/name`. */
+export async function serviceAccountKubeconfig(
+  namespace: string,
+  name: string,
+  dir: string,
+): Promise<string> {
+  const token = (
+    await kubectlOk(["create", "token", name, "-n", namespace, "--duration=1h"])
+  ).trim();
+  const cluster = adminKubeConfig().getCurrentCluster();
+  if (cluster === null) throw new Error("the admin kubeconfig has no cluster");
+  const user = `system:serviceaccount:${namespace}:${name}`;
+  const config = {
+    apiVersion: "v1",
+    kind: "Config",
+    clusters: [
+      {
+        name: "test",
+        cluster: { server: cluster.server, "certificate-authority-data": cluster.caData ?? "" },
+      },
+    ],
+    users: [{ name: user, user: { token } }],
+    contexts: [{ name: "operator", context: { cluster: "test", user } }],
+    "current-context": "operator",
+  };
+  const path = join(dir, `${namespace}-${name}.kubeconfig`);
+  writeFileSync(path, stringify(config), { mode: 0o600 });
+  return path;
 }

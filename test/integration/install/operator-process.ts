@@ -9,8 +9,10 @@ export interface OperatorProcess {
   readonly lines: string[];
   /** The JSON log records so far. */
   readonly records: Record<string, unknown>[];
-  /** `http://host:port` of /healthz, /readyz and /metrics, once the operator logged it. */
+  /** `http://host:port` of /healthz and /readyz, once the operator logged it. */
   endpoint(): Promise<string>;
+  /** The URL of /metrics (https:// unless METRICS_SECURE=false), once the operator logged it. */
+  metricsUrl(): Promise<string>;
   /** Sends SIGTERM and resolves with the exit code. */
   stop(): Promise<number | null>;
   /** The last lines, for a failure message. */
@@ -56,21 +58,25 @@ export function startOperatorProcess(options: OperatorProcessOptions): OperatorP
     child.on("exit", (code) => resolve(code));
   });
   const tail = (n = 40) => lines.slice(-n).join("\n");
+  const started = () =>
+    eventually(
+      async () => {
+        if (child.exitCode !== null) throw new Error(`the operator exited:\n${tail()}`);
+        return records.find((r) => r.msg === "operator started");
+      },
+      { what: "the operator to log its address", timeoutMs: 30_000 },
+    );
   return {
     child,
     lines,
     records,
     tail,
-    endpoint: () =>
-      eventually(
-        async () => {
-          if (child.exitCode !== null) throw new Error(`the operator exited:\n${tail()}`);
-          const started = records.find((r) => r.msg === "operator started");
-          const address = started?.address;
-          return typeof address === "string" ? `http://${address}` : undefined;
-        },
-        { what: "the operator to log its address", timeoutMs: 30_000 },
-      ),
+    endpoint: async () => `http://${String((await started()).address)}`,
+    metricsUrl: async () => {
+      const record = await started();
+      const scheme = record.metricsSecure === true ? "https" : "http";
+      return `${scheme}://${String(record.metricsAddress)}/metrics`;
+    },
     stop: async () => {
       if (child.exitCode === null) child.kill("SIGTERM");
       return exited;

@@ -1,19 +1,24 @@
 // The operator runs as its ServiceAccount with only the shipped RBAC and reconciles samples end to end.
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, relative, resolve } from "node:path";
+import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { stringify } from "yaml";
 import { NAMESPACE, SERVICE_ACCOUNT } from "../../../scripts/install/index.ts";
 import {
-  adminKubeConfig,
   createTestNamespace,
   eventually,
   printClusterLogsOnFailure,
   uniqueName,
 } from "../../support/cluster.ts";
-import { kubectl, kubectlOk, splitPolicies } from "./kubectl.ts";
+import {
+  kubectl,
+  kubectlOk,
+  namespacedOverlay,
+  serviceAccountKubeconfig,
+  splitPolicies,
+} from "./kubectl.ts";
 import { baseEnv, type OperatorProcess, startOperatorProcess } from "./operator-process.ts";
+import { metricsToken, scrape } from "./scrape.ts";
 
 type Json = Record<string, unknown>;
 
@@ -21,30 +26,6 @@ const root = resolve(import.meta.dirname, "../../..");
 const scratch = mkdtempSync(join(tmpdir(), "rbac-test-"));
 
 printClusterLogsOnFailure();
-
-/** A kubeconfig that authenticates with a TokenRequest token of the operator's ServiceAccount. */
-async function serviceAccountKubeconfig(namespace: string): Promise<string> {
-  const token = (
-    await kubectlOk(["create", "token", SERVICE_ACCOUNT, "-n", namespace, "--duration=1h"])
-  ).trim();
-  const cluster = adminKubeConfig().getCurrentCluster();
-  if (cluster === null) throw new Error("the admin kubeconfig has no cluster");
-  const ca = cluster.caData ?? "";
-  const user = `system:serviceaccount:${namespace}:${SERVICE_ACCOUNT}`;
-  const config = {
-    apiVersion: "v1",
-    kind: "Config",
-    clusters: [
-      { name: "test", cluster: { server: cluster.server, "certificate-authority-data": ca } },
-    ],
-    users: [{ name: user, user: { token } }],
-    contexts: [{ name: "operator", context: { cluster: "test", user } }],
-    "current-context": "operator",
-  };
-  const path = join(scratch, `${namespace}.kubeconfig`);
-  writeFileSync(path, stringify(config), { mode: 0o600 });
-  return path;
-}
 
 async function getJson(args: string[]): Promise<Json | undefined> {
   const r = await kubectl(["get", ...args, "-o", "json"]);
@@ -82,10 +63,11 @@ async function markRolledOut(namespace: string, name: string): Promise<void> {
   ]);
 }
 
-/** What the operator's /metrics says about requests the API server refused. */
-async function forbiddenRequests(operator: OperatorProcess): Promise<string[]> {
-  const text = await (await fetch(`${await operator.endpoint()}/metrics`)).text();
-  return text
+/** What the operator's /metrics says about requests the API server refused (read as Prometheus). */
+async function forbiddenRequests(s: Scenario): Promise<string[]> {
+  const metrics = await scrape(await s.operator.metricsUrl(), s.readerToken);
+  expect(metrics.status, metrics.body).toBe(200);
+  return metrics.body
     .split("\n")
     .filter((l) => l.startsWith("rest_client_requests_total") && /code="40[13]"/.test(l));
 }
@@ -96,10 +78,12 @@ interface Scenario {
   /** Where the samples go (and what the operator watches). */
   appNamespace: string;
   operator: OperatorProcess;
+  /** A token of a ServiceAccount bound to stateless-operator-metrics-reader. */
+  readerToken: string;
 }
 
 async function startAs(saNamespace: string, appNamespace: string): Promise<Scenario> {
-  const kubeconfig = await serviceAccountKubeconfig(saNamespace);
+  const kubeconfig = await serviceAccountKubeconfig(saNamespace, SERVICE_ACCOUNT, scratch);
   const home = mkdtempSync(join(scratch, "home-"));
   const operator = startOperatorProcess({
     args: ["src/cli/main.ts", "run"],
@@ -113,11 +97,17 @@ async function startAs(saNamespace: string, appNamespace: string): Promise<Scena
       // Other test files run their own operators on their own namespaces: stay out of theirs.
       WATCH_NAMESPACES: appNamespace,
       HTTP_ADDRESS: "127.0.0.1:0",
+      METRICS_ADDRESS: "127.0.0.1:0",
       LOG_LEVEL: "debug",
     }),
   });
   await operator.endpoint();
-  return { saNamespace, appNamespace, operator };
+  return {
+    saNamespace,
+    appNamespace,
+    operator,
+    readerToken: await metricsToken(appNamespace, true),
+  };
 }
 
 /** Applies the samples and follows them through every kind of write the operator makes. */
@@ -219,8 +209,32 @@ async function reconcileSamples(s: Scenario): Promise<void> {
     spec: { holderIdentity?: string };
   };
   expect(lease.spec.holderIdentity).toBeDefined();
-  expect(await forbiddenRequests(s.operator)).toEqual([]);
+  expect(await forbiddenRequests(s)).toEqual([]);
   expect(s.operator.lines.filter((l) => /forbidden/i.test(l))).toEqual([]);
+}
+
+/**
+ * /metrics over HTTPS only, for a token the API server authenticates and authorizes: the
+ * operator reviews tokens and access with the shipped metrics-auth ClusterRole alone.
+ */
+async function metricsAreAuthorized(s: Scenario): Promise<void> {
+  const url = await s.operator.metricsUrl();
+  expect(url).toMatch(/^https:\/\/127\.0\.0\.1:\d+\/metrics$/);
+  const allowed = await scrape(url, s.readerToken);
+  expect(allowed).toMatchObject({ status: 200, tls: true });
+  expect(allowed.body).toMatch(
+    /^stateless_operator_build_info\{version="[^"]+",commit="unknown"\} 1$/m,
+  );
+  const other = await scrape(url, await metricsToken(s.appNamespace, false));
+  expect(other.status).toBe(403);
+  expect(other.body).toMatch(/^Authorization denied for user system:serviceaccount:/);
+  expect(other.body).not.toContain("controller_runtime");
+  expect(await scrape(url)).toMatchObject({ status: 401 });
+  expect(await scrape(url, "not-a-token")).toMatchObject({ status: 401 });
+  // Plain HTTP carries only the probes now.
+  const plain = await scrape(`${await s.operator.endpoint()}/metrics`, s.readerToken);
+  expect(plain.status).toBe(404);
+  expect((await scrape(`${await s.operator.endpoint()}/readyz`)).status).toBe(200);
 }
 
 async function stopCleanly(s: Scenario): Promise<void> {
@@ -244,6 +258,7 @@ describe("the cluster-wide install (ClusterRole)", () => {
   test("reconciles the samples with only the shipped permissions, then stops on SIGTERM", async () => {
     if (scenario === undefined) throw new Error("no operator");
     await reconcileSamples(scenario);
+    await metricsAreAuthorized(scenario);
     await stopCleanly(scenario);
   }, 120_000);
 });
@@ -259,16 +274,7 @@ describe("the namespace-scoped install (one Role)", () => {
     ]);
     await kubectlOk(["wait", "--for=condition=Established", "crd/statelessapps.twelvefactor.dev"]);
     const team = await createTestNamespace("team");
-    const overlay = mkdtempSync(join(scratch, "overlay-"));
-    writeFileSync(
-      join(overlay, "kustomization.yaml"),
-      stringify({
-        apiVersion: "kustomize.config.k8s.io/v1beta1",
-        kind: "Kustomization",
-        namespace: team,
-        resources: [relative(overlay, join(root, "manifests/namespaced"))],
-      }),
-    );
+    const overlay = namespacedOverlay(root, team);
     await kubectlOk(["apply", "--server-side", "-k", overlay]);
     scenario = await startAs(team, team);
   }, 120_000);
@@ -279,6 +285,7 @@ describe("the namespace-scoped install (one Role)", () => {
   test("reconciles the samples in its own namespace with the Role alone", async () => {
     if (scenario === undefined) throw new Error("no operator");
     await reconcileSamples(scenario);
+    await metricsAreAuthorized(scenario);
     await stopCleanly(scenario);
   }, 120_000);
 });

@@ -166,7 +166,7 @@ describe("reconciling a StatelessApp", () => {
     ).toEqual(["shop-web"]);
   });
 
-  test("a forced full resync of converged apps makes zero writes", async () => {
+  test("a forced full resync of converged apps makes zero writes and reads nothing by name", async () => {
     await settledApp(ns, "shop");
     await eventually(
       async () =>
@@ -180,6 +180,8 @@ describe("reconciling a StatelessApp", () => {
     op.operator.controller.enqueue(`${ns}/shop`);
     await eventually(async () => op.reconciles() > before, { what: "the resync reconcile" });
     expect(op.requests.writes).toEqual([]);
+    // Every child is in the caches: no lookup by name (those are for names the caches lack).
+    expect(op.requests.counts.get("get") ?? 0).toBe(0);
   });
 
   test("reverts drift on a child with a Warning Event, and removes a hostPath volume another manager added", async () => {

@@ -82,17 +82,58 @@ describe("the generated CRD schema", () => {
       "!has(self.minReplicas) || self.minReplicas <= self.maxReplicas",
     ],
     [".spec.backingServices[]", "has(self.secretRef) != has(self.service)"],
-    [".spec.scratch", "self.all(s, self.filter(t, t.mountPath == s.mountPath).size() == 1)"],
-    [".spec.maxPodLifetime", "duration(self) >= duration('1m')"],
-    ["", "self.metadata.name.matches('^[a-z]([-a-z0-9]*[a-z0-9])?$')"],
+    [".spec.scratch", "self.all(p, self.filter(q, q.mountPath == p.mountPath).size() == 1)"],
+    [
+      ".spec.maxPodLifetime",
+      "!self.matches(r'^([0-9]{1,5}([.][0-9]{1,9})?(ns|us|µs|μs|ms|s|m|h))+$') || duration(self) >= duration('1m') && duration(self) <= duration('8760h')",
+    ],
+    ["", "self.metadata.name.matches(r'^[a-z]([-a-z0-9]*[a-z0-9])?$')"],
   ])("%s carries the CEL rule %s", (path, rule) => {
     const rules = (at(path)["x-kubernetes-validations"] as { rule: string }[]).map((r) => r.rule);
     expect(rules).toContain(rule);
   });
 
-  test("bounds every list and string a CEL rule iterates, so the API server can estimate its cost", () => {
+  test("bounds every list, map and string, so the API server can estimate the cost of CEL", () => {
     for (const [path, node] of byPath) {
       if (node.type === "array") expect(node.maxItems, path).toBeTypeOf("number");
+      if (node.type === "object" && node.additionalProperties !== undefined)
+        expect(node.maxProperties, path).toBeTypeOf("number");
+      if (
+        path.startsWith(".spec") &&
+        (node.type === "string" || node["x-kubernetes-int-or-string"])
+      )
+        if (node.enum === undefined) expect(node.maxLength, path).toBeTypeOf("number");
+    }
+  });
+
+  test("API was wrong: integers above 2^53-1 were admitted; every integer now has zod's bounds", () => {
+    for (const [path, node] of byPath) {
+      if (node.type !== "integer" && node["x-kubernetes-int-or-string"] !== true) continue;
+      expect(node.minimum, path).toBeGreaterThanOrEqual(-Number.MAX_SAFE_INTEGER);
+      expect(node.maximum, path).toBeLessThanOrEqual(Number.MAX_SAFE_INTEGER);
+    }
+  });
+
+  test('API was wrong: a probe port of "" was admitted; an int-or-string keeps its string bounds', () => {
+    const port = at(".spec.processes[].readinessProbe.httpGet.port");
+    expect(port).toMatchObject({ minimum: 1, maximum: 65535, maxLength: 15 });
+    expect(port["x-kubernetes-validations"]).toHaveLength(1);
+    expect(at(".spec.processes[].resources.requests{}")).toMatchObject({ maxLength: 64 });
+  });
+
+  test("every regular expression keeps to what JavaScript and the API server's RE2 read alike", () => {
+    const sources: [string, string][] = [];
+    for (const [path, node] of byPath) {
+      if (typeof node.pattern === "string") sources.push([path, node.pattern]);
+      for (const v of (node["x-kubernetes-validations"] ?? []) as { rule: string }[])
+        for (const m of v.rule.matchAll(/matches\(r?(['"])(.*?)\1\)/g))
+          sources.push([path, m[2] ?? ""]);
+    }
+    expect(sources.length).toBeGreaterThan(10);
+    for (const [path, source] of sources) {
+      // \s \w \d \b are Unicode-aware in one and ASCII in the other; '.' differs on line breaks.
+      expect(source, path).not.toMatch(/\\[sSwWdDbB]|\(\?|\\[1-9]/);
+      expect(source.replace(/\\./g, "").replace(/\[[^\]]*\]/g, ""), path).not.toContain(".");
     }
   });
 

@@ -94,6 +94,63 @@ describe("render", () => {
     expect(list.items.map((o: { kind: string }) => o.kind)).toEqual(["Deployment"]);
   });
 
+  const APP =
+    "apiVersion: twelvefactor.dev/v1alpha1\nkind: StatelessApp\nmetadata: {name: a}\nspec: {image: x, processes: [{name: web}]}\n";
+
+  test.each<[string, string, string]>([
+    [
+      "render was wrong: a document without kind was skipped with exit 0",
+      "apiVersion: twelvefactor.dev/v1alpha1\nmetadata: {name: a}\nspec: {image: x}\n",
+      "x.yaml: document 1: kind: required\n",
+    ],
+    [
+      "a document without apiVersion",
+      "kind: StatelessApp\nmetadata: {name: a}\n",
+      'x.yaml: StatelessApp "a": apiVersion: required\n',
+    ],
+    [
+      "a StatelessApp of another version",
+      APP.replace("v1alpha1", "v1"),
+      'x.yaml: StatelessApp "a": apiVersion: StatelessApp is served as twelvefactor.dev/v1alpha1, not twelvefactor.dev/v1\n',
+    ],
+    [
+      "another kind in our group",
+      APP.replace("kind: StatelessApp", "kind: StatelesApp"),
+      'x.yaml: StatelesApp "a": kind: StatelesApp is not a kind of twelvefactor.dev: did you mean StatelessApp?\n',
+    ],
+    ["a scalar document", "just text\n", "x.yaml: document 1: not a Kubernetes object\n"],
+    [
+      "an app named only by generateName (the API server names it on create)",
+      APP.replace("metadata: {name: a}", "metadata: {generateName: a-}"),
+      "x.yaml: document 1: metadata.name: required: the children are named after the app, and generateName gets a name only when the API server creates it\n",
+    ],
+  ])("exits 1 on %s, naming it", async (_, text, message) => {
+    const { io, err } = fakeIo({ "x.yaml": text });
+    expect(await render(["-f", "x.yaml"], io)).toBe(1);
+    expect(err()).toBe(message);
+  });
+
+  test("renders the items of a List, and skips other kinds and empty documents", async () => {
+    const list = `apiVersion: v1\nkind: List\nitems:\n${APP.split("\n")
+      .filter((l) => l !== "")
+      .map((l, i) => (i === 0 ? `  - ${l}` : `    ${l}`))
+      .join("\n")}\n---\n---\napiVersion: v1\nkind: Secret\nmetadata: {name: s}\n`;
+    const { io, out, err } = fakeIo({ "x.yaml": list });
+    expect(await render(["-f", "x.yaml", "-o", "json"], io)).toBe(0);
+    expect(err()).toBe("");
+    expect(JSON.parse(out()).items.map((o: { kind: string }) => o.kind)).toEqual(["Deployment"]);
+  });
+
+  test("render was wrong: `paused: yes` is true to kubectl; it is refused, naming the line", async () => {
+    const { io, err } = fakeIo({
+      "x.yaml": `${APP.replace("processes: [{name: web}]", "processes: [{name: web}], paused: yes")}`,
+    });
+    expect(await render(["-f", "x.yaml"], io)).toBe(2);
+    expect(err()).toBe(
+      'render: x.yaml:4: "yes" is true to kubectl (YAML 1.1) but the string "yes" in YAML 1.2: quote it, or write it as both read it\n',
+    );
+  });
+
   test.each<[string, string[], Record<string, string>, string]>([
     ["no input", [], {}, "render: no input"],
     ["an unreadable file", ["-f", "missing.yaml"], {}, "render: cannot read missing.yaml: ENOENT"],

@@ -42,3 +42,17 @@ test("the API reference lists every spec and status field and every CEL rule's m
   expect(messages.length).toBeGreaterThan(10);
   for (const message of messages) expect(doc, message).toContain(message.replace(/\|/g, "\\|"));
 });
+
+test("the columns table says which columns plain `kubectl get` shows and which need -o wide", () => {
+  const crd = renderCrd() as unknown as {
+    spec: { versions: { additionalPrinterColumns: { name: string; priority?: number }[] }[] };
+  };
+  const columns = crd.spec.versions[0]?.additionalPrinterColumns ?? [];
+  const doc = renderApiReference();
+  expect(columns.length).toBeGreaterThan(0);
+  for (const c of columns) {
+    const shown = (c.priority ?? 0) === 0 ? "always" : "with `-o wide`";
+    expect(doc).toContain(`| ${c.name} | ${shown} |`);
+  }
+  expect(doc).toContain("| Reason | with `-o wide` |");
+});

@@ -75,7 +75,7 @@ const deployment = installObjects().find((o) => o.kind === "Deployment") as {
   spec: {
     template: {
       spec: {
-        securityContext: { runAsUser: number; runAsGroup: number };
+        securityContext: { runAsNonRoot: boolean; runAsUser?: number };
         containers: { args: string[]; ports: { containerPort: number }[] }[];
       };
     };
@@ -146,15 +146,18 @@ describe("Dockerfile", () => {
     }
   });
 
-  test("runs as a numeric non-root user: the one the Deployment's runAsUser names", () => {
+  test("runs as a numeric non-root user, which the Deployment's runAsNonRoot can verify", () => {
     const users = all(runtime, "USER");
     const last = users.at(-1);
     expect(last, "USER in the runtime stage").toBeDefined();
     const [uid, gid] = (last?.args ?? "").split(":");
     expect(uid).toMatch(/^\d+$/);
+    expect(gid).toMatch(/^\d+$/);
     expect(Number(uid)).not.toBe(0);
-    expect(Number(uid)).toBe(pod.securityContext.runAsUser);
-    expect(Number(gid)).toBe(pod.securityContext.runAsGroup);
+    // The kubelet checks runAsNonRoot against the image's USER only when it is numeric; the
+    // Deployment names no uid of its own.
+    expect(pod.securityContext.runAsNonRoot).toBe(true);
+    expect(pod.securityContext.runAsUser).toBeUndefined();
     const entrypoint = runtime.instructions.findIndex((i) => i.keyword === "ENTRYPOINT");
     const userAt = runtime.instructions.indexOf(last as Instruction);
     expect(userAt).toBeLessThan(entrypoint);
@@ -175,6 +178,28 @@ describe("Dockerfile", () => {
       pod.containers[0]?.ports[0]?.containerPort,
     ]);
     expect(all(runtime, "ENV").map((i) => i.args)).toContain("NODE_ENV=production");
+  });
+});
+
+describe("the image's build information", () => {
+  test("the commit build argument becomes dist/build-info.json, which src/platform/build.ts reads", () => {
+    const build = stages[0] as Stage;
+    expect(all(build, "ARG").map((i) => i.args)).toContain('COMMIT=""');
+    const runs = all(build, "RUN").map((i) => i.args);
+    expect(runs).toContain(`printf '{"commit":"%s"}\\n' "$COMMIT" > dist/build-info.json`);
+  });
+
+  test("the OCI labels name the package's version, the commit and the license", () => {
+    const labels = all(runtime, "LABEL")
+      .flatMap((i) => [...i.args.matchAll(/([\w.]+)="([^"]*)"/g)])
+      .map((m) => [m[1], m[2]]);
+    expect(Object.fromEntries(labels)).toEqual({
+      "org.opencontainers.image.title": NAME,
+      "org.opencontainers.image.version": pkg.version,
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: the Dockerfile's own build argument
+      "org.opencontainers.image.revision": "${COMMIT}",
+      "org.opencontainers.image.licenses": pkg.license,
+    });
   });
 });
 

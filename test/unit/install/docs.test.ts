@@ -3,6 +3,8 @@ import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { expect, test } from "vitest";
 import { operatorRules } from "../../../scripts/install/index.ts";
+import { alertRules } from "../../../scripts/install/monitoring.ts";
+import { metricsAuthRules } from "../../../scripts/install/rbac.ts";
 import { configVariables } from "../../../src/platform/config.ts";
 import { createMetrics } from "../../../src/platform/metrics.ts";
 
@@ -59,4 +61,20 @@ test("the permissions table names every resource and verb the ClusterRole grants
       for (const verb of rule.verbs) expect(row?.[1], `${resource} ${verb}`).toContain(verb);
     }
   }
+});
+
+test("the alerts table lists every alert rule with its severity and duration", () => {
+  const rows = tableAfter(operations, "Alert");
+  expect(rows.map((r) => r[0])).toEqual(alertRules.map((a) => `\`${a.alert}\``));
+  for (const a of alertRules) {
+    const row = rows.find((r) => r[0] === `\`${a.alert}\``);
+    expect([row?.[1], row?.[3]], a.alert).toEqual([a.severity, a.for]);
+  }
+});
+
+test("the permissions table names the metrics reviews the operator sends", () => {
+  const rows = tableAfter(operations, "Resource");
+  for (const rule of metricsAuthRules)
+    for (const resource of rule.resources)
+      expect(rows.some((r) => (r[0] ?? "").includes(`\`${resource}.`))).toBe(true);
 });

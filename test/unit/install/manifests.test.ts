@@ -4,6 +4,7 @@ import { dirname, join, resolve } from "node:path";
 import { describe, expect, test } from "vitest";
 import { parseAllDocuments } from "yaml";
 import {
+  CRD_RETENTION_ANNOTATIONS,
   IMAGE,
   installObjects,
   NAME,
@@ -16,8 +17,9 @@ import { configVariables, loadConfig } from "../../../src/platform/config.ts";
 
 type Json = Record<string, unknown>;
 interface Rule {
-  apiGroups: string[];
-  resources: string[];
+  apiGroups?: string[];
+  resources?: string[];
+  nonResourceURLs?: string[];
   verbs: string[];
   resourceNames?: string[];
 }
@@ -75,8 +77,9 @@ describe("RBAC", () => {
     for (const role of roles) {
       for (const rule of rulesOf(role) ?? []) {
         for (const verb of DANGEROUS_VERBS) expect(rule.verbs, nameOf(role)).not.toContain(verb);
-        expect(rule.resources, nameOf(role)).not.toContain("*");
-        expect(rule.apiGroups, nameOf(role)).not.toContain("*");
+        expect(rule.resources ?? [], nameOf(role)).not.toContain("*");
+        expect(rule.apiGroups ?? [], nameOf(role)).not.toContain("*");
+        expect(rule.nonResourceURLs ?? [], nameOf(role)).not.toContain("*");
       }
     }
   });
@@ -94,6 +97,9 @@ describe("RBAC", () => {
       "twelvefactor.dev/statelessapps/status:patch",
       "apps/deployments:patch",
       "apps/deployments:delete",
+      // A child name the caches do not hold is read by name before its first write (NameInUse).
+      "apps/deployments:get",
+      "/services:get",
       "/secrets:watch",
       "/secrets:get",
       "/pods:list",
@@ -101,14 +107,8 @@ describe("RBAC", () => {
       "events.k8s.io/events:create",
     ])
       expect(grants).toContain(needed);
-    // Nothing the operator never does: it applies rather than updates, reads children from its
-    // caches (no get by name), and reads no ConfigMaps.
-    for (const unneeded of [
-      "apps/deployments:update",
-      "apps/deployments:get",
-      "/configmaps:get",
-      "/pods:delete",
-    ])
+    // Nothing the operator never does: it applies rather than updates, and reads no ConfigMaps.
+    for (const unneeded of ["apps/deployments:update", "/configmaps:get", "/pods:delete"])
       expect(grants).not.toContain(unneeded);
   });
 
@@ -128,7 +128,7 @@ describe("RBAC", () => {
 
   test("every binding names the operator's ServiceAccount in its namespace", () => {
     const bindings = objects.filter((o) => /RoleBinding$/.test(String(o.kind)));
-    expect(bindings.length).toBe(3);
+    expect(bindings.length).toBe(4);
     for (const b of bindings) {
       expect((b as { subjects: unknown[] }).subjects).toEqual([
         { kind: "ServiceAccount", name: NAME, namespace: NAMESPACE },
@@ -154,9 +154,36 @@ describe("RBAC", () => {
     });
   });
 
-  test("the namespaced variant has no cluster-scoped object and watches its own namespace", () => {
+  test("/metrics: the operator may review tokens and access, readers get /metrics only", () => {
+    expect(rulesOf(find(objects, "ClusterRole", `${NAME}-metrics-auth`))).toEqual([
+      { apiGroups: ["authentication.k8s.io"], resources: ["tokenreviews"], verbs: ["create"] },
+      {
+        apiGroups: ["authorization.k8s.io"],
+        resources: ["subjectaccessreviews"],
+        verbs: ["create"],
+      },
+    ]);
+    const binding = find(objects, "ClusterRoleBinding", `${NAME}-metrics-auth`) as {
+      roleRef: { name: string };
+    };
+    expect(binding.roleRef.name).toBe(`${NAME}-metrics-auth`);
+    expect(rulesOf(find(objects, "ClusterRole", `${NAME}-metrics-reader`))).toEqual([
+      { nonResourceURLs: ["/metrics"], verbs: ["get"] },
+    ]);
+    // Nobody is bound to the reader role by the install: the admin binds their Prometheus.
+    const bound = objects
+      .filter((o) => o.kind === "ClusterRoleBinding")
+      .map((o) => (o as { roleRef: { name: string } }).roleRef.name);
+    expect(bound).not.toContain(`${NAME}-metrics-reader`);
+  });
+
+  test("the namespaced variant's only cluster-scoped objects are /metrics' roles; it watches its own namespace", () => {
     const ns = namespacedObjects();
-    expect(ns.filter((o) => CLUSTER_SCOPED.has(String(o.kind)))).toEqual([]);
+    expect(ns.filter((o) => CLUSTER_SCOPED.has(String(o.kind))).map(idOf)).toEqual([
+      `ClusterRole//${NAME}-metrics-auth`,
+      `ClusterRole//${NAME}-metrics-reader`,
+      `ClusterRoleBinding//${NAME}-metrics-auth`,
+    ]);
     const role = find(ns, "Role", NAME);
     expect(rulesOf(role)).toEqual(expect.arrayContaining([...operatorRules]));
     const watch = operatorContainer(ns).env.find((e) => e.name === "WATCH_NAMESPACES");
@@ -191,6 +218,15 @@ describe("the operator Deployment", () => {
     expect(config.leaderElection).toMatchObject({ enabled: true, namespace: NAMESPACE });
     const port = container.ports.find((p) => p.name === "http");
     expect(port?.containerPort).toBe(config.httpAddress.port);
+    const metrics = container.ports.find((p) => p.name === "metrics");
+    expect(metrics?.containerPort).toBe(config.metrics.address.port);
+    expect(config.metrics.secure).toBe(true);
+    const service = find(objects, "Service", `${NAME}-metrics`) as {
+      spec: { ports: { name: string; port: number; targetPort: string }[] };
+    };
+    expect(service.spec.ports).toEqual([
+      { name: "https", port: 8443, targetPort: "metrics", protocol: "TCP" },
+    ]);
   });
 
   test("probes /healthz and /readyz on the HTTP port", () => {
@@ -203,8 +239,11 @@ describe("the operator Deployment", () => {
       runAsNonRoot: true,
       seccompProfile: { type: "RuntimeDefault" },
     });
-    expect(typeof pod.securityContext.runAsUser).toBe("number");
-    expect(pod.securityContext.runAsUser).not.toBe(0);
+    // The uid is the image's (or the platform's, e.g. OpenShift's restricted-v2 SCC): a fixed one
+    // is refused there.
+    expect(pod.securityContext).not.toHaveProperty("runAsUser");
+    expect(pod.securityContext).not.toHaveProperty("runAsGroup");
+    expect(container.securityContext).not.toHaveProperty("runAsUser");
     expect(container.securityContext).toMatchObject({
       allowPrivilegeEscalation: false,
       readOnlyRootFilesystem: true,
@@ -216,12 +255,15 @@ describe("the operator Deployment", () => {
     expect(container.resources.limits.memory).toBeDefined();
   });
 
-  test("the NetworkPolicy admits only the HTTP port in and the API server ports out", () => {
+  test("the NetworkPolicy admits only the metrics and health ports in and the API server ports out", () => {
     const policy = find(objects, "NetworkPolicy", NAME) as {
       spec: { policyTypes: string[]; ingress: unknown[]; egress: unknown[] };
     };
     expect(policy.spec.policyTypes).toEqual(["Ingress", "Egress"]);
-    expect(policy.spec.ingress).toEqual([{ ports: [{ protocol: "TCP", port: 8080 }] }]);
+    expect(policy.spec.ingress).toEqual([
+      { ports: [{ protocol: "TCP", port: 8443 }] },
+      { ports: [{ protocol: "TCP", port: 8080 }] },
+    ]);
     expect(policy.spec.egress).toEqual([
       {
         ports: [
@@ -242,6 +284,27 @@ describe("the operator Deployment", () => {
   test("the install obeys the processes rules it enforces (audit is clean, even advice)", () => {
     for (const o of [...objects, ...namespacedObjects()])
       expect(checkObject(o), idOf(o)).toEqual([]);
+  });
+});
+
+describe("the CRD", () => {
+  const annotationsOf = (o: Json) =>
+    (o.metadata as { annotations?: Record<string, string> }).annotations ?? {};
+  const crdIn = (file: string) => {
+    const objects = parseAllDocuments(readFileSync(join(root, file), "utf8")).map(
+      (d) => d.toJS() as Json,
+    );
+    return find(objects, "CustomResourceDefinition", "statelessapps.twelvefactor.dev");
+  };
+
+  test("survives helm uninstall, Flux and Argo CD prunes and Argo CD app deletion, in every install path", () => {
+    expect(CRD_RETENTION_ANNOTATIONS).toEqual({
+      "helm.sh/resource-policy": "keep",
+      "kustomize.toolkit.fluxcd.io/prune": "disabled",
+      "argocd.argoproj.io/sync-options": "Prune=false,Delete=false",
+    });
+    for (const file of ["dist/install.yaml", "manifests/crd/twelvefactor.dev_statelessapps.yaml"])
+      expect(annotationsOf(crdIn(file)), file).toMatchObject(CRD_RETENTION_ANNOTATIONS);
   });
 });
 

@@ -46,6 +46,7 @@ const passThrough = new Set([
   "command", // the resolved path of a literal passed to systemCommand()
   "this.spec.command", // tools/cluster/proc.ts: component binaries and systemCommand() paths
   "path", // tools/cluster/node.ts essential(): called with literals
+  "binary", // test/integration/install/kubectl.ts runTool(): built binaries (kubectl, helm)
 ]);
 
 function sourceFiles(dir: string): string[] {
@@ -84,9 +85,16 @@ function spawnedCommands(): { uses: Use[]; unresolved: Use[] } {
         continue;
       }
       if (passThrough.has(arg) || arg.startsWith("systemCommand(")) continue;
-      const constant = new RegExp(`\\bconst ${arg.replace(/[$.]/g, "\\$&")}\\s*=([^;]*);`).exec(
-        text,
-      );
+      // A local locator function (`promtool()`): a binary tools/cluster builds, not a package.
+      const locator = /^(\w+)\(\)?$/.exec(arg)?.[1];
+      if (
+        locator !== undefined &&
+        new RegExp(`function ${locator}\\(\\)[^{]*\\{[^}]*\\blocateBinary\\(`).test(text)
+      )
+        continue;
+      const constant = new RegExp(
+        `\\bconst ${arg.replace(/[$.*+?^()[\]{}|\\]/g, "\\$&")}\\s*=([^;]*);`,
+      ).exec(text);
       const last = constant
         ? [...(constant[1] ?? "").matchAll(/"([^"]+)"/g)].at(-1)?.[1]
         : undefined;

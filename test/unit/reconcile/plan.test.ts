@@ -9,6 +9,7 @@ import {
   type ChildKind,
   finishPlan,
   formatPlan,
+  NAME_IN_USE_RETRY_MS,
   type Observation,
   type Plan,
   planApp,
@@ -86,6 +87,10 @@ interface Seen {
   readonly bindings?: Observation["bindings"];
   readonly cached?: KubeObject[];
   readonly owned?: KubeObject[];
+  /** Found by a lookup by name; every other name not cached was looked up and is free. */
+  readonly lookedUp?: KubeObject[];
+  /** No lookup has run yet: planApp asks for one for each rendered name the cache lacks. */
+  readonly unlooked?: true;
 }
 
 function observation(seen: Seen = {}): Observation {
@@ -108,6 +113,14 @@ function observation(seen: Seen = {}): Observation {
     bindings: seen.bindings ?? { outcomes: [], resolved: [], ready: true },
     cached: (kind, key) => cached.get(`${kind}|${key}`),
     owned: seen.owned ?? [],
+    ...(seen.unlooked
+      ? {}
+      : {
+          lookedUp: {
+            get: (id: string) =>
+              (seen.lookedUp ?? []).find((o) => `${o.kind}/${o.metadata?.name}` === id) ?? null,
+          },
+        }),
     fieldManager: MANAGER,
     now: NOW,
   };
@@ -123,10 +136,37 @@ function steps(plan: Plan): string[] {
       ...(c.handOffReplicas === undefined ? [] : [`hand-off ${c.handOffReplicas}`]),
       ...(c.removeForbidden === undefined ? [] : [`forbidden ${c.removeForbidden.patch.length}`]),
       ...(c.reportDrift ? ["drift"] : []),
+      ...(c.requires === undefined ? [] : [`after ${c.requires.join(", ")}`]),
     ];
     return flags.length === 0 ? id : `${id} [${flags.join(", ")}]`;
   });
 }
+
+const OTHER_UID = "7f3e2d1c-0000-4000-8000-000000000002";
+
+/** Another team's object of that name: no owner, no operator label. */
+const foreign = (kind: string, name: string): KubeObject => ({
+  apiVersion: kind === "Secret" || kind === "Service" ? "v1" : "policy/v1",
+  kind,
+  metadata: { name, namespace: "web", resourceVersion: "3" },
+});
+
+/** `object` as another app (`app`, `uid`) controls it. */
+const controlledBy = (object: KubeObject, app: string, uid: string): KubeObject => ({
+  ...object,
+  metadata: {
+    ...object.metadata,
+    ownerReferences: [
+      {
+        apiVersion: "twelvefactor.dev/v1alpha1",
+        kind: "StatelessApp",
+        name: app,
+        uid,
+        controller: true,
+      },
+    ],
+  },
+});
 
 const owned = (kind: string, name: string, extra: Record<string, unknown> = {}): KubeObject => ({
   apiVersion: "v1",
@@ -209,9 +249,63 @@ describe("planApp: the child actions, one row per branch of the reconciler", () 
       },
       [
         "apply Secret/shop-binding-sessions [cached]",
-        "apply Deployment/shop-web",
+        "apply Deployment/shop-web [after Secret/shop-binding-sessions]",
         "apply Service/shop-web",
         "apply PodDisruptionBudget/shop-web",
+      ],
+    ],
+    [
+      "a child another app controls (their generated names collide): refused, the others applied",
+      { cached: [controlledBy(cachedChild(web(), "Service"), "shop-web", OTHER_UID)] },
+      [
+        "apply Deployment/shop-web",
+        `refuse Service/shop-web: Service shop-web already exists and is not this app's (it is controlled by StatelessApp shop-web (uid ${OTHER_UID})); rename the app, the process or the binding, or remove the other object`,
+        "apply PodDisruptionBudget/shop-web",
+      ],
+    ],
+    [
+      "an object the caches lack, found by name without a controller (another team's): refused",
+      { lookedUp: [foreign("Service", "shop-web"), foreign("PodDisruptionBudget", "shop-web")] },
+      [
+        "apply Deployment/shop-web",
+        "refuse Service/shop-web: Service shop-web already exists and is not this app's (it has no controller); rename the app, the process or the binding, or remove the other object",
+        "refuse PodDisruptionBudget/shop-web: PodDisruptionBudget shop-web already exists and is not this app's (it has no controller); rename the app, the process or the binding, or remove the other object",
+      ],
+    ],
+    [
+      "our child found by name (someone removed our label): applied over what was found",
+      { lookedUp: [cachedChild(web(), "Service")] },
+      [
+        "apply Deployment/shop-web",
+        "apply Service/shop-web [cached]",
+        "apply PodDisruptionBudget/shop-web",
+      ],
+    ],
+    [
+      "another's Secret has the binding Secret's name: refused, and the Deployment waits for it",
+      {
+        app: web({ backingServices: [redis()] }),
+        bindings: withBinding(true),
+        cached: [foreign("Secret", "shop-binding-sessions")],
+      },
+      [
+        "refuse Secret/shop-binding-sessions: Secret shop-binding-sessions already exists and is not this app's (it has no controller); rename the app, the process or the binding, or remove the other object",
+        "apply Deployment/shop-web [after Secret/shop-binding-sessions]",
+        "apply Service/shop-web",
+        "apply PodDisruptionBudget/shop-web",
+      ],
+    ],
+    [
+      "paused: a cached child of another's is refused rather than reported as ours",
+      {
+        app: web({ paused: true }),
+        unlooked: true,
+        cached: [controlledBy(cachedChild(web(), "Service"), "shop-web", OTHER_UID)],
+      },
+      [
+        "keep Deployment/shop-web: paused",
+        `refuse Service/shop-web: Service shop-web already exists and is not this app's (it is controlled by StatelessApp shop-web (uid ${OTHER_UID})); rename the app, the process or the binding, or remove the other object`,
+        "keep PodDisruptionBudget/shop-web: paused",
       ],
     ],
     [
@@ -306,6 +400,38 @@ describe("planApp: the child actions, one row per branch of the reconciler", () 
     ],
   ])("%s", (_, seen, expected) => {
     expect(steps(planApp(observation(seen)))).toEqual(expected);
+  });
+
+  test.each<[string, Seen, string[] | undefined]>([
+    [
+      "a new app: every rendered name is looked up before anything is decided",
+      { unlooked: true },
+      ["Deployment/shop-web", "Service/shop-web", "PodDisruptionBudget/shop-web"],
+    ],
+    [
+      "a converged app: the caches know every name, nothing is looked up",
+      {
+        unlooked: true,
+        cached: (["Deployment", "Service", "PodDisruptionBudget"] as const).map((k) =>
+          cachedChild(web(), k),
+        ),
+      },
+      undefined,
+    ],
+    [
+      "a Deployment frozen behind a broken binding is not written, so not looked up",
+      { app: web({ backingServices: [redis()] }), bindings: withBinding(false), unlooked: true },
+      ["Service/shop-web", "PodDisruptionBudget/shop-web"],
+    ],
+    [
+      "paused: nothing is written, nothing looked up",
+      { app: web({ paused: true }), unlooked: true },
+      undefined,
+    ],
+  ])("lookups: %s", (_, seen, expected) => {
+    const plan = planApp(observation(seen));
+    expect(plan.lookUp?.map((o) => `${o.kind}/${o.metadata?.name}`)).toEqual(expected);
+    if (expected !== undefined) expect(plan.children).toEqual([]);
   });
 
   test("maxPodLifetime plans a look at each process type's pods; not behind a broken binding", () => {
@@ -441,6 +567,77 @@ describe("finishPlan: status, events, evictions and when to look again", () => {
     expect(plan.events).toContainEqual({ type: "Warning", reason: "ApplyFailed", message });
   });
 
+  test("a name in use: Ready=False, Stalled NameInUse naming kind and name, one Warning, a look again in 30 s", () => {
+    const seen: Seen = { lookedUp: [foreign("Service", "shop-web")] };
+    const plan = finish(seen);
+    const message =
+      "Service shop-web already exists and is not this app's (it has no controller); rename the app, the process or the binding, or remove the other object";
+    expect(condition(plan, "Ready")).toMatchObject({
+      status: "False",
+      reason: "NameInUse",
+      message,
+    });
+    expect(condition(plan, "Stalled")).toMatchObject({
+      status: "True",
+      reason: "NameInUse",
+      message,
+    });
+    expect(plan.events).toEqual([
+      { type: "Warning", reason: "NameInUse", message, transition: true },
+    ]);
+    expect(plan.requeueAfterMs).toBe(NAME_IN_USE_RETRY_MS);
+
+    // The next retry finds the status it wrote: no second Event.
+    const again = finish({
+      ...seen,
+      app: { ...web(), status: plan.status } as StatelessApp,
+    });
+    expect(condition(again, "Stalled")?.reason).toBe("NameInUse");
+    expect(again.events).toEqual([]);
+    // Another name in use is news.
+    const other = finish({
+      lookedUp: [foreign("PodDisruptionBudget", "shop-web")],
+      app: { ...web(), status: plan.status } as StatelessApp,
+    });
+    expect(events(other)).toEqual(["Warning NameInUse"]);
+  });
+
+  test("another's Secret has the binding Secret's name: BindingsReady=False NameInUse, never mounted", () => {
+    const plan = finish({
+      app: web({ backingServices: [redis()] }),
+      bindings: withBinding(true),
+      cached: [foreign("Secret", "shop-binding-sessions")],
+    });
+    expect(condition(plan, "BindingsReady")).toMatchObject({
+      status: "False",
+      reason: "NameInUse",
+    });
+    expect(condition(plan, "Stalled")).toMatchObject({ reason: "NameInUse" });
+    expect(plan.status?.bindings).toEqual([
+      { name: "sessions", type: "redis", secretName: "shop-binding-sessions", ready: false },
+    ]);
+    expect(plan.requeueAfterMs).toBe(BINDING_RETRY_MS);
+  });
+
+  test("a binding Secret the API server rejected: BindingsReady=False with its reason", () => {
+    const reason =
+      'Secret "shop-binding-sessions" is invalid: data: Too long: must have at most 1048576 bytes';
+    const plan = finish(
+      { app: web({ backingServices: [redis()] }), bindings: withBinding(true) },
+      {
+        applyError: `Secret shop-binding-sessions: ${reason}`,
+        rejected: new Map([["Secret/shop-binding-sessions", reason]]),
+      },
+    );
+    expect(condition(plan, "BindingsReady")).toMatchObject({
+      status: "False",
+      reason: "SecretRejected",
+      message: `binding Secret shop-binding-sessions was not written: ${reason}`,
+    });
+    expect(condition(plan, "Ready")).toMatchObject({ status: "False" });
+    expect(plan.requeueAfterMs).toBe(BINDING_RETRY_MS);
+  });
+
   test("a broken binding: BindingNotReady Warnings and a retry in 30 s, never the cache-lag recheck", () => {
     const plan = finish({ app: web({ backingServices: [redis()] }), bindings: withBinding(false) });
     expect(condition(plan, "BindingsReady")).toMatchObject({ status: "False" });
@@ -457,9 +654,48 @@ describe("finishPlan: status, events, evictions and when to look again", () => {
     expect(events(plan)).toContain("Warning BindingEnvShadowed");
   });
 
-  const pod = (name: string, startedHoursAgo: number): V1Pod => ({
-    metadata: { name, namespace: "web" },
+  /** A pod of the ReplicaSet `replicaSet` (the Deployment controller's `<deployment>-<hash>`). */
+  const pod = (
+    name: string,
+    startedHoursAgo: number,
+    replicaSet = "shop-web-5d8f9c7b6d",
+  ): V1Pod => ({
+    metadata: {
+      name,
+      namespace: "web",
+      labels: { "pod-template-hash": "5d8f9c7b6d" },
+      ownerReferences: [
+        {
+          apiVersion: "apps/v1",
+          kind: "ReplicaSet",
+          name: replicaSet,
+          uid: "rs",
+          controller: true,
+        },
+      ],
+    },
     status: { phase: "Running", startTime: new Date(NOW - startedHoursAgo * 3_600_000) },
+  });
+
+  test("maxPodLifetime: pods the label selector finds that are not our Deployment's are never evicted", () => {
+    const plan = finish(
+      { app: web({ maxPodLifetime: "24h" }) },
+      {
+        live: new Map([["Deployment/shop-web", deploymentAfterWrite(1, rolledOut)]]),
+        pods: new Map([
+          [
+            "web",
+            [
+              pod("payments-a", 30, "shop-web-x-5d8f9c7b6d"),
+              { ...pod("bare", 30), metadata: { name: "bare", namespace: "web" } },
+              pod("shop-web-b", 2),
+            ],
+          ],
+        ]),
+      },
+    );
+    expect(plan.evictions).toEqual([]);
+    expect(plan.requeueAfterMs).toBe(22 * 3_600_000);
   });
 
   test("maxPodLifetime: the oldest expired pod is evicted when the process type is at full strength", () => {
@@ -522,6 +758,7 @@ describe("formatPlan", () => {
           app: web({ backingServices: [redis()] }),
           bindings: withBinding(true),
           owned: [owned("Service", "shop-worker")],
+          lookedUp: [foreign("PodDisruptionBudget", "shop-web")],
         },
         { live: new Map([["Deployment/shop-web", deploymentAfterWrite(1, rolledOut)]]) },
       ),
@@ -529,15 +766,17 @@ describe("formatPlan", () => {
     expect(text.split("\n")).toEqual([
       "plan for web/shop",
       "  apply Secret shop-binding-sessions (create)",
-      "  apply Deployment shop-web (create)",
+      "  apply Deployment shop-web (create, only once Secret/shop-binding-sessions is in place)",
       "  apply Service shop-web (create)",
-      "  apply PodDisruptionBudget shop-web (create)",
+      "  refuse PodDisruptionBudget shop-web (name in use): PodDisruptionBudget shop-web already exists and is not this app's (it has no controller); rename the app, the process or the binding, or remove the other object",
       "  delete Service shop-worker: no longer rendered",
       expect.stringMatching(
-        /^ {2}status: Ready=True Available, BindingsReady=True \w+ \(web 2\/2\)$/,
+        /^ {2}status: Ready=False NameInUse, Stalled=True NameInUse, BindingsReady=True \w+ \(web 2\/2\)$/,
       ),
-      "  event Normal Ready: web 2/2",
-      "  then: wait for a change",
+      expect.stringMatching(
+        /^ {2}event Warning NameInUse: PodDisruptionBudget shop-web already exists/,
+      ),
+      "  then: look again in 30000 ms",
     ]);
     expect(text).not.toContain("pw");
   });

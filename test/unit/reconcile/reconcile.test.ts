@@ -3,8 +3,10 @@ import type { StatelessApp } from "../../../src/api/index.ts";
 import {
   CHILD_KINDS,
   type ChildKind,
+  NAME_IN_USE_RETRY_MS,
   OWNER_INDEX,
   REPLICAS_HANDOFF_MANAGER,
+  type ReconcileDeps,
   reconcileApp,
 } from "../../../src/app/reconcile/index.ts";
 import { desired } from "../../../src/app/render/index.ts";
@@ -22,13 +24,19 @@ import {
   silentLogger,
 } from "../../../src/runtime/index.ts";
 import { app } from "../../fixtures/apps.ts";
+import { redis, sourceSecret } from "../bindings/fixtures.ts";
 
-/** A client that records every call as `verb Kind name [manager]` and answers writes with the body. */
+/**
+ * A client that records every write as `verb Kind name [manager]` and every read by name as
+ * `get Kind name`, answers writes with the body, and finds `existing` objects by name.
+ */
 function fakeClient(
   fail: (verb: string, object: KubeObject) => Error | undefined = () => undefined,
+  existing: readonly KubeObject[] = [],
 ) {
   const calls: string[] = [];
   const statuses: KubeObject[] = [];
+  const reads: string[] = [];
   let rv = 100;
   const answer = (verb: string, object: KubeObject, manager?: string) => {
     calls.push(`${verb} ${object.kind} ${object.metadata?.name}${manager ? ` ${manager}` : ""}`);
@@ -37,7 +45,12 @@ function fakeClient(
     return { ...object, metadata: { ...object.metadata, resourceVersion: String(++rv) } };
   };
   const client: Client = {
-    get: async () => undefined,
+    get: async <T extends KubeObject>(type: { kind: string }, ref: { name: string }) => {
+      reads.push(`get ${type.kind} ${ref.name}`);
+      return existing.find((o) => o.kind === type.kind && o.metadata?.name === ref.name) as
+        | T
+        | undefined;
+    },
     list: async () => [],
     apply: async (_type, object, options) =>
       answer(
@@ -62,11 +75,14 @@ function fakeClient(
     evict: async () => true,
     discover: async () => [],
     apiGroups: async () => [],
+    create: async () => {
+      throw new Error("the reconciler creates nothing");
+    },
     listWatch: () => {
       throw new Error("no watches here");
     },
   };
-  return { client, calls, statuses };
+  return { client, calls, statuses, reads };
 }
 
 function setup(
@@ -74,10 +90,13 @@ function setup(
   options: {
     fail?: Parameters<typeof fakeClient>[0];
     children?: KubeObject[];
+    /** Objects the caches lack that a lookup by name finds. */
+    existing?: KubeObject[];
+    secrets?: ReconcileDeps["secrets"];
     logger?: ReconcileContext["logger"];
   } = {},
 ) {
-  const { client, calls, statuses } = fakeClient(options.fail);
+  const { client, calls, statuses, reads } = fakeClient(options.fail, options.existing);
   const apps = new Store();
   apps.set(subject as unknown as KubeObject);
   const children = Object.fromEntries(
@@ -99,7 +118,7 @@ function setup(
       registry: new ResourceRegistry().register(STATELESS_APP_RESOURCE),
     }),
     client,
-    secrets: { read: async () => undefined },
+    secrets: options.secrets ?? { read: async () => undefined },
     provisioned: { lookup: () => ({ state: "absent" as const }) },
     events: {
       normal: (_o: KubeObject, reason: string, message: string) => {
@@ -119,7 +138,15 @@ function setup(
     logger: options.logger ?? silentLogger,
     signal: new AbortController().signal,
   };
-  return { run: () => reconcileApp("web/shop", ctx, deps), calls, events, messages, statuses };
+  return {
+    run: () => reconcileApp("web/shop", ctx, deps),
+    calls,
+    reads,
+    events,
+    messages,
+    statuses,
+    apps,
+  };
 }
 
 const web = (spec: Partial<StatelessApp["spec"]> = {}) =>
@@ -134,6 +161,66 @@ describe("reconcileApp carries out the plan", () => {
     expect(await run()).toEqual({ type: "awaitChange" });
     expect(calls).toEqual([
       "apply Deployment shop-web",
+      "apply Service shop-web",
+      "apply PodDisruptionBudget shop-web",
+      "apply-status StatelessApp shop",
+    ]);
+  });
+
+  test("a new app: each name is looked up before its first write", async () => {
+    const { run, reads } = setup(web());
+    await run();
+    expect(reads).toEqual([
+      "get Deployment shop-web",
+      "get Service shop-web",
+      "get PodDisruptionBudget shop-web",
+    ]);
+  });
+
+  test("another team's Service of that name is never written; NameInUse, one Warning, then none per retry", async () => {
+    const theirs: KubeObject = {
+      apiVersion: "v1",
+      kind: "Service",
+      metadata: { name: "shop-web", namespace: "web", resourceVersion: "5" },
+      spec: { selector: { team: "payments" } },
+    };
+    const subject = web();
+    const { run, calls, events } = setup(
+      { ...subject, metadata: { ...subject.metadata, resourceVersion: "1" } },
+      { existing: [theirs] },
+    );
+    expect(await run()).toEqual({ type: "requeueAfter", ms: NAME_IN_USE_RETRY_MS });
+    expect(calls).toEqual([
+      "apply Deployment shop-web",
+      "apply PodDisruptionBudget shop-web",
+      "apply-status StatelessApp shop",
+    ]);
+    expect(events).toEqual(["Warning NameInUse"]);
+    // A retry before the cache shows that status: the status write waits, the Warning is not repeated.
+    events.splice(0);
+    calls.splice(0);
+    await run();
+    expect(calls.filter((c) => c.includes("Service"))).toEqual([]);
+    expect(events).toEqual([]);
+  });
+
+  test("a binding Secret the API server rejects: the Deployment keeps its last template", async () => {
+    const withBinding = web({ backingServices: [redis()] });
+    const { run, calls } = setup(withBinding, {
+      secrets: {
+        read: async () => sourceSecret({ host: "redis.web", port: "6379", password: "pw" }),
+      },
+      fail: (verb, o) =>
+        verb === "apply" && o.kind === "Secret"
+          ? new KubeApiError(422, "PATCH …: HTTP 422 Invalid", "", {
+              kind: "Status",
+              message: "data: Too long: must have at most 1048576 bytes",
+            })
+          : undefined,
+    });
+    expect(await run()).toEqual({ type: "requeueAfter", ms: 30_000 });
+    expect(calls).toEqual([
+      "apply Secret shop-binding-sessions",
       "apply Service shop-web",
       "apply PodDisruptionBudget shop-web",
       "apply-status StatelessApp shop",

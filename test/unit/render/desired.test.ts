@@ -252,9 +252,9 @@ describe("desired", () => {
     expect(env.map((e) => e.name)).not.toContain("REDIS_URL");
   });
 
-  test("mounts bindings under the user's SERVICE_BINDING_ROOT and leaves it alone", () => {
+  test("mounts bindings under spec.bindingRoot and tells the processes so in SERVICE_BINDING_ROOT", () => {
     const spec = app({
-      env: [{ name: "SERVICE_BINDING_ROOT", value: "/etc/bindings/" }],
+      bindingRoot: "/etc/bindings",
       backingServices: [{ name: "s", type: "redis", secretRef: { name: "a" } }],
     });
     const [container] = podSpec(
@@ -264,9 +264,87 @@ describe("desired", () => {
       { name: "binding-s", mountPath: "/etc/bindings/s", readOnly: true },
     ]);
     expect(container?.env?.filter((e) => e.name === "SERVICE_BINDING_ROOT")).toEqual([
-      { name: "SERVICE_BINDING_ROOT", value: "/etc/bindings/" },
+      { name: "SERVICE_BINDING_ROOT", value: "/etc/bindings" },
     ]);
   });
+
+  test("render was wrong: a redis binding named redis set REDIS_URL twice (its own and the alias); now once", () => {
+    const spec = app({
+      backingServices: [{ name: "redis", type: "redis", secretRef: { name: "a" } }],
+    });
+    const [container] = podSpec(
+      find<V1Deployment>(desired(spec).objects, "Deployment", "shop-web"),
+    ).containers;
+    const names = (container?.env ?? []).map((e) => e.name);
+    expect(names.filter((n) => n === "REDIS_URL")).toEqual(["REDIS_URL"]);
+    expect(new Set(names).size).toBe(names.length);
+  });
+
+  test.each<
+    [
+      string,
+      Record<string, string> | undefined,
+      Record<string, string> | undefined,
+      { requests: string; limits: string },
+    ]
+  >([
+    [
+      "no user values: the scratch total both ways",
+      undefined,
+      undefined,
+      { requests: "3Gi", limits: "3Gi" },
+    ],
+    [
+      "a user limit below the scratch total caps our request",
+      undefined,
+      { "ephemeral-storage": "1Gi" },
+      { requests: "1Gi", limits: "1Gi" },
+    ],
+    [
+      "a user limit above it keeps our request at the total",
+      undefined,
+      { "ephemeral-storage": "8Gi" },
+      { requests: "3Gi", limits: "8Gi" },
+    ],
+    [
+      "a user request above the total raises our limit",
+      { "ephemeral-storage": "5Gi" },
+      undefined,
+      { requests: "5Gi", limits: "5Gi" },
+    ],
+    [
+      "a fractional user limit is kept exactly",
+      undefined,
+      { "ephemeral-storage": "1500m" },
+      { requests: "1500m", limits: "1500m" },
+    ],
+  ])(
+    "render was wrong: its own ephemeral-storage request went above the user's limit (%s)",
+    (_, requests, limits, expected) => {
+      const spec = app({
+        scratch: [
+          { name: "a", mountPath: "/tmp", sizeLimit: "1Gi" },
+          { name: "b", mountPath: "/cache", sizeLimit: "2Gi" },
+        ],
+        processes: [
+          {
+            name: "web",
+            resources: {
+              ...(requests === undefined ? {} : { requests }),
+              ...(limits === undefined ? {} : { limits }),
+            },
+          },
+        ],
+      });
+      const [container] = podSpec(
+        find<V1Deployment>(desired(spec).objects, "Deployment", "shop-web"),
+      ).containers;
+      expect({
+        requests: container?.resources?.requests?.["ephemeral-storage"],
+        limits: container?.resources?.limits?.["ephemeral-storage"],
+      }).toEqual(expected);
+    },
+  );
 
   test("renders the normalized binding Secrets first and stamps the bindings hash on the pods", () => {
     const spec = app({

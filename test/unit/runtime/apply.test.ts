@@ -523,19 +523,26 @@ describe("Applier", () => {
     };
     const opts = { live: app, deferWhileCacheLags: true };
     expect((await applier.applyStatus(app, { at: "12:00:00" }, opts)).written).toBe(true);
+    // The same status against the same stale cache: held, and the caller learns it read a stale view.
+    expect(await applier.applyStatus(app, { at: "12:00:00" }, opts)).toMatchObject({
+      written: false,
+      behind: true,
+      reason: "just applied; cache not caught up",
+    });
     // Same stale cache, a status that differs only by its time: deferred to the next reconcile.
     const deferred = await applier.applyStatus(app, { at: "12:00:01" }, opts);
     expect(deferred).toMatchObject({
       written: false,
+      behind: true,
       reason: "our last write is not in the cache yet; its event reconciles again",
     });
     // Without the option the same call writes.
     expect((await applier.applyStatus(app, { at: "12:00:01" }, { live: app })).written).toBe(true);
     // Once the cache moves on, it is compared and written as usual.
     const fresh = { ...app, metadata: { ...app.metadata, resourceVersion: "999" } };
-    expect(
-      (await applier.applyStatus(fresh, { at: "12:00:02" }, { ...opts, live: fresh })).written,
-    ).toBe(true);
+    const moved = await applier.applyStatus(fresh, { at: "12:00:02" }, { ...opts, live: fresh });
+    expect(moved.written).toBe(true);
+    expect(moved.behind).toBeUndefined();
     expect(api.requests).toHaveLength(3);
   });
 

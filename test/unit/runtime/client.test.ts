@@ -160,4 +160,27 @@ describe("httpClient: the only place that knows paths, verbs and content types",
     expect(requests.map((r) => r.path)).toEqual(["/apis/redis.example.com/v1", "/api/v1"]);
     expect(await answering(404, {}).client.discover("nope.example.com/v1")).toBeUndefined();
   });
+
+  test("every path segment from outside is escaped: no query, fragment or extra segment slips in", async () => {
+    const { client, requests } = answering(200, { resources: [], items: [] });
+    await client.discover("v1?x=");
+    await client.discover("a.example.com/v1#frag");
+    await client.discover("a.example.com/v1/../../api/v1");
+    const odd = {
+      group: "a.example.com",
+      version: "v1?watch=true",
+      kind: "Odd",
+      plural: "odds/../../secrets",
+      namespaced: true,
+    };
+    await client.list(odd, { namespace: "web" });
+    await client.get(odd, { namespace: "web/x", name: "n?x" });
+    expect(requests.map((r) => r.path)).toEqual([
+      "/api/v1%3Fx%3D",
+      "/apis/a.example.com/v1%23frag",
+      "/apis/a.example.com/v1%2F..%2F..%2Fapi%2Fv1",
+      "/apis/a.example.com/v1%3Fwatch%3Dtrue/namespaces/web/odds%2F..%2F..%2Fsecrets",
+      "/apis/a.example.com/v1%3Fwatch%3Dtrue/namespaces/web%2Fx/odds%2F..%2F..%2Fsecrets/n%3Fx",
+    ]);
+  });
 });

@@ -326,22 +326,24 @@ describe("requestJson", () => {
 });
 
 describe("instrumentTransport", () => {
-  test("reports verb, status and duration, and status 0 when no response came", async () => {
-    const seen: Array<[string, number]> = [];
+  test("reports verb, status, duration and HTTP method, and status 0 when no response came", async () => {
+    const seen: Array<[string, number, string]> = [];
     let fail = false;
     const inner: HttpTransport = async () => {
       if (fail) throw new TypeError("fetch failed");
       return response(200, "{}");
     };
-    const t = instrumentTransport(inner, { request: (verb, status) => seen.push([verb, status]) });
+    const t = instrumentTransport(inner, {
+      request: (verb, status, _ms, method) => seen.push([verb, status, method]),
+    });
     await t({ method: "PATCH", path: "/", verb: "apply" });
     await t({ method: "GET", path: "/" });
     fail = true;
     await expect(t({ method: "GET", path: "/", verb: "watch" })).rejects.toThrow();
     expect(seen).toEqual([
-      ["apply", 200],
-      ["get", 200],
-      ["watch", 0],
+      ["apply", 200, "PATCH"],
+      ["get", 200, "GET"],
+      ["watch", 0, "GET"],
     ]);
   });
 });
