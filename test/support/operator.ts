@@ -27,11 +27,12 @@ export interface RequestLog {
   reset(): void;
 }
 
-/** A transport on the admin kubeconfig that records every request it makes. */
-export function recordingTransport(): RequestLog {
+/** A transport (the admin kubeconfig's unless given) that records every request it makes. */
+export function recordingTransport(
+  inner: PooledTransport = transportOf(providedCluster().kubeconfig),
+): RequestLog {
   const counts = new Map<string, number>();
   const writes: string[] = [];
-  const inner = transportOf(providedCluster().kubeconfig);
   const counted = instrumentTransport(inner, {
     request: (verb) => counts.set(verb, (counts.get(verb) ?? 0) + 1),
   });
@@ -103,10 +104,12 @@ export interface TestOperatorOptions {
   readonly workers?: number;
   readonly logger?: Logger;
   readonly instance?: string;
+  /** How the operator reaches the API server. @default the admin kubeconfig */
+  readonly connections?: PooledTransport;
 }
 
 export async function startTestOperator(options: TestOperatorOptions): Promise<TestOperator> {
-  const requests = recordingTransport();
+  const requests = recordingTransport(options.connections);
   let reconciles = 0;
   const operator = startOperator({
     transport: requests.transport,

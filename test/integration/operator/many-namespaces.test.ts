@@ -1,12 +1,14 @@
 // The operator watching 20 namespaces with leader election on a real kube-apiserver: 120 watches must not starve the Lease or the writes.
 import type { V1Deployment } from "@kubernetes/client-node";
 import { afterAll, beforeAll, expect, test } from "vitest";
+import { requestJson } from "../../../src/runtime/index.ts";
 import {
   createTestNamespace,
   eventually,
   printClusterLogsOnFailure,
 } from "../../support/cluster.ts";
 import {
+  adminTransport,
   applyAsUser,
   getObject,
   installCrd,
@@ -47,13 +49,14 @@ test("20 namespaces, 6 watches each, leader election: the Lease is taken within 
     leaderElection: { name: "stateless-operator", namespace: first, identity: "many" },
   });
   const operator = op;
-  await eventually(async () => operator.operator.isLeader(), {
-    what: "the Lease",
-    timeoutMs: 5_000 - (Date.now() - started),
-    intervalMs: 50,
+  await eventually(async () => operator.operator.isLeader(), { what: "the Lease", intervalMs: 50 });
+  // When the API server recorded the Lease taken: the caches' lists, which startTestOperator
+  // waits for, do not hold it up.
+  const lease = await requestJson<{ spec: { acquireTime?: string } }>(adminTransport(), {
+    method: "GET",
+    path: `/apis/coordination.k8s.io/v1/namespaces/${first}/leases/stateless-operator`,
   });
-  const leaseMs = Date.now() - started;
-  expect(leaseMs).toBeLessThan(5_000);
+  expect(Date.parse(lease.spec.acquireTime ?? "") - started).toBeLessThan(5_000);
   for (const ns of [first, last]) {
     await eventually(
       async () => (await getObject<V1Deployment>("Deployment", ns, "shop-web")) ?? false,

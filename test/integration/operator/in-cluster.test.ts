@@ -1,0 +1,164 @@
+// The in-cluster connection every real install uses: a ServiceAccount token from the TokenRequest API, the cluster CA and KUBERNETES_SERVICE_HOST/PORT, with only the shipped RBAC, leader election on and 20 watched namespaces.
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { V1Deployment } from "@kubernetes/client-node";
+import { afterAll, beforeAll, expect, test } from "vitest";
+import { parse } from "yaml";
+import { renderClusterRbac } from "../../../scripts/install/rbac.ts";
+import { loadConnection } from "../../../src/platform/kube/index.ts";
+import { connectionTransport, type KubeObject, requestJson } from "../../../src/runtime/index.ts";
+import {
+  createTestNamespace,
+  eventually,
+  printClusterLogsOnFailure,
+  providedCluster,
+  uniqueName,
+} from "../../support/cluster.ts";
+import {
+  adminTransport,
+  applyAsUser,
+  getObject,
+  installCrd,
+  settledApp,
+  startTestOperator,
+  type TestOperator,
+} from "../../support/operator.ts";
+import { allowed } from "../../support/tenant.ts";
+
+printClusterLogsOnFailure();
+
+const NAMESPACES = 20;
+const SERVICE_ACCOUNT = "stateless-operator";
+let system: string;
+let namespaces: string[];
+let op: TestOperator | undefined;
+
+/** The REST collection of an RBAC or core object. */
+function collection(o: KubeObject): string {
+  const ns = o.metadata?.namespace;
+  if (o.kind === "ServiceAccount") return `/api/v1/namespaces/${ns}/serviceaccounts`;
+  const plural = `${(o.kind ?? "").toLowerCase()}s`;
+  return `/apis/rbac.authorization.k8s.io/v1${ns === undefined ? "" : `/namespaces/${ns}`}/${plural}`;
+}
+
+beforeAll(async () => {
+  await installCrd();
+  system = await createTestNamespace("opsys");
+  namespaces = [];
+  for (let i = 0; i < NAMESPACES; i++) namespaces.push(await createTestNamespace(`incl${i}`));
+  // The cluster-wide install's RBAC, as shipped; the ClusterRoleBindings under names of this
+  // test's own, so that no other test's binding of the same name is replaced.
+  const suffix = uniqueName("t");
+  for (const object of renderClusterRbac(system, {
+    name: "stateless-operator",
+    namespace: system,
+  })) {
+    const o = structuredClone(object) as KubeObject;
+    if (o.kind === "ClusterRoleBinding" && o.metadata)
+      o.metadata.name = `${o.metadata.name}-${suffix}`;
+    await requestJson(adminTransport(), {
+      method: "PATCH",
+      path: `${collection(o)}/${o.metadata?.name}`,
+      query: { fieldManager: "test-install", force: true },
+      contentType: "application/apply-patch+yaml",
+      body: JSON.stringify(o),
+    });
+  }
+  const user = `system:serviceaccount:${system}:${SERVICE_ACCOUNT}`;
+  await eventually(
+    () => allowed(adminTransport(), user, namespaces[0] ?? "", "list", "deployments", "apps"),
+    {
+      what: "the operator's ClusterRole to be in effect",
+    },
+  );
+}, 180_000);
+afterAll(async () => {
+  await op?.stop();
+});
+
+const app = (namespace: string) => ({
+  apiVersion: "twelvefactor.dev/v1alpha1",
+  kind: "StatelessApp",
+  metadata: { name: "shop", namespace },
+  spec: { image: "registry.example.com/shop:1.0.0", processes: [{ name: "web", replicas: 1 }] },
+});
+
+test("a ServiceAccount token, the cluster CA and KUBERNETES_SERVICE_HOST/PORT: the Lease within 5 s, apps in the first and the last of 20 namespaces converge", async () => {
+  const token = await requestJson<{ status: { token: string } }>(adminTransport(), {
+    method: "POST",
+    path: `/api/v1/namespaces/${system}/serviceaccounts/${SERVICE_ACCOUNT}/token`,
+    contentType: "application/json",
+    body: JSON.stringify({
+      apiVersion: "authentication.k8s.io/v1",
+      kind: "TokenRequest",
+      spec: { expirationSeconds: 3600 },
+    }),
+  });
+  const kubeconfig = parse(readFileSync(providedCluster().kubeconfig, "utf8")) as {
+    clusters: { cluster: { server: string; "certificate-authority-data": string } }[];
+  };
+  const cluster = kubeconfig.clusters[0]?.cluster;
+  if (cluster === undefined) throw new Error("the tier's kubeconfig has no cluster");
+  // What the kubelet mounts into the operator's pod.
+  const mounted = mkdtempSync(join(tmpdir(), "serviceaccount-"));
+  writeFileSync(join(mounted, "token"), token.status.token);
+  writeFileSync(
+    join(mounted, "ca.crt"),
+    Buffer.from(cluster["certificate-authority-data"], "base64"),
+  );
+  const server = new URL(cluster.server);
+  const connection = await loadConnection(
+    {
+      KUBERNETES_SERVICE_HOST: server.hostname,
+      KUBERNETES_SERVICE_PORT: server.port,
+      HOME: mkdtempSync(join(tmpdir(), "home-")), // no ~/.kube/config: the in-cluster path
+    },
+    { serviceAccountDir: mounted },
+  );
+  expect(connection.server).toBe(`https://${server.hostname}:${server.port}`);
+  const transport = connectionTransport(connection);
+  const review = await requestJson<{ status: { userInfo: { username: string } } }>(transport, {
+    method: "POST",
+    path: "/apis/authentication.k8s.io/v1/selfsubjectreviews",
+    contentType: "application/json",
+    body: JSON.stringify({ apiVersion: "authentication.k8s.io/v1", kind: "SelfSubjectReview" }),
+  });
+  expect(review.status.userInfo.username).toBe(
+    `system:serviceaccount:${system}:${SERVICE_ACCOUNT}`,
+  );
+
+  const first = namespaces[0] ?? "";
+  const last = namespaces[NAMESPACES - 1] ?? "";
+  await applyAsUser([app(first), app(last)]);
+  const started = Date.now();
+  op = await startTestOperator({
+    namespaces,
+    connections: transport,
+    leaderElection: { name: "stateless-operator", namespace: system, identity: "in-cluster" },
+  });
+  const operator = op;
+  await eventually(async () => operator.operator.isLeader(), { what: "the Lease", intervalMs: 50 });
+  // When the API server recorded the Lease taken: the caches' lists, which startTestOperator
+  // waits for, do not hold it up.
+  const lease = await requestJson<{ spec: { holderIdentity?: string; acquireTime?: string } }>(
+    adminTransport(),
+    {
+      method: "GET",
+      path: `/apis/coordination.k8s.io/v1/namespaces/${system}/leases/stateless-operator`,
+    },
+  );
+  expect(lease.spec.holderIdentity).toBe("in-cluster");
+  const leaseMs = Date.parse(lease.spec.acquireTime ?? "") - started;
+  console.log(`in-cluster: Lease taken ${leaseMs} ms after the start`);
+  expect(leaseMs).toBeLessThan(5_000);
+  for (const ns of [first, last]) {
+    await eventually(
+      async () => (await getObject<V1Deployment>("Deployment", ns, "shop-web")) ?? false,
+      { what: `Deployment ${ns}/shop-web` },
+    );
+    const settled = await settledApp(ns, "shop");
+    expect(settled.status?.conditions?.find((c) => c.type === "Ready")?.reason).toBe("Progressing");
+  }
+  expect(operator.operator.notReady()).toEqual([]);
+});
