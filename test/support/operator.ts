@@ -24,6 +24,8 @@ export interface RequestLog {
   readonly counts: Map<string, number>;
   /** Every write since the last reset: `verb path`. */
   readonly writes: string[];
+  /** Every request since the last reset: `verb path`. */
+  readonly requested: string[];
   reset(): void;
 }
 
@@ -33,11 +35,13 @@ export function recordingTransport(
 ): RequestLog {
   const counts = new Map<string, number>();
   const writes: string[] = [];
+  const requested: string[] = [];
   const counted = instrumentTransport(inner, {
     request: (verb) => counts.set(verb, (counts.get(verb) ?? 0) + 1),
   });
   const transport: HttpTransport = (request) => {
     const verb = request.verb ?? request.method.toLowerCase();
+    requested.push(`${verb} ${request.path}`);
     if (
       WRITE_VERBS.has(verb) &&
       !request.path.includes("/leases/") &&
@@ -52,9 +56,11 @@ export function recordingTransport(
     connections: inner,
     counts,
     writes,
+    requested,
     reset: () => {
       counts.clear();
       writes.splice(0);
+      requested.splice(0);
     },
   };
 }
