@@ -104,7 +104,8 @@ async function converge(transport: Transport, raw: KubeObject): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  const namespace = process.env.BENCH_NAMESPACE ?? "";
+  // One namespace, or several, comma-separated (the many-namespaces run).
+  const namespaces = (process.env.BENCH_NAMESPACE ?? "").split(",");
   const workers = Number(process.env.WORKERS ?? "4");
   const counts: Record<string, number> = {};
   const transport = runtime.instrumentTransport(
@@ -115,7 +116,8 @@ async function main(): Promise<void> {
       },
     },
   );
-  const apps = await listApps(transport, namespace);
+  const apps: KubeObject[] = [];
+  for (const namespace of namespaces) apps.push(...(await listApps(transport, namespace)));
   let next = 0;
   await Promise.all(
     Array.from({ length: workers }, async () => {

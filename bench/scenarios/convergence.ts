@@ -112,7 +112,7 @@ export interface BaselineConvergence {
 const CREATE_CONCURRENCY = 16;
 
 /** Where the baseline loads the operator's code: the tree the operator's CLI entry belongs to. */
-function libraryOf(command: readonly string[]): Record<string, string> {
+export function libraryOf(command: readonly string[]): Record<string, string> {
   const entry = command[command.length - 1];
   if (entry === undefined) return {};
   return { BENCH_LIB_ROOT: dirname(dirname(entry)), BENCH_LIB_EXT: extname(entry).slice(1) };
