@@ -40,6 +40,7 @@ const USAGE = `usage: npm run bench -- [options]
   --namespaces=200   the namespaces run: this many watched namespaces …
   --apps-per-namespace=20
                      … with this many apps each (baseline, then the operator)
+  --skip-baseline    the namespaces run without its baseline side
   --workers=4        the operator's WORKERS and the baseline's concurrency
   --repeat=K         undisturbed convergence runs per N, alternating which side goes
                      first (default 3 below N=5000, 2 from 5000, 1 with --quick); a run
@@ -74,6 +75,7 @@ async function main(): Promise<number> {
       workers: { type: "string", default: "4" },
       namespaces: { type: "string", default: "200" },
       "apps-per-namespace": { type: "string", default: "20" },
+      "skip-baseline": { type: "boolean", default: false },
       source: { type: "boolean", default: false },
       operator: { type: "string" },
       repeat: { type: "string" },
@@ -159,6 +161,7 @@ async function main(): Promise<number> {
       ...common,
       namespaces: Number(values.namespaces),
       appsPerNamespace: Number(values["apps-per-namespace"]),
+      baseline: !values["skip-baseline"],
     });
     const file = join(
       RESULTS_DIR,

@@ -1,5 +1,6 @@
 // Compiles src/ into this run's directory, so the operator runs as it ships (`node dist/cli/main.js`).
 import { spawn } from "node:child_process";
+import { copyFileSync } from "node:fs";
 import { join } from "node:path";
 import { REPO_ROOT, RUN_DIR } from "./env.ts";
 
@@ -17,6 +18,8 @@ export async function compileOperator(): Promise<string[]> {
     child.once("exit", resolve);
   });
   if (code !== 0) throw new Error(`compiling the operator failed (tsc exit ${code})`);
+  // Where dist/ has it in a package: the build info (its version) is read from ../package.json.
+  copyFileSync(join(REPO_ROOT, "package.json"), join(RUN_DIR, "package.json"));
   return [join(outDir, "cli", "main.js")];
 }
 

@@ -1,13 +1,12 @@
 // Many watched namespaces (`--only=namespaces`): M namespaces × K apps, the operator with WATCH_NAMESPACES naming every one against the baseline; lists, watches, sockets and convergence.
-import { spawn } from "node:child_process";
 import { readdirSync, readlinkSync } from "node:fs";
 import { join } from "node:path";
 import { type Convergence, trackConvergence } from "../lib/convergence.ts";
-import { freshCluster, LOG_DIR, REPO_ROOT } from "../lib/env.ts";
+import { freshCluster, LOG_DIR } from "../lib/env.ts";
 import { appName, createApp, createNamespace, sleep } from "../lib/kube.ts";
 import { OperatorProcess } from "../lib/operator.ts";
 import { byLabel, sumOf } from "../lib/prom.ts";
-import { libraryOf } from "./convergence.ts";
+import { spawnBaseline } from "./convergence.ts";
 
 export interface NamespacesOptions {
   readonly namespaces: number;
@@ -16,6 +15,8 @@ export interface NamespacesOptions {
   readonly verbose: boolean;
   readonly operatorCommand: readonly string[];
   readonly log: (line: string) => void;
+  /** Measure the baseline side too. @default true */
+  readonly baseline?: boolean;
 }
 
 export interface NamespacesSide {
@@ -35,7 +36,7 @@ export interface NamespacesSide {
 export interface NamespacesResult {
   readonly namespaces: number;
   readonly appsPerNamespace: number;
-  readonly baseline: NamespacesSide;
+  readonly baseline?: NamespacesSide;
   readonly operator: NamespacesSide;
 }
 
@@ -93,18 +94,7 @@ async function baselineSide(options: NamespacesOptions): Promise<NamespacesSide>
   const { env, namespaces, done, stop } = await prepare("baseline", options);
   try {
     const started = performance.now();
-    const child = spawn(process.execPath, [join(REPO_ROOT, "bench", "baseline.ts")], {
-      cwd: REPO_ROOT,
-      env: {
-        ...process.env,
-        KUBECONFIG: env.cluster.kubeconfigPath,
-        BENCH_NAMESPACE: namespaces.join(","),
-        ...libraryOf(options.operatorCommand),
-        WORKERS: String(options.workers),
-        NO_PROXY: "127.0.0.1,localhost",
-      },
-      stdio: ["ignore", "pipe", "inherit"],
-    });
+    const child = spawnBaseline(env.cluster.kubeconfigPath, namespaces, options);
     let out = "";
     let sockets = 0;
     child.stdout.on("data", (d: Buffer) => {
@@ -135,6 +125,8 @@ async function operatorSide(options: NamespacesOptions): Promise<NamespacesSide>
     logPath: join(LOG_DIR, `operator-namespaces-${options.namespaces}.log`),
   });
   try {
+    // A process that exits at start fails the run here instead of leaving it waiting.
+    await operator.waitReady();
     let firstStatusMs: number | undefined;
     const first = setInterval(() => {
       if (firstStatusMs === undefined && statuses() > 0)
@@ -172,11 +164,14 @@ async function operatorSide(options: NamespacesOptions): Promise<NamespacesSide>
 /** The baseline, then the operator, each on a fresh cluster of M namespaces × K apps. */
 export async function namespacesRun(options: NamespacesOptions): Promise<NamespacesResult> {
   const what = `${options.namespaces} namespaces × ${options.appsPerNamespace} apps`;
-  options.log(`bench: many namespaces, ${what}: baseline …`);
-  const baseline = await baselineSide(options);
-  options.log(
-    `  baseline: converged in ${ms(baseline.wallMs)}, ${JSON.stringify(baseline.requests)}`,
-  );
+  let baseline: NamespacesSide | undefined;
+  if (options.baseline !== false) {
+    options.log(`bench: many namespaces, ${what}: baseline …`);
+    baseline = await baselineSide(options);
+    options.log(
+      `  baseline: converged in ${ms(baseline.wallMs)}, ${JSON.stringify(baseline.requests)}, sockets ${baseline.sockets}`,
+    );
+  }
   options.log(`bench: many namespaces, ${what}: operator …`);
   const operator = await operatorSide(options);
   options.log(
@@ -185,7 +180,7 @@ export async function namespacesRun(options: NamespacesOptions): Promise<Namespa
   return {
     namespaces: options.namespaces,
     appsPerNamespace: options.appsPerNamespace,
-    baseline,
+    ...(baseline === undefined ? {} : { baseline }),
     operator,
   };
 }
@@ -212,6 +207,9 @@ export function formatNamespaces(r: NamespacesResult): string {
     "",
     "| | baseline | operator |",
     "| --- | --- | --- |",
-    ...rows.map(([name, f]) => `| ${name} | ${f(r.baseline)} | ${f(r.operator)} |`),
+    ...rows.map(
+      ([name, f]) =>
+        `| ${name} | ${r.baseline === undefined ? "not run" : f(r.baseline)} | ${f(r.operator)} |`,
+    ),
   ].join("\n");
 }

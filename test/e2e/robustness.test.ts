@@ -3,7 +3,12 @@
 import { afterAll, expect, test } from "vitest";
 import { requestJson } from "../../src/runtime/index.ts";
 import { printClusterLogsOnFailure, providedCluster } from "../support/cluster.ts";
-import { startWebhook, type TestWebhook } from "../support/webhook.ts";
+import {
+  serviceCreateWebhook,
+  startWebhook,
+  type TestWebhook,
+  VALIDATING_WEBHOOKS_PATH,
+} from "../support/webhook.ts";
 import { type App, condition, statelessApp, waitConverged } from "./support/apps.ts";
 import { Kube } from "./support/kube.ts";
 import { sumOf } from "./support/metrics.ts";
@@ -120,35 +125,14 @@ test("12. a child write keeps failing: an admission webhook answers 500 to every
   );
   cleanups.push(() => webhook.close());
   const name = `${ns}.twelvefactor.dev`;
-  const path = "/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations";
+  const path = VALIDATING_WEBHOOKS_PATH;
   await requestJson(kube.transport, {
     method: "POST",
     path,
     contentType: "application/json",
-    body: JSON.stringify({
-      apiVersion: "admissionregistration.k8s.io/v1",
-      kind: "ValidatingWebhookConfiguration",
-      metadata: { name },
-      webhooks: [
-        {
-          name,
-          clientConfig: { url: webhook.url, caBundle: webhook.caBundle },
-          rules: [
-            {
-              apiGroups: [""],
-              apiVersions: ["v1"],
-              operations: ["CREATE"],
-              resources: ["services"],
-            },
-          ],
-          namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": ns } },
-          failurePolicy: "Fail",
-          sideEffects: "None",
-          admissionReviewVersions: ["v1"],
-          timeoutSeconds: 5,
-        },
-      ],
-    }),
+    body: JSON.stringify(
+      serviceCreateWebhook(name, webhook, { "kubernetes.io/metadata.name": ns }),
+    ),
   });
   cleanups.push(() => requestJson(kube.transport, { method: "DELETE", path: `${path}/${name}` }));
   // The API server loads webhook configurations asynchronously: wait until a create is refused.

@@ -101,3 +101,38 @@ export async function startWebhook(answer: TestWebhook["answer"]): Promise<TestW
   const { port } = server.address() as AddressInfo;
   return Object.assign(hook, { url: `https://127.0.0.1:${port}/` });
 }
+
+/** Where ValidatingWebhookConfigurations are created. */
+export const VALIDATING_WEBHOOKS_PATH =
+  "/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations";
+
+/**
+ * A ValidatingWebhookConfiguration sending every Service create in the namespaces `selector`
+ * matches to `webhook` (failurePolicy Fail): only those namespaces, as other tests share the
+ * API server.
+ */
+export function serviceCreateWebhook(
+  name: string,
+  webhook: Pick<TestWebhook, "url" | "caBundle">,
+  selector: Record<string, string>,
+): Record<string, unknown> {
+  return {
+    apiVersion: "admissionregistration.k8s.io/v1",
+    kind: "ValidatingWebhookConfiguration",
+    metadata: { name },
+    webhooks: [
+      {
+        name,
+        clientConfig: { url: webhook.url, caBundle: webhook.caBundle },
+        rules: [
+          { apiGroups: [""], apiVersions: ["v1"], operations: ["CREATE"], resources: ["services"] },
+        ],
+        namespaceSelector: { matchLabels: selector },
+        failurePolicy: "Fail",
+        sideEffects: "None",
+        admissionReviewVersions: ["v1"],
+        timeoutSeconds: 5,
+      },
+    ],
+  };
+}

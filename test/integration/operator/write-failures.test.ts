@@ -20,7 +20,12 @@ import {
   startTestOperator,
   type TestOperator,
 } from "../../support/operator.ts";
-import { startWebhook, type TestWebhook } from "../../support/webhook.ts";
+import {
+  serviceCreateWebhook,
+  startWebhook,
+  type TestWebhook,
+  VALIDATING_WEBHOOKS_PATH,
+} from "../../support/webhook.ts";
 
 printClusterLogsOnFailure();
 
@@ -32,7 +37,7 @@ const namespaces = [uniqueName("failing-a"), uniqueName("failing-b")];
 let webhook: TestWebhook;
 let op: TestOperator | undefined;
 
-const webhookPath = `/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations`;
+const webhookPath = VALIDATING_WEBHOOKS_PATH;
 
 beforeAll(async () => {
   await installCrd();
@@ -49,30 +54,7 @@ beforeAll(async () => {
     method: "POST",
     path: webhookPath,
     contentType: "application/json",
-    body: JSON.stringify({
-      apiVersion: "admissionregistration.k8s.io/v1",
-      kind: "ValidatingWebhookConfiguration",
-      metadata: { name: webhookName },
-      webhooks: [
-        {
-          name: webhookName,
-          clientConfig: { url: webhook.url, caBundle: webhook.caBundle },
-          rules: [
-            {
-              apiGroups: [""],
-              apiVersions: ["v1"],
-              operations: ["CREATE"],
-              resources: ["services"],
-            },
-          ],
-          namespaceSelector: { matchLabels: { [label]: "on" } },
-          failurePolicy: "Fail",
-          sideEffects: "None",
-          admissionReviewVersions: ["v1"],
-          timeoutSeconds: 5,
-        },
-      ],
-    }),
+    body: JSON.stringify(serviceCreateWebhook(webhookName, webhook, { [label]: "on" })),
   });
   // The API server loads webhook configurations asynchronously: wait until a create is refused.
   await eventually(
