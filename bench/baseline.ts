@@ -9,7 +9,7 @@
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import type { V1Deployment } from "@kubernetes/client-node";
-import type { KubeObject } from "../src/runtime/index.ts";
+import type { HttpTransport, KubeObject } from "../src/runtime/index.ts";
 
 const root = process.env.BENCH_LIB_ROOT ?? join(import.meta.dirname, "..", "src");
 const ext = process.env.BENCH_LIB_EXT ?? "ts";
@@ -22,7 +22,7 @@ const status = (await load("app/status/index")) as typeof import("../src/app/sta
 const kube = (await load("platform/kube/index")) as typeof import("../src/platform/kube/index.ts");
 const runtime = (await load("runtime/index")) as typeof import("../src/runtime/index.ts");
 
-type Transport = ReturnType<typeof runtime.connectionTransport>;
+type Transport = HttpTransport;
 
 const appsPath = (ns: string) => `/apis/twelvefactor.dev/v1alpha1/namespaces/${ns}/statelessapps`;
 
@@ -104,7 +104,8 @@ async function converge(transport: Transport, raw: KubeObject): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  const namespace = process.env.BENCH_NAMESPACE ?? "";
+  // One namespace, or several, comma-separated (the many-namespaces run).
+  const namespaces = (process.env.BENCH_NAMESPACE ?? "").split(",");
   const workers = Number(process.env.WORKERS ?? "4");
   const counts: Record<string, number> = {};
   const transport = runtime.instrumentTransport(
@@ -115,7 +116,8 @@ async function main(): Promise<void> {
       },
     },
   );
-  const apps = await listApps(transport, namespace);
+  const apps: KubeObject[] = [];
+  for (const namespace of namespaces) apps.push(...(await listApps(transport, namespace)));
   let next = 0;
   await Promise.all(
     Array.from({ length: workers }, async () => {

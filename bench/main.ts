@@ -29,13 +29,18 @@ import {
   operatorRun,
 } from "./scenarios/convergence.ts";
 import { latency } from "./scenarios/latency.ts";
+import { formatNamespaces, namespacesRun } from "./scenarios/namespaces.ts";
 
 const USAGE = `usage: npm run bench -- [options]
 
   --quick            N = 100 and 1000 only (for iteration)
   --n=100,1000,5000  the app counts of the convergence runs
-  --only=latency,convergence,baseline,operator
-                     a subset of the runs
+  --only=latency,convergence,baseline,operator,namespaces
+                     a subset of the runs (namespaces is never in the default set)
+  --namespaces=200   the namespaces run: this many watched namespaces …
+  --apps-per-namespace=20
+                     … with this many apps each (baseline, then the operator)
+  --skip-baseline    the namespaces run without its baseline side
   --workers=4        the operator's WORKERS and the baseline's concurrency
   --repeat=K         undisturbed convergence runs per N, alternating which side goes
                      first (default 3 below N=5000, 2 from 5000, 1 with --quick); a run
@@ -70,6 +75,9 @@ async function main(): Promise<number> {
       n: { type: "string" },
       only: { type: "string" },
       workers: { type: "string", default: "4" },
+      namespaces: { type: "string", default: "200" },
+      "apps-per-namespace": { type: "string", default: "20" },
+      "skip-baseline": { type: "boolean", default: false },
       source: { type: "boolean", default: false },
       operator: { type: "string" },
       repeat: { type: "string" },
@@ -154,6 +162,23 @@ async function main(): Promise<number> {
     ...(nodeArgs ? { nodeArgs } : {}),
   };
 
+  if (only.has("namespaces")) {
+    const result = await namespacesRun({
+      ...common,
+      namespaces: Number(values.namespaces),
+      appsPerNamespace: Number(values["apps-per-namespace"]),
+      baseline: !values["skip-baseline"],
+    });
+    const file = join(
+      RESULTS_DIR,
+      `namespaces-${result.namespaces}x${result.appsPerNamespace}.json`,
+    );
+    writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
+    process.stdout.write(`${formatNamespaces(result)}\n`);
+    log(`bench: wrote ${file}`);
+    only.delete("namespaces");
+    if (![...only].some((o) => ["latency", "baseline", "operator"].includes(o))) return 0;
+  }
   let latencyResult: BenchResult["latency"];
   if (only.has("latency")) {
     log("bench: latency (200 sequential creates, 50 spec changes) …");

@@ -114,6 +114,26 @@ export interface BaselineConvergence {
 const CREATE_CONCURRENCY = 16;
 
 /** Where the baseline loads the operator's code: the tree the operator's CLI entry belongs to. */
+/** The baseline process on `namespaces`, with the operator's library (compiled or source); its report on stdout. */
+export function spawnBaseline(
+  kubeconfigPath: string,
+  namespaces: readonly string[],
+  options: { readonly operatorCommand: readonly string[]; readonly workers: number },
+) {
+  return spawn(process.execPath, [join(REPO_ROOT, "bench", "baseline.ts")], {
+    cwd: REPO_ROOT,
+    env: {
+      ...process.env,
+      KUBECONFIG: kubeconfigPath,
+      BENCH_NAMESPACE: namespaces.join(","),
+      ...libraryOf(options.operatorCommand),
+      WORKERS: String(options.workers),
+      NO_PROXY: "127.0.0.1,localhost",
+    },
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+}
+
 function libraryOf(command: readonly string[]): Record<string, string> {
   const entry = command[command.length - 1];
   if (entry === undefined) return {};
@@ -200,18 +220,7 @@ export async function baselineConvergence(
   const { env, tracker, createMs, cpu: cpuSoFar } = await prepare("baseline", options);
   try {
     const started = performance.now();
-    const child = spawn(process.execPath, [join(REPO_ROOT, "bench", "baseline.ts")], {
-      cwd: REPO_ROOT,
-      env: {
-        ...process.env,
-        KUBECONFIG: env.cluster.kubeconfigPath,
-        BENCH_NAMESPACE: env.namespace,
-        ...libraryOf(options.operatorCommand),
-        WORKERS: String(options.workers),
-        NO_PROXY: "127.0.0.1,localhost",
-      },
-      stdio: ["ignore", "pipe", "inherit"],
-    });
+    const child = spawnBaseline(env.cluster.kubeconfigPath, [env.namespace], options);
     let out = "";
     child.stdout.on("data", (d: Buffer) => {
       out += d.toString();

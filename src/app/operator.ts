@@ -63,6 +63,8 @@ import {
 
 export interface OperatorOptions {
   readonly transport: HttpTransport;
+  /** The transport's connection pools: a request that could not get a connection fails /readyz. */
+  readonly connections?: { problems(): readonly string[] };
   /** Namespaces to watch; empty: all. */
   readonly namespaces: readonly string[];
   readonly workers: number;
@@ -92,7 +94,7 @@ export interface OperatorOptions {
 
 export interface Operator {
   readonly controller: Controller;
-  /** What keeps /readyz from answering ok: caches not yet synced. */
+  /** What keeps /readyz from answering ok: caches not yet synced, starved API connections. */
   notReady(): string[];
   readonly isLeader: () => boolean;
   /** Graceful stop: no new work, in-flight reconciles finish, the Lease is released. */
@@ -200,7 +202,10 @@ export function startOperator(options: OperatorOptions): Operator {
     isLeader: writeGate,
     // Provisioned Service caches are left out: a kind that cannot be watched is the problem of
     // the apps binding it (their status says why), not of the operator or of the other apps.
-    notReady: () => controller.reflectors.filter((r) => !r.synced).map((r) => `cache ${r.name}`),
+    notReady: () => [
+      ...controller.reflectors.filter((r) => !r.synced).map((r) => `cache ${r.name}`),
+      ...(options.connections?.problems() ?? []),
+    ],
     stop: async () => {
       await controller.stopWorkers();
       await recorder.flush();

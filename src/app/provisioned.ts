@@ -3,6 +3,7 @@ import {
   type Client,
   describeError,
   formatKey,
+  httpStatusOf,
   type Logger,
   Reflector,
   type ReflectorMetrics,
@@ -228,7 +229,21 @@ export class ProvisionedWatches implements ProvisionedServices {
         namespaces: this.#options.namespaces,
         logger,
         // The first failure is news for the apps binding the kind; the retries that follow are not.
-        onError: () => {
+        onError: (error) => {
+          if (httpStatusOf(error) === 404) {
+            // The resource is gone (its CRD deleted): no list or watch of it can succeed, so
+            // the watch stops; discovery looks again, at most every REDISCOVER_MS, when an app
+            // binding the kind asks.
+            logger.warn(
+              { apiVersion, kind, ...describeError(error) },
+              "a bound kind is no longer served: its watch stopped",
+            );
+            void reflector.stop();
+            watch.reflector = undefined;
+            return unserved(
+              `${apiVersion} ${kind} is no longer served by the API server (its CustomResourceDefinition was deleted?): ${apiServerReason(error)}`,
+            );
+          }
           if (!reportedError) this.#kindChanged({ apiVersion, kind }, watch);
           reportedError = true;
         },

@@ -8,7 +8,7 @@ import { loadConnection, NoClusterError } from "../platform/kube/index.ts";
 import { createLogger } from "../platform/logging.ts";
 import { createMetrics } from "../platform/metrics.ts";
 import { type KeyPair, readKeyPair, selfSignedCertificate, watchKeyPair } from "../platform/tls.ts";
-import { connectionTransport, instrumentTransport } from "../runtime/index.ts";
+import { connectionTransport, instrumentTransport, safeTimeout } from "../runtime/index.ts";
 import type { Command } from "./io.ts";
 
 const USAGE = `usage: stateless-operator run
@@ -55,9 +55,16 @@ export const run: Command = async (argv, io) => {
 
   const logger = createLogger(config.logLevel);
   const metrics = createMetrics();
-  const transport = instrumentTransport(connectionTransport(connection), metrics.requests);
+  const connections = connectionTransport(connection, {
+    requestConnections: config.api.connections,
+    timeoutMs: config.api.timeoutMs,
+    logger,
+    metrics: metrics.connections,
+  });
+  const transport = instrumentTransport(connections, metrics.requests);
   const operator = startOperator({
     transport,
+    connections,
     namespaces: config.watchNamespaces,
     workers: config.workers,
     resyncPeriodMs: config.resyncPeriodMs,
@@ -150,13 +157,12 @@ export const run: Command = async (argv, io) => {
   };
   process.once("SIGTERM", force);
   process.once("SIGINT", force);
-  const timer = setTimeout(force, config.shutdownTimeoutMs);
-  timer.unref();
+  const timer = safeTimeout(force, config.shutdownTimeoutMs);
   await reports?.stop();
   await operator.stop();
   stopWatch();
   await Promise.all(endpoints.map((e) => e.close()));
-  clearTimeout(timer);
+  timer.cancel();
   logger.info({}, "stopped");
   return 0;
 };

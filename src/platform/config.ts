@@ -103,6 +103,18 @@ const variables = {
       "Directory with tls.crt and tls.key for /metrics (a kubernetes.io/tls Secret, e.g. from cert-manager), re-read as they rotate; without it a self-signed certificate is made at start.",
     ),
   SHUTDOWN_TIMEOUT: duration("30s").describe("How long SIGTERM waits for in-flight reconciles."),
+  API_CONNECTIONS: z.coerce
+    .number({ error: "must be an integer" })
+    .int("must be an integer")
+    .min(1, "must be at least 1")
+    .max(1024, "must be at most 1024")
+    .default(32)
+    .describe(
+      "Connections to the API server for ordinary requests (gets, lists, writes, Events); each watch has one of its own, and the Lease two.",
+    ),
+  API_TIMEOUT: duration("30s").describe(
+    "How long a request to the API server may wait for a connection and its response; a watch, for its response to start.",
+  ),
   POLICY_REPORT_INTERVAL: z
     .string()
     .regex(DURATION, "must be a duration such as 10m, or 0s for off")
@@ -139,6 +151,7 @@ export interface Config {
   };
   readonly shutdownTimeoutMs: number;
   readonly watchInactivityTimeoutMs: number;
+  readonly api: { readonly connections: number; readonly timeoutMs: number };
   /** 0: no PolicyReports. */
   readonly policyReportIntervalMs: number;
 }
@@ -207,6 +220,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     },
     shutdownTimeoutMs: c.SHUTDOWN_TIMEOUT,
     watchInactivityTimeoutMs: c.WATCH_INACTIVITY_TIMEOUT,
+    api: { connections: c.API_CONNECTIONS, timeoutMs: c.API_TIMEOUT },
     policyReportIntervalMs: c.POLICY_REPORT_INTERVAL,
   };
 }

@@ -2,6 +2,7 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 import type {
   ApplyMetrics,
+  ConnectionMetrics,
   LeaderMetrics,
   QueueMetrics,
   ReconcileMetrics,
@@ -19,6 +20,7 @@ export interface OperatorMetrics {
   reconcile(controller: string): ReconcileMetrics;
   reflector(resource: string): ReflectorMetrics;
   readonly requests: RequestMetrics;
+  readonly connections: ConnectionMetrics;
   readonly apply: ApplyMetrics;
   leader(lease: string): LeaderMetrics;
 }
@@ -114,6 +116,18 @@ export function createMetrics(
     buckets: LATENCY_BUCKETS,
     registers: r,
   });
+  const connectionWaitTimeouts = new Counter({
+    name: "stateless_operator_api_connection_wait_timeouts_total",
+    help: "Requests to the API server that could not get a connection within their timeout, by pool (watch, request, lease)",
+    labelNames: ["pool"],
+    registers: r,
+  });
+  const connections = new Gauge({
+    name: "stateless_operator_api_connections",
+    help: "Connections to the API server by pool (watch, request, lease): in_use, and requests waiting for one",
+    labelNames: ["pool", "state"],
+    registers: r,
+  });
   const applies = new Counter({
     name: "stateless_operator_apply_total",
     help: "Server-side applies of owned objects, by kind and outcome (written, or skipped because nothing changed)",
@@ -196,6 +210,13 @@ export function createMetrics(
       request: (verb, status, ms, method) => {
         requests.inc({ code: status === 0 ? "<error>" : String(status), method, verb });
         requestLatency.observe({ verb }, seconds(ms));
+      },
+    },
+    connections: {
+      waitTimedOut: (pool) => connectionWaitTimeouts.inc({ pool }),
+      usage: (pool, inUse, waiting) => {
+        connections.set({ pool, state: "in_use" }, inUse);
+        connections.set({ pool, state: "waiting" }, waiting);
       },
     },
     apply: { applied: (kind, outcome) => applies.inc({ kind, outcome }) },

@@ -266,9 +266,13 @@ function parseJson(text: string): unknown {
   }
 }
 
-/** Fields holding resource quantities, which the apiserver canonicalizes ("1000m" → "1"). */
+/**
+ * Fields holding resource quantities, which the apiserver canonicalizes ("1000m" → "1"): resource
+ * lists, an emptyDir's sizeLimit, an autoscaler metric's target. Nothing else: an env var's
+ * `value` is a string, and "1" → "1.0" is a change.
+ */
 const quantityFields =
-  /(^|\.)(limits|requests|overhead|hard)\.[^.[]+$|\.(sizeLimit|averageValue|value)$/;
+  /(^|\.)(limits|requests|overhead|hard)\.[^.[]+$|\.sizeLimit$|\.target\.(averageValue|value)$/;
 
 function scalarEqual(desired: unknown, live: unknown, path: string): boolean {
   if (jsonEqual(desired, live)) return true;

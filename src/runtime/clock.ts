@@ -37,14 +37,35 @@ export function sleepOn(
   });
 }
 
-/** The wall clock. Timers are unref'd: a pending retry must not keep a stopping process alive. */
+/**
+ * The longest delay setTimeout honours (about 24.8 days). Node fires a longer one after 1 ms
+ * (with a TimeoutOverflowWarning): a requeue after maxPodLifetime 600h would run every millisecond.
+ */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * setTimeout for any delay, the one place the runtime arms a timer: a delay beyond MAX_TIMER_MS is
+ * waited in steps, Infinity never fires, a negative or NaN delay fires at once. Unref'd: a pending
+ * retry must not keep a stopping process alive.
+ */
+export function safeTimeout(fn: () => void, ms: number): Timer {
+  let handle: ReturnType<typeof setTimeout> | undefined;
+  const arm = (remaining: number) => {
+    const last = remaining <= MAX_TIMER_MS;
+    handle = setTimeout(
+      last ? fn : () => arm(remaining - MAX_TIMER_MS),
+      last ? remaining : MAX_TIMER_MS,
+    );
+    handle.unref();
+  };
+  arm(Number.isNaN(ms) ? 0 : Math.max(0, ms));
+  return { cancel: () => clearTimeout(handle) };
+}
+
+/** The wall clock, on safeTimeout. */
 export const realClock: Clock = {
   now: () => Date.now(),
-  setTimer(ms, fn) {
-    const handle = setTimeout(fn, Math.max(0, ms));
-    handle.unref();
-    return { cancel: () => clearTimeout(handle) };
-  },
+  setTimer: (ms, fn) => safeTimeout(fn, ms),
   sleep(ms, signal) {
     return sleepOn(realClock, ms, signal);
   },

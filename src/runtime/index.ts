@@ -34,7 +34,7 @@ export {
   type ServedGroup,
   type WriteOptions,
 } from "./client.ts";
-export { type Clock, realClock, sleepOn, type Timer } from "./clock.ts";
+export { type Clock, MAX_TIMER_MS, realClock, safeTimeout, sleepOn, type Timer } from "./clock.ts";
 export {
   type Action,
   awaitChange,
@@ -86,6 +86,7 @@ export {
 export { type LogFields, type Logger, silentLogger } from "./logger.ts";
 export type {
   ApplyMetrics,
+  ConnectionMetrics,
   LeaderMetrics,
   QueueMetrics,
   ReconcileMetrics,
@@ -129,18 +130,30 @@ export {
   resourcePath,
   sameGroupKind,
 } from "./resource.ts";
-export { type IndexFn, type ReadonlyStore, Store, type StoreEvent } from "./store.ts";
+export {
+  type IndexFn,
+  type ReadonlyStore,
+  Store,
+  type StoreEvent,
+  type StoreOptions,
+} from "./store.ts";
 export {
   apiError,
   type Connection,
+  type ConnectionPool,
+  ConnectionWaitTimeout,
   connectionTransport,
+  type Headers,
   type HttpRequest,
   type HttpResponse,
   type HttpTransport,
   instrumentTransport,
   KubeApiError,
   type Method,
+  type PooledTransport,
+  type PoolUsage,
   parseStatus,
+  type RequestCredentials,
   requestJson,
   type TransportOptions,
 } from "./transport.ts";

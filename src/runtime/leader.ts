@@ -33,10 +33,12 @@ export interface LeaseApi {
 export function httpLeaseApi(transport: HttpTransport): LeaseApi {
   const type = builtinResources.lease;
   const withSignal = (signal?: AbortSignal) => (signal ? { signal } : {});
+  // Lease requests have connections of their own: a renewal never waits behind other requests.
   return {
     async get(namespace, name, signal) {
       try {
         return await requestJson<Lease>(transport, {
+          pool: "lease",
           method: "GET",
           verb: "get",
           path: resourcePath(type, { namespace, name }),
@@ -49,6 +51,7 @@ export function httpLeaseApi(transport: HttpTransport): LeaseApi {
     },
     create: (lease, signal) =>
       requestJson<Lease>(transport, {
+        pool: "lease",
         method: "POST",
         verb: "create",
         path: resourcePath(type, { namespace: lease.metadata.namespace }),
@@ -58,6 +61,7 @@ export function httpLeaseApi(transport: HttpTransport): LeaseApi {
       }),
     replace: (lease, signal) =>
       requestJson<Lease>(transport, {
+        pool: "lease",
         method: "PUT",
         verb: "update",
         path: resourcePath(type, {

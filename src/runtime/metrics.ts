@@ -45,6 +45,14 @@ export interface RequestMetrics {
   request(verb: string, status: number, ms: number, method: string): void;
 }
 
+/** The transport's connection pools (watch, request, lease). */
+export interface ConnectionMetrics {
+  /** A request of `pool` could not get a connection within its timeout. */
+  waitTimedOut(pool: string): void;
+  /** A pool's connections in use and requests waiting for one changed. */
+  usage(pool: string, inUse: number, waiting: number): void;
+}
+
 export interface ApplyMetrics {
   /** An apply that wrote, or was skipped because the live object already matched. */
   applied(kind: string, outcome: "written" | "skipped"): void;

@@ -99,7 +99,7 @@ export class Reflector<T extends KubeObject = KubeObject> {
   readonly resource: ResourceType;
   readonly name: string;
   readonly #options: ReflectorOptions<T>;
-  readonly #store = new Store<T>();
+  readonly #store: Store<T>;
   readonly #clock: Clock;
   readonly #logger: Logger;
   readonly #metrics: Partial<ReflectorMetrics>;
@@ -121,6 +121,13 @@ export class Reflector<T extends KubeObject = KubeObject> {
     this.#logger = (options.logger ?? silentLogger).child({ reflector: this.name });
     this.#metrics = options.metrics ?? {};
     this.#random = options.random ?? Math.random;
+    this.#store = new Store<T>({
+      onIndexError: (index, key, error) =>
+        this.#logger.error(
+          { ...describeError(error), index, key },
+          "index function threw; the object is stored but not indexed",
+        ),
+    });
     const namespaces = options.resource.namespaced ? (options.namespaces ?? []) : [];
     this.#scopes = namespaces.length > 0 ? [...new Set(namespaces)] : [undefined];
   }

@@ -21,11 +21,26 @@ export interface ReadonlyStore<T extends KubeObject = KubeObject> {
   byIndex(index: string, value: string): T[];
 }
 
+export interface StoreOptions {
+  /**
+   * An index function threw on an object: the object is stored but found under no value of that
+   * index. @default ignored (a reflector logs it)
+   */
+  readonly onIndexError?: (index: string, key: string, error: unknown) => void;
+}
+
 export class Store<T extends KubeObject = KubeObject> implements ReadonlyStore<T> {
   readonly #items = new Map<string, T>();
   readonly #indexers = new Map<string, IndexFn<T>>();
   /** index name → value → keys */
   readonly #indexes = new Map<string, Map<string, Set<string>>>();
+  /** index name → key → the values the object was indexed under (unindexing never calls fn again). */
+  readonly #indexed = new Map<string, Map<string, readonly string[]>>();
+  readonly #onIndexError: StoreOptions["onIndexError"];
+
+  constructor(options: StoreOptions = {}) {
+    this.#onIndexError = options.onIndexError;
+  }
 
   get size(): number {
     return this.#items.size;
@@ -62,6 +77,7 @@ export class Store<T extends KubeObject = KubeObject> implements ReadonlyStore<T
   addIndex(name: string, fn: IndexFn<T>): this {
     this.#indexers.set(name, fn);
     this.#indexes.set(name, new Map());
+    this.#indexed.set(name, new Map());
     for (const [key, obj] of this.#items) this.#indexOne(name, fn, key, obj);
     return this;
   }
@@ -70,7 +86,7 @@ export class Store<T extends KubeObject = KubeObject> implements ReadonlyStore<T
   set(obj: T): T | undefined {
     const key = objectKey(obj);
     const old = this.#items.get(key);
-    if (old !== undefined) this.#unindex(key, old);
+    if (old !== undefined) this.#unindex(key);
     this.#items.set(key, obj);
     for (const [name, fn] of this.#indexers) this.#indexOne(name, fn, key, obj);
     return old;
@@ -80,7 +96,7 @@ export class Store<T extends KubeObject = KubeObject> implements ReadonlyStore<T
   delete(key: string): T | undefined {
     const old = this.#items.get(key);
     if (old === undefined) return undefined;
-    this.#unindex(key, old);
+    this.#unindex(key);
     this.#items.delete(key);
     return old;
   }
@@ -112,7 +128,17 @@ export class Store<T extends KubeObject = KubeObject> implements ReadonlyStore<T
   #indexOne(name: string, fn: IndexFn<T>, key: string, obj: T): void {
     const index = this.#indexes.get(name);
     if (index === undefined) return;
-    for (const value of fn(obj)) {
+    let values: readonly string[];
+    try {
+      // One malformed object must not stop the reflector that stores it (it would retry the
+      // same event forever): it is stored, and found under no value of this index.
+      values = [...new Set(fn(obj))];
+    } catch (error) {
+      values = [];
+      this.#onIndexError?.(name, key, error);
+    }
+    this.#indexed.get(name)?.set(key, values);
+    for (const value of values) {
       let keys = index.get(value);
       if (keys === undefined) {
         keys = new Set();
@@ -122,14 +148,15 @@ export class Store<T extends KubeObject = KubeObject> implements ReadonlyStore<T
     }
   }
 
-  #unindex(key: string, obj: T): void {
-    for (const [name, fn] of this.#indexers) {
-      const index = this.#indexes.get(name);
-      for (const value of fn(obj)) {
-        const keys = index?.get(value);
+  #unindex(key: string): void {
+    for (const [name, index] of this.#indexes) {
+      const indexed = this.#indexed.get(name);
+      for (const value of indexed?.get(key) ?? []) {
+        const keys = index.get(value);
         keys?.delete(key);
-        if (keys?.size === 0) index?.delete(value);
+        if (keys?.size === 0) index.delete(value);
       }
+      indexed?.delete(key);
     }
   }
 }

@@ -1,11 +1,20 @@
 // Raw JSON over HTTP to the apiserver: a small transport interface, its node:https implementation, and helpers.
-import type { IncomingMessage } from "node:http";
+import type { Agent, IncomingMessage, OutgoingHttpHeaders } from "node:http";
 import * as https from "node:https";
-import type { RequestMetrics } from "./metrics.ts";
+import { safeTimeout } from "./clock.ts";
+import { type Logger, silentLogger } from "./logger.ts";
+import type { ConnectionMetrics, RequestMetrics } from "./metrics.ts";
 import { http } from "./node-http.ts";
 import { isRecord, type Status } from "./object.ts";
 
 export type Method = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
+
+/**
+ * Which connections a request uses. Watches hold theirs for minutes; ordinary requests come and go;
+ * the Lease must be renewed on time whatever else is going on. Each has its own, so none waits
+ * behind another (one shared pool of 64 let 64 watches starve every other request).
+ */
+export type ConnectionPool = "watch" | "request" | "lease";
 
 export interface HttpRequest {
   readonly method: Method;
@@ -15,8 +24,13 @@ export interface HttpRequest {
   readonly contentType?: string;
   readonly body?: string;
   readonly signal?: AbortSignal;
-  /** A long-lived response (watch): no request timeout, the caller watches for inactivity. */
+  /**
+   * A long-lived response (watch): it has a connection of its own, and its timeout ends once the
+   * response starts (the caller watches for inactivity).
+   */
   readonly streaming?: boolean;
+  /** Lease traffic, on connections of its own. @default "request" (or "watch" when streaming) */
+  readonly pool?: "request" | "lease";
   /** What the request does, for metrics: get, list, watch, apply, patch, create, update, delete. */
   readonly verb?: string;
 }
@@ -31,6 +45,17 @@ export interface HttpResponse {
 /** Sends one request. Resolves for every HTTP status; rejects only when no response arrived. */
 export type HttpTransport = (request: HttpRequest) => Promise<HttpResponse>;
 
+/** Request headers; a list is sent as one header line per value (Impersonate-Group). */
+export type Headers = Record<string, string | readonly string[]>;
+
+/** What proves who we are on one request, when it can change (an exec plugin's credential). */
+export interface RequestCredentials {
+  readonly headers?: Headers | undefined;
+  /** A client certificate and key (PEM): they win over the connection's own. */
+  readonly cert?: Buffer | string | undefined;
+  readonly key?: Buffer | string | undefined;
+}
+
 /** Where the API server is and how to prove who we are. */
 export interface Connection {
   /** e.g. `https://10.0.0.1:443` (a path prefix, as behind some proxies, is kept). */
@@ -42,30 +67,93 @@ export interface Connection {
   readonly rejectUnauthorized?: boolean | undefined;
   /** `tls-server-name`: the name to verify the serving certificate against. */
   readonly servername?: string | undefined;
-  /** Headers for each request (Authorization…), asked for every time: tokens rotate. */
-  readonly headers?: (() => Promise<Record<string, string>> | Record<string, string>) | undefined;
+  /** Headers for each request (Authorization, Impersonate-…), asked for every time: tokens rotate. */
+  readonly headers?: (() => Promise<Headers> | Headers) | undefined;
+  /** Credentials asked for on every request after `headers`, e.g. an exec plugin's token or certificate. */
+  readonly credentials?: (() => Promise<RequestCredentials>) | undefined;
+  /** An HTTP(S) proxy to tunnel through (`proxy-url`, or HTTPS_PROXY unless NO_PROXY exempts the server). */
+  readonly proxy?: string | undefined;
+}
+
+/** How full one connection pool is. */
+export interface PoolUsage {
+  readonly pool: ConnectionPool;
+  /** Connections it may open at most (Infinity for watches: one each). */
+  readonly limit: number;
+  /** Requests holding a connection. */
+  readonly inUse: number;
+  /** Requests waiting for one. */
+  readonly waiting: number;
+  /** When a request last gave up waiting for a connection (epoch ms). */
+  readonly starvedAt?: number | undefined;
 }
 
 export interface TransportOptions {
-  /** Timeout of non-streaming requests. @default 30_000 */
+  /**
+   * How long a request may take, the wait for a connection included; for a watch, until its
+   * response starts. @default 30_000
+   */
   readonly timeoutMs?: number;
-  /** Connections kept open to the server at most. @default 64 */
-  readonly maxSockets?: number;
+  /** Connections for ordinary requests (gets, lists, writes, Events) at most. @default 32 */
+  readonly requestConnections?: number;
+  /** Connections for Lease requests at most. @default 2 */
+  readonly leaseConnections?: number;
+  /** A request that gave up waiting for a connection keeps /readyz failing this long. @default 60_000 */
+  readonly starvedForMs?: number;
+  readonly logger?: Logger;
+  readonly metrics?: Partial<ConnectionMetrics>;
+  readonly now?: () => number;
+}
+
+/** A transport and the state of its connection pools. */
+export interface PooledTransport extends HttpTransport {
+  /** Every pool's usage. */
+  pools(): PoolUsage[];
+  /**
+   * Why the transport is not healthy: a pool whose request could not get a connection within
+   * its timeout in the last `starvedForMs`. Empty when healthy (for /readyz).
+   */
+  problems(): string[];
+}
+
+/** A request gave up waiting for a connection from its pool: all of them were busy. */
+export class ConnectionWaitTimeout extends Error {
+  override readonly name = "ConnectionWaitTimeout";
+  readonly pool: ConnectionPool;
+
+  constructor(message: string, pool: ConnectionPool) {
+    super(message);
+    this.pool = pool;
+  }
+}
+
+interface Pool {
+  readonly agent: Agent;
+  readonly limit: number;
+  inUse: number;
+  waiting: number;
+  starvedAt: number | undefined;
 }
 
 /**
- * A transport on node:http(s) with one keep-alive connection pool. It parses nothing: bodies stay
- * raw JSON text, so list and watch give objects of one plain shape, and it loads no API client
- * (importing client-node's generated API costs ~90 MiB of memory the operator never uses).
+ * A transport on node:http(s) with three keep-alive connection pools: one connection per watch
+ * (their number is what the operator watches: kinds × namespaces), a bounded pool for ordinary
+ * requests, and a small one for the Lease. A request that cannot get a connection within its
+ * timeout fails with a ConnectionWaitTimeout, is logged as an error, counted, and reported by
+ * `problems()`. It parses nothing: bodies stay raw JSON text, so list and watch give objects of
+ * one plain shape, and it loads no API client (importing client-node's generated API costs
+ * ~90 MiB of memory the operator never uses).
  */
 export function connectionTransport(
   connection: Connection,
   options: TransportOptions = {},
-): HttpTransport {
+): PooledTransport {
   const base = new URL(connection.server);
   const secure = base.protocol === "https:";
   const prefix = base.pathname.replace(/\/+$/, "");
   const timeoutMs = options.timeoutMs ?? 30_000;
+  const now = options.now ?? Date.now;
+  const logger = options.logger ?? silentLogger;
   const tls = {
     ...(connection.ca ? { ca: connection.ca } : {}),
     ...(connection.cert ? { cert: connection.cert } : {}),
@@ -73,48 +161,98 @@ export function connectionTransport(
     ...(connection.rejectUnauthorized === false ? { rejectUnauthorized: false } : {}),
     ...(connection.servername ? { servername: connection.servername } : {}),
   };
-  const agentOptions = { keepAlive: true, maxSockets: options.maxSockets ?? 64 };
-  const agent = secure
-    ? new https.Agent({ ...agentOptions, ...tls })
-    : new http.Agent(agentOptions);
+  // Node tunnels through the proxy itself (CONNECT for https); whether the server is exempt
+  // (NO_PROXY) was decided by the connection loader, so only the proxy is passed.
+  const proxyEnv =
+    connection.proxy === undefined
+      ? {}
+      : { proxyEnv: { [secure ? "HTTPS_PROXY" : "HTTP_PROXY"]: connection.proxy } };
+  const pool = (limit: number): Pool => {
+    const agentOptions = {
+      keepAlive: true,
+      maxSockets: limit,
+      // Per-request client certificates (an exec plugin's) make a pool per certificate.
+      maxTotalSockets: limit,
+      ...proxyEnv,
+    };
+    return {
+      agent: secure ? new https.Agent({ ...agentOptions, ...tls }) : new http.Agent(agentOptions),
+      limit,
+      inUse: 0,
+      waiting: 0,
+      starvedAt: undefined,
+    };
+  };
+  const pools: Record<ConnectionPool, Pool> = {
+    watch: pool(Number.POSITIVE_INFINITY),
+    request: pool(options.requestConnections ?? 32),
+    lease: pool(options.leaseConnections ?? 2),
+  };
+  const starvedForMs = options.starvedForMs ?? 60_000;
+  const report = (name: ConnectionPool) =>
+    options.metrics?.usage?.(name, pools[name].inUse, pools[name].waiting);
   const hostname = base.hostname.replace(/^\[|\]$/g, "");
   const port = base.port === "" ? (secure ? 443 : 80) : Number(base.port);
 
-  return async (request) => {
+  const send: HttpTransport = async (request) => {
     const query = new URLSearchParams();
     for (const [k, v] of Object.entries(request.query ?? {}))
       if (v !== undefined) query.set(k, String(v));
     const search = query.size > 0 ? `?${query.toString()}` : "";
-    const headers: Record<string, string> = {
+    const credentials = await connection.credentials?.();
+    const headers: Headers = {
       Accept: "application/json",
       ...(await connection.headers?.()),
+      ...credentials?.headers,
     };
     if (request.contentType !== undefined) headers["Content-Type"] = request.contentType;
     // Explicit: node sends a DELETE's body neither chunked nor with a length unless told.
     if (request.body !== undefined)
       headers["Content-Length"] = String(Buffer.byteLength(request.body));
+    const poolName: ConnectionPool = request.streaming ? "watch" : (request.pool ?? "request");
+    const used = pools[poolName];
+    const what = `${request.method} ${request.path}`;
     return new Promise<HttpResponse>((resolve, reject) => {
       const req = (secure ? https : http).request({
         hostname,
         port,
         method: request.method,
         path: `${prefix}${request.path}${search}`,
-        headers,
-        agent,
+        headers: headers as OutgoingHttpHeaders,
+        agent: used.agent,
         ...(secure ? tls : {}),
+        ...(credentials?.cert !== undefined ? { cert: credentials.cert } : {}),
+        ...(credentials?.key !== undefined ? { key: credentials.key } : {}),
+      });
+      let connected = false;
+      used.waiting++;
+      report(poolName);
+      req.once("socket", () => {
+        connected = true;
+        used.waiting--;
+        used.inUse++;
+        report(poolName);
       });
       // A plain timer and listener, dropped when the exchange closes: AbortSignal.timeout and
       // AbortSignal.any would keep a timer and weak references alive for every request's full
       // timeout, thousands of them during a convergence.
-      const timer = request.streaming
-        ? undefined
-        : setTimeout(
-            () =>
-              req.destroy(
-                new Error(`${request.method} ${request.path}: no response in ${timeoutMs} ms`),
-              ),
-            timeoutMs,
-          );
+      const timer = safeTimeout(() => {
+        if (connected) {
+          req.destroy(new Error(`${what}: no response in ${timeoutMs} ms`));
+          return;
+        }
+        used.starvedAt = now();
+        options.metrics?.waitTimedOut?.(poolName);
+        const error = new ConnectionWaitTimeout(
+          `${what}: no connection to the API server within ${timeoutMs} ms: all ${used.limit} connections for ${poolName === "lease" ? "the Lease" : "requests"} are busy (${used.waiting} requests waiting)`,
+          poolName,
+        );
+        logger.error(
+          { pool: poolName, inUse: used.inUse, waiting: used.waiting, request: what },
+          "no connection to the API server within the request timeout",
+        );
+        req.destroy(error);
+      }, timeoutMs);
       const abort = () =>
         req.destroy(
           request.signal?.reason instanceof Error ? request.signal.reason : new Error("aborted"),
@@ -122,11 +260,15 @@ export function connectionTransport(
       if (request.signal?.aborted) abort();
       else request.signal?.addEventListener("abort", abort, { once: true });
       req.once("close", () => {
-        if (timer !== undefined) clearTimeout(timer);
+        timer.cancel();
+        if (connected) used.inUse--;
+        else used.waiting--;
+        report(poolName);
         request.signal?.removeEventListener("abort", abort);
       });
       req.once("error", reject);
       req.once("response", (res) => {
+        if (request.streaming) timer.cancel();
         resolve({
           status: res.statusCode ?? 0,
           text: () => readText(res),
@@ -136,6 +278,25 @@ export function connectionTransport(
       req.end(request.body);
     });
   };
+  const usage = (): PoolUsage[] =>
+    (Object.keys(pools) as ConnectionPool[]).map((name) => ({
+      pool: name,
+      limit: pools[name].limit,
+      inUse: pools[name].inUse,
+      waiting: pools[name].waiting,
+      starvedAt: pools[name].starvedAt,
+    }));
+  return Object.assign(send, {
+    pools: usage,
+    problems: () =>
+      usage().flatMap((p) =>
+        p.starvedAt !== undefined && now() - p.starvedAt < starvedForMs
+          ? [
+              `API connections: a ${p.pool === "lease" ? "Lease" : "request"} could not get a connection within ${timeoutMs} ms (${p.inUse} of ${p.limit} in use, ${p.waiting} waiting)`,
+            ]
+          : [],
+      ),
+  });
 }
 
 async function readText(res: IncomingMessage): Promise<string> {

@@ -2,11 +2,14 @@
 import { loadConnectionSync } from "../../src/platform/kube/index.ts";
 import {
   connectionTransport,
-  type HttpTransport,
+  type PooledTransport,
   type TransportOptions,
 } from "../../src/runtime/index.ts";
 
 /** A transport of the operator's kind on a kubeconfig file. */
-export function transportOf(kubeconfigPath: string, options: TransportOptions = {}): HttpTransport {
+export function transportOf(
+  kubeconfigPath: string,
+  options: TransportOptions = {},
+): PooledTransport {
   return connectionTransport(loadConnectionSync({}, { path: kubeconfigPath }), options);
 }

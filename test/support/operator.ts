@@ -7,6 +7,7 @@ import {
   instrumentTransport,
   type KubeObject,
   type Logger,
+  type PooledTransport,
   requestJson,
   silentLogger,
 } from "../../src/runtime/index.ts";
@@ -17,23 +18,30 @@ const WRITE_VERBS = new Set(["apply", "apply-status", "patch", "create", "update
 
 export interface RequestLog {
   readonly transport: HttpTransport;
+  /** The pools of the transport underneath. */
+  readonly connections: PooledTransport;
   /** Requests per verb since the last reset. */
   readonly counts: Map<string, number>;
   /** Every write since the last reset: `verb path`. */
   readonly writes: string[];
+  /** Every request since the last reset: `verb path`. */
+  readonly requested: string[];
   reset(): void;
 }
 
-/** A transport on the admin kubeconfig that records every request it makes. */
-export function recordingTransport(): RequestLog {
+/** A transport (the admin kubeconfig's unless given) that records every request it makes. */
+export function recordingTransport(
+  inner: PooledTransport = transportOf(providedCluster().kubeconfig),
+): RequestLog {
   const counts = new Map<string, number>();
   const writes: string[] = [];
-  const inner = transportOf(providedCluster().kubeconfig);
+  const requested: string[] = [];
   const counted = instrumentTransport(inner, {
     request: (verb) => counts.set(verb, (counts.get(verb) ?? 0) + 1),
   });
   const transport: HttpTransport = (request) => {
     const verb = request.verb ?? request.method.toLowerCase();
+    requested.push(`${verb} ${request.path}`);
     if (
       WRITE_VERBS.has(verb) &&
       !request.path.includes("/leases/") &&
@@ -45,11 +53,14 @@ export function recordingTransport(): RequestLog {
   };
   return {
     transport,
+    connections: inner,
     counts,
     writes,
+    requested,
     reset: () => {
       counts.clear();
       writes.splice(0);
+      requested.splice(0);
     },
   };
 }
@@ -99,13 +110,16 @@ export interface TestOperatorOptions {
   readonly workers?: number;
   readonly logger?: Logger;
   readonly instance?: string;
+  /** How the operator reaches the API server. @default the admin kubeconfig */
+  readonly connections?: PooledTransport;
 }
 
 export async function startTestOperator(options: TestOperatorOptions): Promise<TestOperator> {
-  const requests = recordingTransport();
+  const requests = recordingTransport(options.connections);
   let reconciles = 0;
   const operator = startOperator({
     transport: requests.transport,
+    connections: requests.connections,
     namespaces: options.namespaces,
     workers: options.workers ?? 2,
     resyncPeriodMs: options.resyncPeriodMs ?? 600_000,

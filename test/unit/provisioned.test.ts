@@ -194,4 +194,62 @@ describe("ProvisionedWatches", () => {
     expect(redisWatch?.aborted).toBe(true);
     expect(sources.get("memcached.example.com/caches")?.current.aborted).toBe(false);
   });
+
+  test("a bound kind whose CRD is deleted: its watch stops instead of retrying, the apps binding it are told, discovery looks again later", async () => {
+    const notFound = () => {
+      const status = {
+        kind: "Status" as const,
+        reason: "NotFound",
+        message: "the server could not find the requested resource",
+      };
+      return new KubeApiError(404, "GET …: HTTP 404", JSON.stringify(status), status);
+    };
+    let now = 0;
+    const served: Record<string, DiscoveredResource[]> = {
+      "redis.example.com/v1": [redisInstances],
+    };
+    const fake = fakeClient(served, {
+      "redis.example.com/redisinstances": [page([], "1"), notFound(), notFound()],
+    });
+    const w = new ProvisionedWatches({
+      client: fake.client,
+      namespaces: ["web"],
+      logger: silentLogger,
+      now: () => now,
+    });
+    started.push(w);
+    const changes: string[] = [];
+    w.onKindChange((k) => changes.push(`${k.apiVersion} ${k.kind}`));
+    w.ensure(REDIS.apiVersion, REDIS.kind);
+    await settle();
+    expect(w.lookup("web", REDIS)).toEqual({ state: "absent" });
+    const source = fake.sources.get("redis.example.com/redisinstances");
+    // The CRD goes: the API server ends the watch, and the resource answers 404 from then on.
+    delete served["redis.example.com/v1"];
+    source?.failNextWatch(notFound());
+    source?.current.fail(notFound());
+    await settle();
+    expect(w.lookup("web", REDIS)).toEqual({
+      state: "unavailable",
+      message:
+        "redis.example.com/v1 RedisInstance is no longer served by the API server (its CustomResourceDefinition was deleted?): 404 NotFound: the server could not find the requested resource",
+    });
+    expect(changes).toEqual([
+      "redis.example.com/v1 RedisInstance",
+      "redis.example.com/v1 RedisInstance",
+    ]);
+    const requests = () => (source?.listCalls.length ?? 0) + (source?.watches.length ?? 0);
+    const before = requests();
+    await new Promise((r) => setTimeout(r, 1_500)); // past the reflector's first backoff (1 s)
+    expect(requests()).toBe(before);
+    expect(fake.discovered).toEqual(["redis.example.com/v1"]);
+    now = 31_000;
+    w.lookup("web", REDIS);
+    await settle();
+    expect(fake.discovered).toEqual(["redis.example.com/v1", "redis.example.com/v1"]);
+    expect(w.lookup("web", REDIS)).toEqual({
+      state: "unavailable",
+      message: "redis.example.com/v1 is not served by the API server",
+    });
+  });
 });

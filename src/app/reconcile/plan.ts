@@ -181,6 +181,8 @@ export interface Written {
   readonly live: ReadonlyMap<string, KubeObject>;
   /** The last permanent failure writing a child (the API server's reason), for the status. */
   readonly applyError?: string;
+  /** A failure writing a child that the controller retries with backoff, for the status. */
+  readonly applyRetrying?: string;
   /** The children the API server rejected, by `Kind/name`, with its reason. */
   readonly rejected?: ReadonlyMap<string, string>;
   /** The pods of each recycled process type, read after the writes. */
@@ -389,14 +391,20 @@ export function finishPlan(plan: Plan, observation: Observation, written: Writte
     deployments,
     bindings: outcomes,
     ...(written.applyError === undefined ? {} : { applyError: written.applyError }),
+    ...(written.applyRetrying === undefined ? {} : { applyRetrying: written.applyRetrying }),
     ...(refused.length === 0 ? {} : { nameInUse: refused }),
     ...(podFailures.size === 0 ? {} : { podFailures }),
     now,
   });
+  // One Warning per failure; the recorder joins repeats of one message into a series.
+  const failures: PlannedEvent[] = [written.applyError, written.applyRetrying].flatMap((m) =>
+    m === undefined ? [] : [{ type: "Warning" as const, reason: "ApplyFailed", message: m }],
+  );
   const events = [
     ...readyTransition(app, status),
     ...nameInUseTransition(app, status),
     ...podFailureTransitions(app, status, podFailures),
+    ...failures,
     ...plan.events,
   ];
   const retry = refused.length === 0 ? Number.POSITIVE_INFINITY : NAME_IN_USE_RETRY_MS;

@@ -50,6 +50,7 @@ export async function reconcileApp(
   const done = finishPlan(plan, observation, {
     live: written.live,
     ...(written.applyError === undefined ? {} : { applyError: written.applyError }),
+    ...(written.retry === undefined ? {} : { applyRetrying: written.retry.message }),
     ...(written.rejected.size === 0 ? {} : { rejected: written.rejected }),
     ...(await readPods(plan, written.live, deps, ctx.signal)),
   });
@@ -65,6 +66,8 @@ export async function reconcileApp(
     if (e.type === "Normal") deps.events.normal(observation.raw, e.reason, e.message);
     else deps.events.warning(observation.raw, e.reason, e.message);
   }
+  // The status says what failed; the controller retries with backoff.
+  if (written.retry !== undefined) throw written.retry.error;
   const after = requeueAfterWrites(done, written.deferred || status.deferred);
   return after === undefined ? awaitChange() : requeueAfter(after);
 }
@@ -130,6 +133,8 @@ async function lookUp(
 interface ChildWrites {
   readonly live: Map<string, KubeObject>;
   applyError?: string;
+  /** A failed write the controller retries with backoff: the status names it, then it is thrown. */
+  retry?: { readonly message: string; readonly error: unknown };
   /** Children the API server rejected, by `Kind/name`, with its reason. */
   readonly rejected: Map<string, string>;
   /** Children refused (another's name) or rejected: what a `requires` waits for is not in place. */
@@ -138,7 +143,11 @@ interface ChildWrites {
   deferred: boolean;
 }
 
-/** Carries out the child actions in order; a child the API server rejects is reported, not thrown. */
+/**
+ * Carries out the child actions in order. A child the API server rejects is reported and the
+ * others are still written; any other failure (a 5xx, a timeout) stops the writes (Secrets go
+ * first, so pods never start without them) and is reported, then thrown once the status says so.
+ */
 async function writeChildren(
   plan: Plan,
   raw: KubeObject,
@@ -154,44 +163,67 @@ async function writeChildren(
   for (const action of plan.children) {
     const { object } = action;
     const name = object.metadata?.name;
-    switch (action.action) {
-      case "keep":
-        if (action.live !== undefined) written.live.set(childId(object), action.live);
-        break;
-      case "delete":
-        await deps.applier.delete(object, { signal: ctx.signal });
-        ctx.logger.info({ kind: object.kind, name }, "deleted a child the app no longer wants");
-        break;
-      case "refuse":
-        written.missing.add(childId(object));
-        ctx.logger.warn({ kind: object.kind, name, problem: action.problem }, "name in use");
-        break;
-      case "apply": {
-        const waitsFor = action.requires?.find((id) => written.missing.has(id));
-        if (waitsFor !== undefined) {
-          // The last good template stays: its pods do not start on a Secret that is not ours.
+    try {
+      switch (action.action) {
+        case "keep":
           if (action.live !== undefined) written.live.set(childId(object), action.live);
-          ctx.logger.warn(
-            { kind: object.kind, name, waitsFor },
-            "kept: a child it needs is not in place",
-          );
+          break;
+        case "delete":
+          await deps.applier.delete(object, { signal: ctx.signal });
+          ctx.logger.info({ kind: object.kind, name }, "deleted a child the app no longer wants");
+          break;
+        case "refuse":
+          written.missing.add(childId(object));
+          ctx.logger.warn({ kind: object.kind, name, problem: action.problem }, "name in use");
+          break;
+        case "apply": {
+          const waitsFor = action.requires?.find((id) => written.missing.has(id));
+          if (waitsFor !== undefined) {
+            // The last good template stays: its pods do not start on a Secret that is not ours.
+            if (action.live !== undefined) written.live.set(childId(object), action.live);
+            ctx.logger.warn(
+              { kind: object.kind, name, waitsFor },
+              "kept: a child it needs is not in place",
+            );
+            break;
+          }
+          written.live.set(childId(object), await applyChild(action, raw, written, deps, ctx));
           break;
         }
-        try {
-          written.live.set(childId(object), await applyChild(action, raw, written, deps, ctx));
-        } catch (error) {
-          if (classifyError(error) !== ErrorKind.permanent) throw error;
-          const reason = String(describeError(error).err ?? "rejected by the API server");
-          written.applyError = `${object.kind} ${name}: ${reason}`;
-          written.rejected.set(childId(object), reason);
-          written.missing.add(childId(object));
-          ctx.logger.warn({ kind: object.kind, name, ...describeError(error) }, "child rejected");
-        }
-        break;
       }
+    } catch (error) {
+      // Stopping (or a conflict, retried at once): nothing to report.
+      const kind = classifyError(error);
+      if (ctx.signal.aborted || kind === ErrorKind.conflict) throw error;
+      const message = childFailure(object, error);
+      if (kind === ErrorKind.permanent) {
+        written.applyError = message;
+        written.rejected.set(
+          childId(object),
+          String(describeError(error).err ?? "rejected by the API server"),
+        );
+        written.missing.add(childId(object));
+        ctx.logger.warn({ kind: object.kind, name, ...describeError(error) }, "child rejected");
+        continue;
+      }
+      written.retry = { message, error };
+      ctx.logger.warn(
+        { kind: object.kind, name, ...describeError(error) },
+        "writing a child failed; retrying with backoff",
+      );
+      return written;
     }
   }
   return written;
+}
+
+/** `Service shop-web: <the API server's message> (HTTP 500 InternalError)`. */
+function childFailure(object: KubeObject, error: unknown): string {
+  const { errCode, reason, err } = describeError(error);
+  const http = errCode === undefined ? "" : `HTTP ${errCode}${reason ? ` ${reason}` : ""}`;
+  const detail =
+    err !== undefined && err !== "" ? `${err}${http ? ` (${http})` : ""}` : http || "failed";
+  return `${object.kind} ${object.metadata?.name}: ${detail}`;
 }
 
 /** Hands off replicas and removes forbidden additions when planned, then applies; returns the freshest view. */

@@ -37,6 +37,8 @@ export interface StatusInput {
   readonly bindings: readonly BindingOutcome[];
   /** A permanent failure applying children, e.g. a child the API server rejects. */
   readonly applyError?: string;
+  /** A child write that failed and is being retried (a 5xx, a timeout), naming the child and why. */
+  readonly applyRetrying?: string;
   /** Children not written because another's object has their name, each naming kind, name and holder. */
   readonly nameInUse?: readonly string[];
   /**
@@ -160,6 +162,15 @@ export function computeStatus(input: StatusInput): StatelessAppStatus {
         message: stalled.message,
       });
       drafts.push(stalled);
+    } else if (input.applyRetrying !== undefined) {
+      const message = conditionMessage(`${input.applyRetrying}; retrying`);
+      drafts.push({ type: ConditionType.ready, status: "False", reason: "ApplyFailed", message });
+      drafts.push({
+        type: ConditionType.reconciling,
+        status: "True",
+        reason: "ApplyFailed",
+        message,
+      });
     } else if (app.spec.paused === true) {
       const ready = pending.length === 0;
       drafts.push({

@@ -3,6 +3,7 @@ import { existsSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { KubeConfig } from "@kubernetes/client-node";
+import type { RequestCredentials } from "../../runtime/index.ts";
 import { type KubeConfigOptions, NoClusterError } from "./connection.ts";
 
 /**
@@ -62,18 +63,27 @@ export function loadKubeConfig(
 }
 
 /**
- * The Authorization header of the current user as client-node computes it, per request: it runs
- * exec plugins (caching their credential until it expires) and refreshes auth-provider tokens.
+ * The current user's credentials as client-node computes them, per request: it runs exec plugins
+ * (caching their credential until it expires), which answer with a token or a client certificate
+ * and key, and refreshes auth-provider tokens.
  */
 export function clientNodeAuthorizer(
   env: Readonly<Record<string, string | undefined>>,
   options: KubeConfigOptions = {},
-): () => Promise<Record<string, string>> {
+): () => Promise<RequestCredentials> {
   const kubeConfig = loadKubeConfig(env, options);
-  return async (): Promise<Record<string, string>> => {
-    const opts: { headers?: Record<string, string> } = {};
+  return async (): Promise<RequestCredentials> => {
+    const opts: {
+      headers?: Record<string, string>;
+      cert?: Buffer | string;
+      key?: Buffer | string;
+    } = {};
     await kubeConfig.applyToHTTPSOptions(opts);
     const authorization = opts.headers?.Authorization ?? opts.headers?.authorization;
-    return authorization === undefined ? {} : { Authorization: authorization };
+    return {
+      ...(authorization === undefined ? {} : { headers: { Authorization: authorization } }),
+      ...(opts.cert === undefined ? {} : { cert: opts.cert }),
+      ...(opts.key === undefined ? {} : { key: opts.key }),
+    };
   };
 }

@@ -3,7 +3,8 @@ import { existsSync, readFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { dirname, isAbsolute, join } from "node:path";
 import { parse } from "yaml";
-import type { Connection } from "../../runtime/index.ts";
+import type { Connection, Headers, RequestCredentials } from "../../runtime/index.ts";
+import { ProxyError, proxyFor } from "./proxy.ts";
 
 export class NoClusterError extends Error {
   constructor(message: string) {
@@ -17,6 +18,8 @@ export interface KubeConfigOptions {
   readonly path?: string;
   /** A context instead of the kubeconfig's current one (`--context`). */
   readonly context?: string;
+  /** Where the in-cluster service account is mounted. @default SERVICE_ACCOUNT_DIR */
+  readonly serviceAccountDir?: string;
 }
 
 /** Where a pod's service account credentials are mounted. */
@@ -50,12 +53,14 @@ const str = (v: unknown): string | undefined => (typeof v === "string" && v !== 
  * The connection to the API server: the given file, else KUBECONFIG (a path list, merged as
  * kubectl merges it: the first value of each name wins), else ~/.kube/config, else the
  * in-cluster service account. The operator, `audit --cluster`, the tests and the benchmark all
- * connect through it. It reads what kubectl reads, with kubectl's precedence (inline `-data`
- * over a file, `token` over `tokenFile`): client certificates, tokens, token files, basic auth,
- * impersonation (`as`). Only a user with an exec plugin or an auth provider is handed to
- * client-node, loaded only then, which computes that user's Authorization header per request.
- * Never falls back to localhost:8080: with nothing configured it throws a NoClusterError; a
- * `proxy-url` is refused rather than ignored.
+ * connect through it. It reads what kubectl reads, with client-go's precedence (inline `-data`
+ * over a file; a `tokenFile` re-read every minute over `token`, which is used only while the
+ * file cannot be read): client certificates, tokens, token files, basic auth, impersonation
+ * (`as`, `as-uid`, `as-groups`, `as-user-extra`), a proxy (`proxy-url`, else HTTPS_PROXY unless
+ * NO_PROXY exempts the server). Only a user with an exec plugin or an auth provider is handed to
+ * client-node, loaded only then, which computes that user's credentials per request: a token or
+ * a client certificate. Never falls back to localhost:8080: with nothing configured it throws a
+ * NoClusterError; what it cannot honour (a socks5 proxy, `as-groups` without `as`) is refused.
  */
 export async function loadConnection(
   env: Env,
@@ -77,17 +82,26 @@ export function loadConnectionSync(env: Env, options: KubeConfigOptions = {}): C
 
 interface Resolved {
   readonly connection: Connection;
-  /** The Authorization header of an exec-plugin or auth-provider user, from client-node. */
+  /** The credentials of an exec-plugin or auth-provider user, from client-node. */
   readonly delegated?: () => Promise<Authorizer>;
 }
 
-type Authorizer = () => Promise<Record<string, string>>;
+type Authorizer = () => Promise<RequestCredentials>;
 
 function resolveConnection(env: Env, options: KubeConfigOptions): Resolved {
+  try {
+    return resolveFromFiles(env, options);
+  } catch (error) {
+    if (error instanceof ProxyError) throw new NoClusterError(error.message);
+    throw error;
+  }
+}
+
+function resolveFromFiles(env: Env, options: KubeConfigOptions): Resolved {
   const files = kubeconfigFiles(env, options);
   if (files.length === 0) {
     if (env.KUBERNETES_SERVICE_HOST !== undefined && env.KUBERNETES_SERVICE_PORT !== undefined) {
-      return { connection: inClusterConnection(env) };
+      return { connection: inClusterConnection(env, options.serviceAccountDir) };
     }
     throw new NoClusterError(
       "no cluster configured: set KUBECONFIG, create ~/.kube/config, or run inside a pod (npm start starts a local cluster when none is configured)",
@@ -107,13 +121,10 @@ function resolveConnection(env: Env, options: KubeConfigOptions): Resolved {
       `the kubeconfig's context "${contextName}" names no cluster with a server`,
     );
   }
-  if (str(cluster.value["proxy-url"]) !== undefined) {
-    throw new NoClusterError(
-      `the kubeconfig's cluster "${cluster.name}" uses proxy-url, which the operator does not support`,
-    );
-  }
   const user = merged.users.find((u) => u.name === str(context.user));
+  const proxy = proxyFor(server, env, str(cluster.value["proxy-url"]));
   const tls = {
+    ...(proxy === undefined ? {} : { proxy }),
     server,
     ca: bytes(cluster, "certificate-authority"),
     cert: user === undefined ? undefined : bytes(user, "client-certificate"),
@@ -138,7 +149,8 @@ function resolveConnection(env: Env, options: KubeConfigOptions): Resolved {
   return {
     connection: {
       ...tls,
-      headers: async () => ({ ...impersonation, ...(await (await delegated())()) }),
+      ...(Object.keys(impersonation).length > 0 ? { headers: () => impersonation } : {}),
+      credentials: async () => (await delegated())(),
     },
     delegated,
   };
@@ -214,9 +226,49 @@ function bytes(entry: Named, field: string): Buffer | undefined {
   }
 }
 
-function impersonationHeaders(user: Named): Record<string, string> {
+/**
+ * The Impersonate-* headers of `as`, `as-uid`, `as-groups` (one header line each) and
+ * `as-user-extra` (`Impersonate-Extra-<key>`, the key %-escaped as client-go does). uid, groups or
+ * extra without `as` are refused: client-go would drop them without a word.
+ */
+function impersonationHeaders(user: Named): Headers {
   const as = str(user.value.as);
-  return as === undefined ? {} : { "Impersonate-User": as };
+  const uid = str(user.value["as-uid"]);
+  const groups = user.value["as-groups"];
+  const extra = user.value["as-user-extra"];
+  const groupList = Array.isArray(groups) ? groups.filter((g) => typeof g === "string") : [];
+  const extras = isEntry(extra) ? Object.entries(extra) : [];
+  if (as === undefined) {
+    const set = [
+      uid === undefined ? [] : ["as-uid"],
+      groupList.length === 0 ? [] : ["as-groups"],
+      extras.length === 0 ? [] : ["as-user-extra"],
+    ].flat();
+    if (set.length > 0)
+      throw new NoClusterError(
+        `the kubeconfig's user "${user.name}" sets ${set.join(", ")} without as: impersonating groups, a uid or extra needs a user to impersonate`,
+      );
+    return {};
+  }
+  const headers: Headers = { "Impersonate-User": as };
+  if (uid !== undefined) headers["Impersonate-Uid"] = uid;
+  if (groupList.length > 0) headers["Impersonate-Group"] = groupList;
+  for (const [key, values] of extras) {
+    const list = (Array.isArray(values) ? values : [values]).filter((v) => typeof v === "string");
+    if (list.length > 0) headers[`Impersonate-Extra-${headerKeyEscape(key)}`] = list;
+  }
+  return headers;
+}
+
+/** Header-name characters are kept, everything else %-encoded (client-go's headerKeyEscape). */
+function headerKeyEscape(key: string): string {
+  return [...Buffer.from(key, "utf8")]
+    .map((b) =>
+      b !== 0x25 && b < 0x7f && /[!#$&'*+\-.^_`|~0-9A-Za-z]/.test(String.fromCharCode(b))
+        ? String.fromCharCode(b)
+        : `%${b.toString(16).toUpperCase().padStart(2, "0")}`,
+    )
+    .join("");
 }
 
 function userHeaders(user: Named | undefined): Connection["headers"] {
@@ -225,11 +277,14 @@ function userHeaders(user: Named | undefined): Connection["headers"] {
   const token = str(user.value.token);
   const tokenFile = str(user.value.tokenFile);
   const username = str(user.value.username);
-  if (token !== undefined) return () => ({ ...impersonation, Authorization: `Bearer ${token}` });
   if (tokenFile !== undefined) {
-    const read = tokenFileReader(isAbsolute(tokenFile) ? tokenFile : join(user.dir, tokenFile));
+    const path = isAbsolute(tokenFile) ? tokenFile : join(user.dir, tokenFile);
+    const read = tokenFileReader(path, Date.now, token);
+    // Read now, as client-go does without a token: a missing file fails at start.
+    if (token === undefined) read();
     return () => ({ ...impersonation, Authorization: `Bearer ${read()}` });
   }
+  if (token !== undefined) return () => ({ ...impersonation, Authorization: `Bearer ${token}` });
   if (username !== undefined) {
     const basic = Buffer.from(`${username}:${str(user.value.password) ?? ""}`).toString("base64");
     return () => ({ ...impersonation, Authorization: `Basic ${basic}` });
@@ -237,24 +292,51 @@ function userHeaders(user: Named | undefined): Connection["headers"] {
   return Object.keys(impersonation).length > 0 ? () => impersonation : undefined;
 }
 
-/** Reads a token file, again after a minute: the kubelet rotates projected service account tokens. */
-export function tokenFileReader(path: string, now: () => number = Date.now): () => string {
+/**
+ * Reads a token file, again after a minute: the kubelet rotates projected service account
+ * tokens. A read that fails keeps the last token read, else `fallback` (a kubeconfig's `token`
+ * beside its `tokenFile`), as client-go's cached file token source does; with neither it throws.
+ */
+export function tokenFileReader(
+  path: string,
+  now: () => number = Date.now,
+  fallback?: string,
+): () => string {
   let cached: { token: string; at: number } | undefined;
   return () => {
     if (cached === undefined || now() - cached.at > TOKEN_FILE_TTL_MS) {
-      cached = { token: readFileSync(path, "utf8").trim(), at: now() };
+      try {
+        cached = { token: readFileSync(path, "utf8").trim(), at: now() };
+      } catch (error) {
+        const kept = cached?.token ?? fallback;
+        if (kept === undefined) throw error;
+        return kept;
+      }
     }
     return cached.token;
   };
 }
 
-function inClusterConnection(env: Env): Connection {
+/** The pod's service account: its token (re-read as it rotates) and CA, the server from KUBERNETES_SERVICE_HOST/PORT. */
+function inClusterConnection(env: Env, dir = SERVICE_ACCOUNT_DIR): Connection {
   const host = env.KUBERNETES_SERVICE_HOST ?? "";
   const port = env.KUBERNETES_SERVICE_PORT ?? "443";
-  const read = tokenFileReader(join(SERVICE_ACCOUNT_DIR, "token"));
+  const server = `https://${host.includes(":") ? `[${host}]` : host}:${port}`;
+  const read = tokenFileReader(join(dir, "token"));
+  let ca: Buffer;
+  try {
+    read();
+    ca = readFileSync(join(dir, "ca.crt"));
+  } catch (error) {
+    throw new NoClusterError(
+      `KUBERNETES_SERVICE_HOST is set but the service account in ${dir} cannot be read: ${error instanceof Error ? error.message : String(error)}`,
+    );
+  }
+  const proxy = proxyFor(server, env);
   return {
-    server: `https://${host.includes(":") ? `[${host}]` : host}:${port}`,
-    ca: readFileSync(join(SERVICE_ACCOUNT_DIR, "ca.crt")),
+    server,
+    ca,
     headers: () => ({ Authorization: `Bearer ${read()}` }),
+    ...(proxy === undefined ? {} : { proxy }),
   };
 }

@@ -255,6 +255,64 @@ describe("bindings", () => {
     expect(await getObject("Deployment", ns, "catalog-web")).toBeDefined();
   });
 
+  test("a bound kind whose CRD is deleted: the app says it is no longer served, and its watch stops instead of retrying", async () => {
+    const crd = "memcacheds.gone.example.com";
+    await applyAsUser([
+      {
+        apiVersion: "apiextensions.k8s.io/v1",
+        kind: "CustomResourceDefinition",
+        metadata: { name: crd },
+        spec: {
+          group: "gone.example.com",
+          names: { kind: "Memcached", plural: "memcacheds", singular: "memcached" },
+          scope: "Namespaced",
+          versions: [
+            {
+              name: "v1",
+              served: true,
+              storage: true,
+              schema: {
+                openAPIV3Schema: { type: "object", "x-kubernetes-preserve-unknown-fields": true },
+              },
+            },
+          ],
+        },
+      },
+    ]);
+    const path = `/apis/gone.example.com/v1/namespaces/${ns}/memcacheds`;
+    await eventually(
+      () => requestJson(adminTransport(), { method: "GET", path }).then(() => true),
+      { what: "the Memcached CRD to be served" },
+    );
+    const binding = {
+      name: "sessions",
+      type: "memcached",
+      service: { apiVersion: "gone.example.com/v1", kind: "Memcached", name: "sessions" },
+    };
+    await applyAsUser([app("forgetful", [binding])]);
+    await settledApp(ns, "forgetful", (a) =>
+      /Memcached "sessions"/.test(conditionOf(a, "BindingsReady")?.message ?? ""),
+    );
+    await requestJson(adminTransport(), {
+      method: "DELETE",
+      path: `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${crd}`,
+    });
+    const gone = await settledApp(ns, "forgetful", (a) =>
+      (conditionOf(a, "BindingsReady")?.message ?? "").includes("no longer served"),
+    );
+    expect(conditionOf(gone, "BindingsReady")).toMatchObject({
+      status: "False",
+      message: expect.stringContaining(
+        "gone.example.com/v1 Memcached is no longer served by the API server",
+      ),
+    });
+    // Stopped: no list or watch of the kind in the next 3 s (the reflector's backoff starts at 1 s).
+    op.requests.reset();
+    await new Promise((r) => setTimeout(r, 3_000));
+    expect(op.requests.requested.filter((r) => r.includes("/apis/gone.example.com/"))).toEqual([]);
+    await deleteObject("StatelessApp", ns, "forgetful");
+  });
+
   test("removing a binding deletes its normalized Secret", async () => {
     await deleteObject("StatelessApp", ns, "bystander");
     await applyAsUser([app("catalog", [])]);

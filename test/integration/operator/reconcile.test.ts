@@ -233,7 +233,111 @@ describe("reconciling a StatelessApp", () => {
     );
     const removed = events.find((e) => e.reason === "ForbiddenRemoved");
     expect(removed).toMatchObject({ type: "Warning" });
-    expect(removed?.note).toContain('volume "data": a hostPath volume');
+    expect(removed?.note).toContain('volumes "data" (TF-PROC-006 hostPath volume)');
+  });
+
+  test("removes what the rules flag that others add: an NFS and an inline CSI volume, a privileged root sidecar, sticky-session Service annotations", async () => {
+    await applyAsUser([
+      app("intruded", {
+        processes: [{ name: "web", replicas: 1, ports: [{ name: "http", containerPort: 8080 }] }],
+        scratch: [{ name: "tmp", mountPath: "/tmp", sizeLimit: "64Mi" }],
+      }),
+    ]);
+    await settledApp(ns, "intruded");
+    await eventually(async () => (await getObject("Service", ns, "intruded-web")) !== undefined, {
+      what: "the Service",
+    });
+    const deploymentPath = objectPath({
+      kind: "Deployment",
+      metadata: { namespace: ns, name: "intruded-web" },
+    });
+    await requestJson(adminTransport(), {
+      method: "PATCH",
+      path: deploymentPath,
+      query: { fieldManager: "intruder" },
+      contentType: "application/strategic-merge-patch+json",
+      body: JSON.stringify({
+        spec: {
+          template: {
+            spec: {
+              volumes: [
+                { name: "share", nfs: { server: "nfs.example.com", path: "/exports" } },
+                {
+                  name: "files",
+                  csi: { driver: "file.csi.azure.com", volumeAttributes: { shareName: "s" } },
+                },
+              ],
+              containers: [
+                { name: "web", volumeMounts: [{ name: "share", mountPath: "/share" }] },
+                {
+                  name: "shell",
+                  image: "busybox",
+                  securityContext: { privileged: true, runAsUser: 0, runAsNonRoot: false },
+                  volumeMounts: [{ name: "files", mountPath: "/files" }],
+                },
+              ],
+            },
+          },
+        },
+      }),
+    });
+    const sticky = {
+      "traefik.ingress.kubernetes.io/service.sticky.cookie": "true",
+      "service.beta.kubernetes.io/do-loadbalancer-sticky-sessions-type": "cookies",
+    };
+    await requestJson(adminTransport(), {
+      method: "PATCH",
+      path: objectPath({ kind: "Service", metadata: { namespace: ns, name: "intruded-web" } }),
+      query: { fieldManager: "kubectl-annotate" },
+      contentType: "application/merge-patch+json",
+      body: JSON.stringify({
+        metadata: { annotations: { ...sticky, "example.com/team": "shop" } },
+      }),
+    });
+    const d = await eventually(
+      async () => {
+        const got = await getObject<V1Deployment>("Deployment", ns, "intruded-web");
+        const pod = got?.spec?.template.spec;
+        return pod?.volumes?.every((v) => v.nfs === undefined && v.csi === undefined) &&
+          pod.containers.every((c) => c.name !== "shell")
+          ? got
+          : undefined;
+      },
+      { what: "the NFS and CSI volumes and the sidecar removed" },
+    );
+    expect(d.spec?.template.spec?.containers.map((c) => c.name)).toEqual(["web"]);
+    expect(d.spec?.template.spec?.containers[0]?.volumeMounts?.map((m) => m.name)).toEqual([
+      "scratch-tmp",
+    ]);
+    const svc = await eventually(
+      async () => {
+        const got = await getObject<V1Service>("Service", ns, "intruded-web");
+        const annotations = got?.metadata?.annotations ?? {};
+        return Object.keys(sticky).every((k) => !(k in annotations)) ? got : undefined;
+      },
+      { what: "the sticky annotations removed" },
+    );
+    expect(svc.metadata?.annotations?.["example.com/team"]).toBe("shop");
+    const notes = await eventually(
+      async () => {
+        const list = (
+          await listObjects<{ reason: string; note: string; regarding: { name: string } }>(
+            "Event",
+            ns,
+          )
+        ).filter((e) => e.regarding.name === "intruded" && e.reason === "ForbiddenRemoved");
+        const text = list.map((e) => e.note).join("\n");
+        return text.includes("TF-PROC-009") &&
+          text.includes("TF-PROC-015") &&
+          text.includes("TF-PROC-011") &&
+          text.includes("TF-PROC-003")
+          ? text
+          : undefined;
+      },
+      { what: "ForbiddenRemoved Warnings naming the rules" },
+    );
+    expect(notes).toContain('volumes "share" (TF-PROC-009');
+    expect(notes).toContain('containers "shell" (TF-PROC-011');
   });
 
   test("hands the replica count to a new autoscaler without a scale-down to one", async () => {

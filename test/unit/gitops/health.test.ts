@@ -84,7 +84,12 @@ function withStatus(a: StatelessApp, status: StatelessAppStatus): StatelessApp {
 function reconciled(
   a: StatelessApp,
   deployments: Map<string, V1Deployment>,
-  extra: { bindings?: BindingOutcome[]; applyError?: string; invalid?: string[] } = {},
+  extra: {
+    bindings?: BindingOutcome[];
+    applyError?: string;
+    applyRetrying?: string;
+    invalid?: string[];
+  } = {},
 ): StatelessApp {
   return withStatus(
     a,
@@ -93,6 +98,7 @@ function reconciled(
       deployments,
       bindings: extra.bindings ?? resolved,
       ...(extra.applyError === undefined ? {} : { applyError: extra.applyError }),
+      ...(extra.applyRetrying === undefined ? {} : { applyRetrying: extra.applyRetrying }),
       ...(extra.invalid === undefined ? {} : { invalid: extra.invalid }),
       now: NOW,
     }),
@@ -141,6 +147,12 @@ describe("gitops/health.lua", () => {
   test("children the API server refuses: Degraded (ApplyFailed)", () => {
     const h = health(reconciled(shop(), rolledOut, { applyError: "Deployment shop-web: denied" }));
     expect(h).toEqual({ status: "Degraded", message: "Deployment shop-web: denied" });
+  });
+
+  test("a child write being retried: Progressing, naming the child and the API server's message", () => {
+    const failure = "Service shop-web: failed to allocate a serviceIP: range is full (HTTP 500)";
+    const h = health(reconciled(shop(), rolledOut, { applyRetrying: failure }));
+    expect(h).toEqual({ status: "Progressing", message: `${failure}; retrying` });
   });
 
   test("an invalid spec: Degraded (InvalidSpec)", () => {

@@ -29,6 +29,7 @@ describe("loadConfig", () => {
       metrics: { secure: true, address: { host: "", port: 8443 }, certDir: undefined },
       shutdownTimeoutMs: 30_000,
       watchInactivityTimeoutMs: 180_000,
+      api: { connections: 32, timeoutMs: 30_000 },
       policyReportIntervalMs: 0,
     });
   });
@@ -49,6 +50,8 @@ describe("loadConfig", () => {
       METRICS_CERT_DIR: "/etc/tls",
       SHUTDOWN_TIMEOUT: "10s",
       WATCH_INACTIVITY_TIMEOUT: "20s",
+      API_CONNECTIONS: "8",
+      API_TIMEOUT: "1m",
       POLICY_REPORT_INTERVAL: "15m",
     });
     expect(c).toEqual({
@@ -66,6 +69,7 @@ describe("loadConfig", () => {
       metrics: { secure: false, address: { host: "::1", port: 9443 }, certDir: "/etc/tls" },
       shutdownTimeoutMs: 10_000,
       watchInactivityTimeoutMs: 20_000,
+      api: { connections: 8, timeoutMs: 60_000 },
       policyReportIntervalMs: 900_000,
     });
   });

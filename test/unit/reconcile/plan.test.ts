@@ -391,7 +391,7 @@ describe("planApp: the child actions, one row per branch of the reconciler", () 
       },
       [
         "apply Deployment/shop-web",
-        "apply Service/shop-web [cached, forbidden 2]",
+        "apply Service/shop-web [cached, forbidden 3]",
         "apply PodDisruptionBudget/shop-web",
       ],
     ],
@@ -596,13 +596,37 @@ describe("finishPlan: status, events, evictions and when to look again", () => {
     expect(condition(done, "Ready")).toMatchObject({ status: "True", reason: "Available" });
   });
 
-  test("a child the API server rejected stalls the app with its reason", () => {
+  test("a child the API server rejected stalls the app with its reason, and a Warning says so", () => {
     const plan = finish({}, { applyError: "Service shop-web: spec.ports[0].port: Invalid value" });
     expect(condition(plan, "Stalled")).toMatchObject({
       status: "True",
       reason: "ApplyFailed",
       message: "Service shop-web: spec.ports[0].port: Invalid value",
     });
+    expect(condition(plan, "Ready")).toMatchObject({ status: "False", reason: "ApplyFailed" });
+    expect(plan.events).toContainEqual({
+      type: "Warning",
+      reason: "ApplyFailed",
+      message: "Service shop-web: spec.ports[0].port: Invalid value",
+    });
+  });
+
+  test("a child write that fails and is retried: Ready=False ApplyFailed and Reconciling name the child and the API server's message, with a Warning; not Stalled", () => {
+    const message =
+      "Service shop-web: failed to allocate a serviceIP: range is full (HTTP 500 InternalError)";
+    const plan = finish({}, { applyRetrying: message });
+    expect(condition(plan, "Ready")).toMatchObject({
+      status: "False",
+      reason: "ApplyFailed",
+      message: `${message}; retrying`,
+    });
+    expect(condition(plan, "Reconciling")).toMatchObject({
+      status: "True",
+      reason: "ApplyFailed",
+      message: `${message}; retrying`,
+    });
+    expect(condition(plan, "Stalled")).toBeUndefined();
+    expect(plan.events).toContainEqual({ type: "Warning", reason: "ApplyFailed", message });
   });
 
   test("a name in use: Ready=False, Stalled NameInUse naming kind and name, one Warning, a look again in 30 s", () => {

@@ -36,6 +36,7 @@ function fakeClient(
   existing: readonly KubeObject[] = [],
 ) {
   const calls: string[] = [];
+  const statuses: KubeObject[] = [];
   const reads: string[] = [];
   let rv = 100;
   const answer = (verb: string, object: KubeObject, manager?: string) => {
@@ -58,13 +59,18 @@ function fakeClient(
         object,
         options.fieldManager === REPLICAS_HANDOFF_MANAGER ? "hand-off" : undefined,
       ),
-    applyStatus: async (_type, object) => answer("apply-status", object),
+    applyStatus: async (_type, object) => {
+      statuses.push(object);
+      return answer("apply-status", object);
+    },
     patch: async (type, ref, patch) => {
       calls.push(`patch ${type.kind} ${ref.name} (${patch.length} ops)`);
       return { kind: type.kind, metadata: { name: ref.name, namespace: ref.namespace } };
     },
     delete: async (type, ref) => {
       calls.push(`delete ${type.kind} ${ref.name}`);
+      const error = fail("delete", { kind: type.kind, metadata: { name: ref.name } });
+      if (error !== undefined) throw error;
       return true;
     },
     evict: async () => true,
@@ -77,7 +83,7 @@ function fakeClient(
       throw new Error("no watches here");
     },
   };
-  return { client, calls, reads };
+  return { client, calls, statuses, reads };
 }
 
 function setup(
@@ -91,7 +97,7 @@ function setup(
     logger?: ReconcileContext["logger"];
   } = {},
 ) {
-  const { client, calls, reads } = fakeClient(options.fail, options.existing);
+  const { client, calls, statuses, reads } = fakeClient(options.fail, options.existing);
   const apps = new Store();
   apps.set(subject as unknown as KubeObject);
   const children = Object.fromEntries(
@@ -104,6 +110,7 @@ function setup(
     }),
   ) as Record<ChildKind, Store>;
   const events: string[] = [];
+  const messages: string[] = [];
   const deps = {
     apps,
     children,
@@ -117,8 +124,14 @@ function setup(
     configMaps: new Store(),
     provisioned: { lookup: () => ({ state: "absent" as const }) },
     events: {
-      normal: (_o: KubeObject, reason: string) => events.push(`Normal ${reason}`),
-      warning: (_o: KubeObject, reason: string) => events.push(`Warning ${reason}`),
+      normal: (_o: KubeObject, reason: string, message: string) => {
+        events.push(`Normal ${reason}`);
+        messages.push(`Normal ${reason}: ${message}`);
+      },
+      warning: (_o: KubeObject, reason: string, message: string) => {
+        events.push(`Warning ${reason}`);
+        messages.push(`Warning ${reason}: ${message}`);
+      },
     },
     clock: realClock,
   };
@@ -128,7 +141,15 @@ function setup(
     logger: options.logger ?? silentLogger,
     signal: new AbortController().signal,
   };
-  return { run: () => reconcileApp("web/shop", ctx, deps), calls, reads, events, apps };
+  return {
+    run: () => reconcileApp("web/shop", ctx, deps),
+    calls,
+    reads,
+    events,
+    messages,
+    statuses,
+    apps,
+  };
 }
 
 const web = (spec: Partial<StatelessApp["spec"]> = {}) =>
@@ -229,12 +250,70 @@ describe("reconcileApp carries out the plan", () => {
     expect(calls.at(-1)).toBe("apply-status StatelessApp shop");
   });
 
-  test("a transient failure is thrown for the controller to retry", async () => {
-    const { run } = setup(web(), {
+  test("a transient failure is thrown for the controller to retry, after the status and a Warning name it", async () => {
+    const { run, calls, messages } = setup(web(), {
       fail: (verb) =>
         verb === "apply" ? new KubeApiError(503, "unavailable", "", undefined) : undefined,
     });
     await expect(run()).rejects.toMatchObject({ code: 503 });
+    expect(calls.at(-1)).toBe("apply-status StatelessApp shop");
+    expect(messages).toContain("Warning ApplyFailed: Deployment shop-web: HTTP 503");
+  });
+
+  test("a Service create the API server keeps answering with 500: from the first failure the status and one Warning name the Service and the message; the next success clears it", async () => {
+    const status = {
+      kind: "Status" as const,
+      code: 500,
+      reason: "InternalError",
+      message: "failed to allocate a serviceIP: range is full",
+    };
+    let failing = true;
+    const { run, calls, messages, statuses } = setup(web(), {
+      fail: (verb, o) =>
+        failing && verb === "apply" && o.kind === "Service"
+          ? new KubeApiError(500, "PATCH …: HTTP 500", JSON.stringify(status), status)
+          : undefined,
+    });
+    await expect(run()).rejects.toMatchObject({ code: 500 });
+    // The writes after the failing one wait for the retry; the status is written at once.
+    expect(calls).toEqual([
+      "apply Deployment shop-web",
+      "apply Service shop-web",
+      "apply-status StatelessApp shop",
+    ]);
+    const message =
+      "Service shop-web: failed to allocate a serviceIP: range is full (HTTP 500 InternalError)";
+    const ready = (s: KubeObject | undefined) =>
+      (
+        s?.status as { conditions?: { type: string; reason: string; message: string }[] }
+      )?.conditions?.find((c) => c.type === "Ready");
+    expect(ready(statuses.at(-1))).toMatchObject({
+      reason: "ApplyFailed",
+      message: `${message}; retrying`,
+    });
+    expect(messages).toEqual([`Warning ApplyFailed: ${message}`]);
+    failing = false;
+    await run();
+    expect(ready(statuses.at(-1))).toMatchObject({ reason: "Progressing" });
+  });
+
+  test("a delete that keeps failing is reported the same way", async () => {
+    const stale = {
+      apiVersion: "v1",
+      kind: "Service",
+      metadata: {
+        name: "shop-old",
+        namespace: "web",
+        ownerReferences: [{ controller: true, uid: web().metadata.uid ?? "" }],
+      },
+    } as unknown as KubeObject;
+    const { run, messages } = setup(web(), {
+      children: [stale],
+      fail: (verb) =>
+        verb === "delete" ? new KubeApiError(500, "DELETE …: HTTP 500", "", undefined) : undefined,
+    });
+    await expect(run()).rejects.toMatchObject({ code: 500 });
+    expect(messages).toEqual(["Warning ApplyFailed: Service shop-old: HTTP 500"]);
   });
 
   test("the hand-off and the forbidden-field patch run before the apply, with their Warning", async () => {
@@ -266,7 +345,11 @@ describe("reconcileApp carries out the plan", () => {
           },
           {
             ...service,
-            spec: { ...service.spec, sessionAffinityConfig: { clientIP: { timeoutSeconds: 10 } } },
+            spec: {
+              ...service.spec,
+              sessionAffinity: "ClientIP",
+              sessionAffinityConfig: { clientIP: { timeoutSeconds: 10 } },
+            },
           },
         ],
       },
@@ -275,7 +358,7 @@ describe("reconcileApp carries out the plan", () => {
     expect(calls.slice(0, 4)).toEqual([
       "apply Deployment shop-web hand-off",
       "apply Deployment shop-web",
-      "patch Service shop-web (2 ops)",
+      "patch Service shop-web (3 ops)",
       "apply Service shop-web",
     ]);
     expect(events).toContain("Warning ForbiddenRemoved");

@@ -221,6 +221,43 @@ const cases: Array<{
     reason: /memory/,
   },
   {
+    name: "an env value edited from 1 to 1.0 is drift (env values are strings, not quantities)",
+    desired: (d) => {
+      deep(d).spec.template.spec.containers[0].env = [{ name: "WORKERS", value: "1" }];
+    },
+    live: (l) => {
+      deep(l).spec.template.spec.containers[0].env = [{ name: "WORKERS", value: "1.0" }];
+    },
+    write: true,
+    reason: /env\[0\]\.value/,
+  },
+  {
+    name: "an autoscaler metric target value compares by quantity (500m = 0.5)",
+    desired: (d) => {
+      deep(d).spec.metrics = [
+        {
+          type: "Pods",
+          pods: {
+            metric: { name: "rps" },
+            target: { type: "AverageValue", averageValue: "500m", value: "2k" },
+          },
+        },
+      ];
+    },
+    live: (l) => {
+      deep(l).spec.metrics = [
+        {
+          type: "Pods",
+          pods: {
+            metric: { name: "rps" },
+            target: { type: "AverageValue", averageValue: "0.5", value: "2000" },
+          },
+        },
+      ];
+    },
+    write: false,
+  },
+  {
     name: "a container port without protocol matches the TCP-defaulted key",
     write: false,
   },

@@ -382,4 +382,22 @@ describe("Reflector", () => {
     expect(source.watches).toHaveLength(1);
     expect(reflector.store.size).toBe(1);
   });
+
+  test("an index function that throws on one object does not stall the watch: later events still arrive", async () => {
+    const { source, reflector, events, logger, restarts } = setup();
+    reflector.addIndex("secrets", (o) => {
+      if (o.metadata?.name === "bad") throw new Error("malformed backingServices");
+      return [];
+    });
+    source.onList(page([pod("a", "5")], "10"));
+    reflector.start();
+    await flushPromises();
+    source.current.push(event("ADDED", pod("bad", "11")), event("ADDED", pod("c", "12")));
+    await flushPromises();
+    expect(events).toEqual(["add:a@5", "add:bad@11", "add:c@12"]);
+    expect(restarts).toEqual([]);
+    expect(source.current.options.resourceVersion).toBe("10");
+    expect(logger.lines.some((l) => l.msg.includes("index") && l.level === "error")).toBe(true);
+    await reflector.stop();
+  });
 });

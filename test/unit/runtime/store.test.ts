@@ -51,4 +51,32 @@ describe("Store", () => {
     expect(store.list("y").map((o) => o.metadata?.name)).toEqual(["b"]);
     expect(store.list()).toHaveLength(2);
   });
+
+  test("an index function that throws on one object leaves that object out of the index, stores it, and reports it", () => {
+    const errors: string[] = [];
+    const store = new Store({
+      onIndexError: (index, key, error) => errors.push(`${index} ${key} ${String(error)}`),
+    }).addIndex("secret", (o) => {
+      const secrets = (o.spec as { secrets?: unknown } | undefined)?.secrets;
+      if (!Array.isArray(secrets)) throw new TypeError("secrets is not a list");
+      return secrets as string[];
+    });
+    store.set(pod("a", "1", { spec: { secrets: ["s1"] } }));
+    expect(() => store.set(pod("b", "1", { spec: { secrets: "s1" } }))).not.toThrow();
+    expect(store.get("ns/b")).toBeDefined();
+    expect(store.byIndex("secret", "s1").map((o) => o.metadata?.name)).toEqual(["a"]);
+    expect(errors).toEqual(["secret ns/b TypeError: secrets is not a list"]);
+    // Replacing and deleting it uses the values it was indexed under, so neither throws again.
+    store.set(pod("b", "2", { spec: { secrets: ["s1"] } }));
+    expect(
+      store
+        .byIndex("secret", "s1")
+        .map((o) => o.metadata?.name)
+        .sort(),
+    ).toEqual(["a", "b"]);
+    store.set(pod("a", "2", { spec: {} }));
+    expect(store.byIndex("secret", "s1").map((o) => o.metadata?.name)).toEqual(["b"]);
+    expect(store.delete("ns/a")).toBeDefined();
+    expect(errors).toHaveLength(2);
+  });
 });

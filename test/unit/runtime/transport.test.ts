@@ -6,6 +6,7 @@ import { httpLeaseApi } from "../../../src/runtime/leader.ts";
 import { httpListWatch } from "../../../src/runtime/listwatch.ts";
 import { builtinResources } from "../../../src/runtime/resource.ts";
 import {
+  ConnectionWaitTimeout,
   connectionTransport,
   type HttpRequest,
   type HttpResponse,
@@ -14,6 +15,8 @@ import {
   KubeApiError,
   requestJson,
 } from "../../../src/runtime/transport.ts";
+
+const silent = { debug() {}, info() {}, warn() {}, error() {}, child: () => silent };
 
 function response(status: number, body: string | string[]): HttpResponse {
   const lines = Array.isArray(body) ? body : [body];
@@ -153,6 +156,151 @@ describe("connectionTransport", () => {
         { timeoutMs: 50 },
       )({ method: "GET", path: "/slow" });
       await expect(slow).rejects.toThrow();
+    } finally {
+      await server.close();
+    }
+  });
+});
+
+describe("connection pools", () => {
+  /** A server whose /watch streams never end and whose /hold requests wait until released. */
+  async function poolServer() {
+    const held: ServerResponse[] = [];
+    const server = await serve((req, res) => {
+      if (req.url?.startsWith("/watch")) {
+        res.writeHead(200);
+        res.write('{"type":"BOOKMARK"}\n');
+        return;
+      }
+      if (req.url?.startsWith("/hold")) {
+        held.push(res);
+        return;
+      }
+      res.end("{}");
+    });
+    const release = () => {
+      for (const r of held.splice(0)) r.end("{}");
+    };
+    return { ...server, release };
+  }
+
+  test("a hundred open watches do not hold up a request: each watch has a connection of its own", async () => {
+    const server = await poolServer();
+    const transport = connectionTransport(
+      { server: server.url },
+      { requestConnections: 2, timeoutMs: 2_000 },
+    );
+    const stop = new AbortController();
+    try {
+      const watches = await Promise.all(
+        Array.from({ length: 100 }, (_, i) =>
+          transport({ method: "GET", path: `/watch/${i}`, streaming: true, signal: stop.signal }),
+        ),
+      );
+      expect(watches.every((w) => w.status === 200)).toBe(true);
+      const got = await transport({ method: "GET", path: "/get" });
+      expect(got.status).toBe(200);
+      await got.text();
+      const watch = transport.pools().find((p) => p.pool === "watch");
+      expect(watch).toMatchObject({ inUse: 100, waiting: 0, limit: Number.POSITIVE_INFINITY });
+      expect(transport.problems()).toEqual([]);
+    } finally {
+      stop.abort();
+      await server.close();
+    }
+  });
+
+  test("Lease requests never queue behind ordinary requests", async () => {
+    const server = await poolServer();
+    const transport = connectionTransport(
+      { server: server.url },
+      { requestConnections: 1, timeoutMs: 2_000 },
+    );
+    try {
+      const busy = transport({ method: "GET", path: "/hold" });
+      const queued = transport({ method: "GET", path: "/get" });
+      const lease = await transport({ method: "PUT", path: "/lease", pool: "lease" });
+      expect(lease.status).toBe(200);
+      expect(transport.pools().find((p) => p.pool === "request")).toMatchObject({
+        inUse: 1,
+        waiting: 1,
+      });
+      server.release();
+      await (await busy).text();
+      await (await queued).text();
+    } finally {
+      await server.close();
+    }
+  });
+
+  test("a request that gets no connection within its timeout fails naming the pool, is logged and counted, and fails readiness for a while", async () => {
+    const server = await poolServer();
+    let now = 1_000_000;
+    const logged: string[] = [];
+    const timedOut: string[] = [];
+    const usage: string[] = [];
+    const transport = connectionTransport(
+      { server: server.url },
+      {
+        requestConnections: 1,
+        timeoutMs: 100,
+        starvedForMs: 60_000,
+        now: () => now,
+        logger: {
+          ...silent,
+          error: (fields, msg) => logged.push(`${msg} ${JSON.stringify(fields)}`),
+        },
+        metrics: {
+          waitTimedOut: (pool) => timedOut.push(pool),
+          usage: (pool, inUse, waiting) => usage.push(`${pool} ${inUse}/${waiting}`),
+        },
+      },
+    );
+    try {
+      const busy = transport({ method: "GET", path: "/hold" }).catch((e: unknown) => e);
+      const starved = await transport({ method: "GET", path: "/api/v1/pods" }).catch(
+        (e: unknown) => e,
+      );
+      expect(starved).toBeInstanceOf(ConnectionWaitTimeout);
+      expect((starved as Error).message).toBe(
+        "GET /api/v1/pods: no connection to the API server within 100 ms: all 1 connections for requests are busy (1 requests waiting)",
+      );
+      expect(timedOut).toEqual(["request"]);
+      expect(logged).toHaveLength(1);
+      expect(logged[0]).toContain("no connection to the API server");
+      expect(logged[0]).toContain('"pool":"request"');
+      expect(usage).toContain("request 1/1");
+      const problems = transport.problems();
+      expect(problems).toHaveLength(1);
+      expect(problems[0]).toMatch(
+        /^API connections: a request could not get a connection within 100 ms \([01] of 1 in use, 0 waiting\)$/,
+      );
+      // The busy request itself had its connection: it times out as an unanswered request.
+      const slow = await busy;
+      expect(slow).not.toBeInstanceOf(ConnectionWaitTimeout);
+      expect((slow as Error).message).toMatch(/no response in 100 ms/);
+      now += 60_000;
+      expect(transport.problems()).toEqual([]);
+    } finally {
+      await server.close();
+    }
+  });
+
+  test("headers with several values are sent as one line each", async () => {
+    const server = await serve((_req, res) => res.end("{}"));
+    try {
+      const transport = connectionTransport({
+        server: server.url,
+        headers: () => ({ "Impersonate-User": "jane", "Impersonate-Group": ["dev", "ops"] }),
+        credentials: async () => ({ headers: { Authorization: "Bearer exec" } }),
+      });
+      await (await transport({ method: "GET", path: "/" })).text();
+      const raw = server.seen[0]?.rawHeaders ?? [];
+      const values = (name: string) =>
+        raw.flatMap((v, i) => (i % 2 === 0 && v.toLowerCase() === name ? [raw[i + 1]] : []));
+      expect(values("impersonate-group")).toEqual(["dev", "ops"]);
+      expect(values("impersonate-user")).toEqual(["jane"]);
+      expect(values("authorization")).toEqual(["Bearer exec"]);
     } finally {
       await server.close();
     }

@@ -22,7 +22,7 @@ interface Wire {
   key?: string;
   rejectUnauthorized?: boolean;
   servername?: string;
-  headers: Record<string, string>;
+  headers: Record<string, string | readonly string[]>;
 }
 
 async function ours(path: string): Promise<Wire> {
@@ -34,7 +34,8 @@ async function ours(path: string): Promise<Wire> {
     ...(c.key ? { key: c.key.toString() } : {}),
     ...(c.rejectUnauthorized === undefined ? {} : { rejectUnauthorized: c.rejectUnauthorized }),
     ...(c.servername ? { servername: c.servername } : {}),
-    headers: (await c.headers?.()) ?? {},
+    // On the wire: the connection's headers, then the per-request credentials' (an exec plugin's).
+    headers: { ...(await c.headers?.()), ...(await c.credentials?.())?.headers },
   };
 }
 
@@ -146,19 +147,25 @@ describe("where client-node departs from kubectl, the loader follows kubectl", (
     expect((await clientNode(path)).headers.Authorization).toBeUndefined();
   });
 
-  test("a token and a tokenFile: the token wins in both", async () => {
+  test("a token and a tokenFile: client-go uses the file (the token only while it cannot be read), client-node the token", async () => {
     const path = kubeconfig({ token: "inline", tokenFile: "token" });
-    expect((await ours(path)).headers).toEqual({ Authorization: "Bearer inline" });
+    expect((await ours(path)).headers).toEqual({ Authorization: "Bearer token-from-file" });
     expect((await clientNode(path)).headers).toEqual({ Authorization: "Bearer inline" });
+    const unreadable = kubeconfig({ token: "inline", tokenFile: "missing-token" });
+    expect((await ours(unreadable)).headers).toEqual({ Authorization: "Bearer inline" });
   });
 
-  test("proxy-url: refused with a NoClusterError rather than sent around the proxy", async () => {
+  test("proxy-url: used as kubectl uses it (client-node keeps it too), a socks5 one refused naming it", async () => {
     const path = kubeconfig({ token: "t" }, { "proxy-url": "http://proxy.internal:3128" });
-    const error = await loadConnection({ KUBECONFIG: path }).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(NoClusterError);
-    expect((error as Error).message).toMatch(/proxy-url/);
+    expect((await loadConnection({ KUBECONFIG: path })).proxy).toBe("http://proxy.internal:3128/");
     const kc = new KubeConfig();
     kc.loadFromFile(path);
     expect(kc.getCurrentCluster()?.proxyUrl).toBe("http://proxy.internal:3128");
+    const socks = kubeconfig({ token: "t" }, { "proxy-url": "socks5://proxy.internal:1080" });
+    const error = await loadConnection({ KUBECONFIG: socks }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(NoClusterError);
+    expect((error as Error).message).toMatch(
+      /proxy-url "socks5:\/\/proxy.internal:1080": a socks5 proxy is not supported/,
+    );
   });
 });
