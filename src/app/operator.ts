@@ -61,6 +61,12 @@ import {
   servicesBoundBy,
 } from "./watches.ts";
 
+/**
+ * The watches the operator opens in each watched namespace (one connection each): StatelessApps,
+ * every child kind, the ConfigMaps that envFrom and config read, and its own pods.
+ */
+export const WATCHES_PER_NAMESPACE = 1 + CHILD_KINDS.length + 2;
+
 export interface OperatorOptions {
   readonly transport: HttpTransport;
   /** The transport's connection pools: a request that could not get a connection fails /readyz. */

@@ -1,6 +1,7 @@
 // Scenarios 11 and 12: the operator process watching many namespaces with leader election, and a child write the API server keeps failing; each with the time to the first visible status.
 
 import { afterAll, expect, test } from "vitest";
+import { WATCHES_PER_NAMESPACE } from "../../src/app/operator.ts";
 import { requestJson } from "../../src/runtime/index.ts";
 import { printClusterLogsOnFailure, providedCluster } from "../support/cluster.ts";
 import {
@@ -97,17 +98,17 @@ test("11. many namespaces: 40 watched namespaces with leader election; the Lease
   for (const ns of mine) await waitConverged(kube, ns, { names: ["shop"] });
   const convergedMs = Date.now() - started;
   const metrics = await op.metrics();
-  // One connection per watch (6 kinds per namespace), nothing waiting, nothing starved.
+  // One connection per watch (WATCHES_PER_NAMESPACE kinds in each namespace), nothing waiting, nothing starved.
   expect(
     sumOf(metrics, "stateless_operator_api_connections", { pool: "watch", state: "in_use" }),
-  ).toBe(6 * count);
+  ).toBe(WATCHES_PER_NAMESPACE * count);
   expect(sumOf(metrics, "stateless_operator_api_connection_wait_timeouts_total")).toBe(0);
   expect(await op.ready()).toBe(true);
   await reportRecovery(annotate, "Lease taken", leaseMs);
   await reportRecovery(annotate, "first visible status", statuses.firstMs);
   await reportRecovery(annotate, `status on all ${count} apps`, statuses.allMs);
   await reportRecovery(annotate, "all converged", convergedMs);
-  await reportNote(annotate, `${6 * count} watches, one connection each`);
+  await reportNote(annotate, `${WATCHES_PER_NAMESPACE * count} watches, one connection each`);
 });
 
 test("12. a child write keeps failing: an admission webhook answers 500 to every Service create; every app says so from its first reconcile, then converges once it stops", {

@@ -6,6 +6,7 @@ import type { V1Deployment } from "@kubernetes/client-node";
 import { afterAll, beforeAll, expect, test } from "vitest";
 import { parse } from "yaml";
 import { renderClusterRbac } from "../../../scripts/install/rbac.ts";
+import { WATCHES_PER_NAMESPACE } from "../../../src/app/operator.ts";
 import { loadConnection } from "../../../src/platform/kube/index.ts";
 import {
   connectionTransport,
@@ -61,7 +62,7 @@ async function watchedNamespaces(prefix: string): Promise<string[]> {
  * Starts the operator on `namespaces` with leader election (the Lease in `leaseNamespace`), an
  * app in the first and the last namespace: the Lease is taken within 5 s of the start (as the API
  * server recorded it: the caches' lists, which startTestOperator waits for, do not hold it up),
- * both apps converge, one connection per watch (6 kinds × 20 namespaces), nothing starved.
+ * both apps converge, one connection per watch (WATCHES_PER_NAMESPACE kinds × 20 namespaces), nothing starved.
  */
 async function leaseAndConvergence(
   namespaces: readonly string[],
@@ -99,14 +100,14 @@ async function leaseAndConvergence(
   }
   const pools = op.requests.connections.pools();
   expect(pools.find((p) => p.pool === "watch")).toMatchObject({
-    inUse: 6 * NAMESPACES,
+    inUse: WATCHES_PER_NAMESPACE * NAMESPACES,
     waiting: 0,
   });
   expect(pools.every((p) => p.starvedAt === undefined)).toBe(true);
   expect(op.operator.notReady()).toEqual([]);
 }
 
-test("20 namespaces, 6 watches each, leader election: the Lease is taken within 5 s and apps in the first and the last namespace converge", async () => {
+test("20 namespaces, a watch per kind in each, leader election: the Lease is taken within 5 s and apps in the first and the last namespace converge", async () => {
   const namespaces = await watchedNamespaces("many");
   await leaseAndConvergence(namespaces, namespaces[0] ?? "", "many");
 }, 120_000);
