@@ -36,10 +36,13 @@ if (!configured) {
 // Like kubebuilder's `make run`: install (server-side apply) the CRD the operator serves, then run.
 const connection = await loadConnection(process.env);
 const server = connection.server;
-await requestJson(connectionTransport(connection), {
+const transport = connectionTransport(connection);
+const crdPath =
+  "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/statelessapps.twelvefactor.dev";
+await requestJson(transport, {
   method: "PATCH",
   verb: "apply",
-  path: "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/statelessapps.twelvefactor.dev",
+  path: crdPath,
   query: { fieldManager: "stateless-operator-dev", force: true },
   contentType: "application/apply-patch+yaml",
   body: JSON.stringify(renderCrd()),
@@ -49,6 +52,23 @@ await requestJson(connectionTransport(connection), {
   );
   process.exit(1);
 });
+// Served only once Established: `kubectl apply` of an app before that finds no such kind.
+type Crd = { status?: { conditions?: { type: string; status: string; message?: string }[] } };
+const established = async () => {
+  const crd = await requestJson<Crd>(transport, { method: "GET", path: crdPath });
+  return crd.status?.conditions?.find((c) => c.type === "Established");
+};
+for (let waited = 0; ; waited += 100) {
+  const condition = await established();
+  if (condition?.status === "True") break;
+  if (waited >= 30_000) {
+    console.error(
+      `start: the StatelessApp CRD is not Established on ${server} after 30 s: ${condition?.message ?? "no condition yet"}`,
+    );
+    process.exit(1);
+  }
+  await new Promise((r) => setTimeout(r, 100));
+}
 console.log(
   `start: StatelessApp CRD installed on ${server}; running the operator (Ctrl-C stops it)`,
 );

@@ -222,7 +222,7 @@ describe.concurrent("lifecycle", () => {
     const started = stopwatch();
     try {
       await until(
-        "every original pod to be recycled and the Deployment fully available again",
+        "every original pod to be recycled (deleted) and the Deployment fully available again",
         async () => {
           deployments.check();
           pods.check();
@@ -230,9 +230,14 @@ describe.concurrent("lifecycle", () => {
             (p) => p.metadata.deletionTimestamp === undefined,
           );
           const d = deployments.latest().get("recycled-web");
+          // The last original may still be terminating when its replacement is available.
+          const gone = new Set(
+            pods.events.filter((e) => e.type === "DELETED").map((e) => e.object.metadata.uid),
+          );
           return (
             live.length === replicas &&
             live.every((p) => !originals.has(p.metadata.uid)) &&
+            [...originals].every((uid) => gone.has(uid)) &&
             d?.status?.availableReplicas === replicas
           );
         },
