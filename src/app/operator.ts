@@ -160,19 +160,7 @@ export function startOperator(options: OperatorOptions): Operator {
   const controller = new Controller({
     name: "statelessapp",
     primary: apps,
-    // A child concerns its controller, and the apps that render its name and wait for it.
-    watches: [
-      ...CHILD_KINDS.filter((k) => k !== "Secret").map((k) => ({
-        reflector: children[k],
-        map: (child: KubeObject) => appsForChild(child, apps.store),
-      })),
-      {
-        reflector: children.Secret,
-        map: (secret) => appsForSecret(secret, apps.store, (key) => provisioned.namingSecret(key)),
-      },
-      { reflector: configMaps, map: (configMap) => appsForConfigMap(configMap, apps.store) },
-      { reflector: pods, map: appOfPod },
-    ],
+    watches: controllerWatches(apps, children, configMaps, pods, provisioned),
     reconcile,
     workers: options.workers,
     resyncIntervalMs: options.resyncPeriodMs,
@@ -183,22 +171,7 @@ export function startOperator(options: OperatorOptions): Operator {
       ...(options.metrics?.reconcile ? { reconcile: options.metrics.reconcile } : {}),
     },
   });
-  provisioned.subscribe((service) => {
-    for (const key of appsForService(service, apps.store)) controller.enqueue(key);
-  });
-  provisioned.onKindChange((kind) => {
-    for (const app of apps.store.byIndex(APPS_BY_SERVICE_KIND, serviceKindKey(kind)))
-      controller.enqueue(objectKey(app));
-  });
-  // Apps that bind a Provisioned Service kind start its watch as soon as they are seen; the
-  // watch stops when no app binds the kind any more.
-  apps.subscribe((e) => {
-    for (const k of serviceKindsBoundBy(e.object)) provisioned.ensure(k.apiVersion, k.kind);
-    if (e.type !== "add")
-      void provisioned.retain(
-        (k) => apps.store.byIndex(APPS_BY_SERVICE_KIND, serviceKindKey(k)).length > 0,
-      );
-  });
+  followProvisioned(apps, provisioned, controller);
 
   controller.startCaches();
   if (elector === undefined) void controller.startWorkers();
@@ -221,6 +194,63 @@ export function startOperator(options: OperatorOptions): Operator {
       await controller.shutdown();
     },
   };
+}
+
+type Caches = ReturnType<typeof createCaches>;
+
+/** What each cache's events mean to the primary: the app keys a changed object concerns. */
+function controllerWatches(
+  apps: Caches["apps"],
+  children: Caches["children"],
+  configMaps: Caches["configMaps"],
+  pods: Caches["pods"],
+  provisioned: Caches["provisioned"],
+) {
+  // A child concerns its controller, and the apps that render its name and wait for it.
+  return [
+    ...CHILD_KINDS.filter((k) => k !== "Secret").map((k) => ({
+      reflector: children[k],
+      map: (child: KubeObject) => appsForChild(child, apps.store),
+    })),
+    {
+      reflector: children.Secret,
+      map: (secret: KubeObject) =>
+        appsForSecret(secret, apps.store, (key) => provisioned.namingSecret(key)),
+    },
+    {
+      reflector: configMaps,
+      map: (configMap: KubeObject) => appsForConfigMap(configMap, apps.store),
+    },
+    { reflector: pods, map: appOfPod },
+  ];
+}
+
+/**
+ * Provisioned Services: a changed one enqueues the apps bound to it, a kind's watch state the
+ * apps binding the kind; apps start a kind's watch as soon as they are seen, and it stops when
+ * no app binds the kind any more.
+ */
+function followProvisioned(
+  apps: Caches["apps"],
+  provisioned: Caches["provisioned"],
+  controller: { enqueue(key: string): void },
+) {
+  provisioned.subscribe((service) => {
+    for (const key of appsForService(service, apps.store)) controller.enqueue(key);
+  });
+  provisioned.onKindChange((kind) => {
+    for (const app of apps.store.byIndex(APPS_BY_SERVICE_KIND, serviceKindKey(kind)))
+      controller.enqueue(objectKey(app));
+  });
+  // Apps that bind a Provisioned Service kind start its watch as soon as they are seen; the
+  // watch stops when no app binds the kind any more.
+  apps.subscribe((e) => {
+    for (const k of serviceKindsBoundBy(e.object)) provisioned.ensure(k.apiVersion, k.kind);
+    if (e.type !== "add")
+      void provisioned.retain(
+        (k) => apps.store.byIndex(APPS_BY_SERVICE_KIND, serviceKindKey(k)).length > 0,
+      );
+  });
 }
 
 /**
