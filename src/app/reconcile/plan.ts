@@ -9,6 +9,7 @@
 // asks for that (Plan.lookUp) instead of deciding, and is called again with what was found.
 import type { V1Deployment, V1Pod } from "@kubernetes/client-node";
 import { parseDuration, type StatelessApp, type StatelessAppStatus } from "../../api/index.ts";
+import { applyNeeded } from "../../runtime/apply-decision.ts";
 import { fieldsOf, type KubeObject, objectKey } from "../../runtime/object.ts";
 import { bindingsHash, normalizedSecretName } from "../bindings/index.ts";
 import {
@@ -145,6 +146,8 @@ export interface Plan {
   readonly lookUp?: readonly KubeObject[];
   readonly children: readonly ChildAction[];
   /** maxPodLifetime: whose pods to read after the child writes, to pick one to recycle. */
+  /** The release of the app's image and spec.release, when it has one: its Job and how it went. */
+  readonly release?: ReleaseOutcome;
   readonly recycle?: {
     readonly maxLifetimeMs: number;
     readonly processes: readonly RecycledProcess[];
@@ -158,6 +161,18 @@ export interface Plan {
   readonly requeueAfterMs?: number;
   /** When a write waits for the cache to show our previous one, look again within this. */
   readonly cacheLagRecheckMs?: number;
+}
+
+/** Release Jobs kept per app, the current one included: older ones are deleted. */
+export const KEPT_RELEASE_JOBS = 3;
+
+export interface ReleaseOutcome {
+  readonly image: string;
+  readonly job: string;
+  /** Running: created and not finished (or not created yet); the Deployments wait. */
+  readonly state: "Running" | "Succeeded" | "Failed";
+  /** A failed Job's condition: its reason and message, for Stalled. */
+  readonly failure?: string;
 }
 
 export interface RecycledProcess {
@@ -246,9 +261,11 @@ export function planApp(observation: Observation): Plan {
     app.metadata.generation;
   // The pods mount every binding Secret: the Deployments are applied only once those are in place.
   const bindingSecrets = rendered.filter((o) => o.kind === "Secret").map(childId);
+  const release = releaseOf(observation, rendered, uid);
   const lookUp: KubeObject[] = [];
   for (const object of rendered) {
-    const frozen = object.kind === "Deployment" && !bindings.ready;
+    // The release Job mounts the binding Secrets as the pods do: it waits for them too.
+    const frozen = (object.kind === "Deployment" || object.kind === "Job") && !bindings.ready;
     const holder = holderOf(observation, object);
     if (holder === unknown) {
       // A frozen Deployment is not written: whoever holds the name, nothing changes.
@@ -261,6 +278,22 @@ export function planApp(observation: Observation): Plan {
     else if (frozen) {
       // No rollout onto credentials that do not work: the last good Deployment keeps running.
       children.push({ action: "keep", object, live: holder, reason: KEEP_FROZEN });
+    } else if (object.kind === "Job" && holder !== undefined) {
+      // A Job's pod template cannot change; it is the record of one release's run.
+      children.push({
+        action: "keep",
+        object,
+        live: holder,
+        reason: "a release Job is never changed",
+      });
+    } else if (
+      object.kind === "Deployment" &&
+      release !== undefined &&
+      release.state !== "Succeeded" &&
+      templateChanges(object, holder, observation.fieldManager)
+    ) {
+      // The old Deployment keeps serving until the release succeeded; a new app's waits to exist.
+      children.push({ action: "keep", object, live: holder, reason: releaseHold(release) });
     } else {
       const requires = object.kind === "Deployment" ? bindingSecrets : [];
       children.push(applyAction(object, holder, steady, observation.fieldManager, requires));
@@ -272,6 +305,7 @@ export function planApp(observation: Observation): Plan {
   // A binding that does not resolve now keeps its Secret: the frozen Deployment still mounts it.
   for (const b of app.spec.backingServices ?? [])
     keep.add(`Secret/${normalizedSecretName(app.metadata.name, b.name)}`);
+  for (const job of recentReleaseJobs(observation.owned, uid, release?.job)) keep.add(childId(job));
   for (const stale of staleChildren(observation.owned, keep, app.metadata.uid ?? ""))
     children.push({ action: "delete", object: stale, reason: "no longer rendered" });
 
@@ -289,7 +323,103 @@ export function planApp(observation: Observation): Plan {
           },
         }
       : {};
-  return { key, children, ...recycle, ...blank, events, ...lagRecheck(cacheLagRecheckMs) };
+  return {
+    key,
+    children,
+    ...(release === undefined ? {} : { release }),
+    ...recycle,
+    ...blank,
+    events,
+    ...lagRecheck(cacheLagRecheckMs),
+  };
+}
+
+/** The current release and its Job's state; undefined when the app has no spec.release. */
+function releaseOf(
+  observation: Observation,
+  rendered: readonly KubeObject[],
+  uid: string,
+): ReleaseOutcome | undefined {
+  const job = rendered.find((o) => o.kind === "Job");
+  if (job === undefined || !observation.spec.valid) return undefined;
+  const base = { image: observation.spec.app.spec.image, job: job.metadata?.name ?? "" };
+  const holder = holderOf(observation, job);
+  if (holder === unknown || holder === undefined || ownershipOf(holder, uid).state !== "ours")
+    return { ...base, state: "Running" };
+  const conditions =
+    (holder.status as { conditions?: JobCondition[] } | undefined)?.conditions ?? [];
+  const failed = conditions.find((c) => c.type === "Failed" && c.status === "True");
+  if (failed !== undefined)
+    return {
+      ...base,
+      state: "Failed",
+      failure: `${failed.reason ?? "Failed"}: ${failed.message ?? "the Job failed"}`,
+    };
+  if (conditions.some((c) => c.type === "Complete" && c.status === "True"))
+    return { ...base, state: "Succeeded" };
+  return { ...base, state: "Running" };
+}
+
+interface JobCondition {
+  readonly type?: string;
+  readonly status?: string;
+  readonly reason?: string;
+  readonly message?: string;
+}
+
+const releaseHold = (release: ReleaseOutcome): string =>
+  release.state === "Failed" ? `release ${release.job} failed` : `release ${release.job} running`;
+
+/**
+ * Whether applying the Deployment would change its pod template (a rollout): absent, or the
+ * template differs from what we applied. Decided on the template alone and our ownership of it,
+ * so a replica count or a label still reaches the old Deployment while the release runs.
+ */
+function templateChanges(
+  object: KubeObject,
+  live: KubeObject | undefined,
+  fieldManager: string,
+): boolean {
+  if (live === undefined) return true;
+  const templateOnly = (o: KubeObject): KubeObject => ({
+    apiVersion: o.apiVersion,
+    kind: o.kind,
+    metadata: { name: o.metadata?.name ?? "" },
+    spec: { template: (o as V1Deployment).spec?.template },
+  });
+  const entries = (live.metadata?.managedFields ?? []).map((e) => {
+    const spec = fieldsOf(e)["f:spec"] as Record<string, unknown> | undefined;
+    const template = spec?.["f:template"];
+    return {
+      ...e,
+      fieldsV1: template === undefined ? {} : { "f:spec": { "f:template": template } },
+    };
+  });
+  const liveTemplate = {
+    ...templateOnly(live),
+    metadata: { name: live.metadata?.name ?? "", managedFields: entries },
+  };
+  return applyNeeded(templateOnly(object), liveTemplate, { fieldManager }).write;
+}
+
+/**
+ * The release Jobs to keep: the current one and the newest others, KEPT_RELEASE_JOBS in all.
+ * Every other owned Job is deleted (in the background: its pods go with it).
+ */
+function recentReleaseJobs(
+  owned: readonly KubeObject[],
+  uid: string,
+  current: string | undefined,
+): KubeObject[] {
+  const jobs = owned
+    .filter((o) => o.kind === "Job" && ownershipOf(o, uid).state === "ours")
+    .sort((a, b) =>
+      String(b.metadata?.creationTimestamp ?? "").localeCompare(
+        String(a.metadata?.creationTimestamp ?? ""),
+      ),
+    );
+  const others = jobs.filter((j) => j.metadata?.name !== current);
+  return others.slice(0, current === undefined ? KEPT_RELEASE_JOBS : KEPT_RELEASE_JOBS - 1);
 }
 
 const KEEP_FROZEN = "a binding is not ready";
@@ -380,6 +510,7 @@ export function finishPlan(plan: Plan, observation: Observation, written: Writte
     app,
     deployments,
     bindings: outcomes,
+    ...(plan.release === undefined ? {} : { release: plan.release }),
     ...(written.applyError === undefined ? {} : { applyError: written.applyError }),
     ...(refused.length === 0 ? {} : { nameInUse: refused }),
     now,
