@@ -403,8 +403,9 @@ function templateChanges(
 }
 
 /**
- * The release Jobs to keep: the current one and the newest others, KEPT_RELEASE_JOBS in all.
- * Every other owned Job is deleted (in the background: its pods go with it).
+ * The release Jobs to keep: the current one and the newest others by creationTimestamp (one
+ * second resolution), KEPT_RELEASE_JOBS in all. Every other owned Job is deleted (in the
+ * background: its pods go with it).
  */
 function recentReleaseJobs(
   owned: readonly KubeObject[],
