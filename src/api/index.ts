@@ -13,6 +13,8 @@ export {
   MAX_CHILD_NAME_LENGTH,
   type Problem,
   parseStatelessApp,
+  RELEASE_HASH_LENGTH,
+  RELEASE_JOB_INFIX,
   type StatelessApp,
   statelessApp,
 } from "./app.ts";

@@ -4,6 +4,8 @@ import type { V1Container, V1Job } from "@kubernetes/client-node";
 import {
   DEFAULT_RELEASE_BACKOFF_LIMIT,
   type Process,
+  RELEASE_HASH_LENGTH,
+  RELEASE_JOB_INFIX,
   type Release,
   type StatelessApp,
 } from "../../api/index.ts";
@@ -18,19 +20,19 @@ import { scratchVolumes } from "./scratch.ts";
 export const RELEASE_CONTAINER = "release";
 
 /**
- * The release an image and spec.release make: 10 hex characters of sha256 over both, so a new
+ * The release an image and spec.release make: RELEASE_HASH_LENGTH hex characters of sha256 over both, so a new
  * image or a changed release command is a new release (a new Job), and the same pair is the same one.
  */
 export function releaseHash(image: string, release: Release): string {
   return createHash("sha256")
     .update(JSON.stringify([image, canonical(release)]))
     .digest("hex")
-    .slice(0, 10);
+    .slice(0, RELEASE_HASH_LENGTH);
 }
 
 /** `<app>-release-<hash>`: the name of the Job of the app's current release. */
 export const releaseJobName = (app: StatelessApp, release: Release): string =>
-  `${app.metadata.name}-release-${releaseHash(app.spec.image, release)}`;
+  `${app.metadata.name}${RELEASE_JOB_INFIX}${releaseHash(app.spec.image, release)}`;
 
 /** The release command as a process type of its own: the app's env, envFrom and pod settings apply. */
 const releaseProcess = (release: Release): Process => ({
