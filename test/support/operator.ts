@@ -211,6 +211,7 @@ export interface AppView {
     readonly summary?: string;
     readonly processes?: readonly unknown[];
     readonly bindings?: readonly unknown[];
+    readonly release?: { readonly image: string; readonly job: string; readonly state: string };
   };
 }
 

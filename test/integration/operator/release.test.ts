@@ -4,14 +4,17 @@ import type { V1Deployment, V1Job } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { releaseJobName } from "../../../src/app/render/index.ts";
 import { checkObject } from "../../../src/app/rules/index.ts";
-import { type KubeObject, requestJson } from "../../../src/runtime/index.ts";
+import { type HttpTransport, type KubeObject, requestJson } from "../../../src/runtime/index.ts";
 import { app as fixtureApp } from "../../fixtures/apps.ts";
 import {
   createTestNamespace,
   eventually,
   printClusterLogsOnFailure,
+  providedCluster,
 } from "../../support/cluster.ts";
+import { transportOf } from "../../support/connection.ts";
 import {
+  type AppView,
   adminTransport,
   applyAsUser,
   conditionOf,
@@ -19,18 +22,27 @@ import {
   installCrd,
   listObjects,
   objectPath,
+  settledApp,
   startTestOperator,
   type TestOperator,
 } from "../../support/operator.ts";
+import { createTenant } from "../../support/tenant.ts";
 
 printClusterLogsOnFailure();
 
 let ns: string;
 let op: TestOperator;
+/** A user with only the shipped stateless-operator-edit role in `ns`. */
+let tenant: HttpTransport;
 
 beforeAll(async () => {
   await installCrd();
   ns = await createTestNamespace("release");
+  const t = await createTenant(
+    { kubeconfig: providedCluster().kubeconfig, transport: adminTransport() },
+    ns,
+  );
+  tenant = transportOf(t.kubeconfig);
   op = await startTestOperator({ namespaces: [ns] });
 });
 afterAll(async () => {
@@ -59,26 +71,8 @@ const jobName = (image: string, release = migrate) =>
 
 const imageOf = (d: V1Deployment | undefined) => d?.spec?.template.spec?.containers[0]?.image;
 
-interface AppStatus {
-  metadata: { generation: number };
-  status?: {
-    observedGeneration?: number;
-    conditions?: { type: string; status: string; reason: string; message: string }[];
-    release?: { image: string; job: string; state: string };
-  };
-}
-
 /** The app once its status reflects its generation and `check` holds. */
-const settled = (check: (a: AppStatus) => boolean, what: string) =>
-  eventually(
-    async () => {
-      const a = await getObject<AppStatus>("StatelessApp", ns, "shop");
-      return a !== undefined && a.status?.observedGeneration === a.metadata.generation && check(a)
-        ? a
-        : undefined;
-    },
-    { what },
-  );
+const settled = (check: (a: AppView) => boolean) => settledApp(ns, "shop", check);
 
 /** Plays the Job controller: the Job succeeded, or failed with BackoffLimitExceeded. */
 async function finishJob(name: string, outcome: "succeeded" | "failed"): Promise<void> {
@@ -155,16 +149,13 @@ describe("the release Job gates the rollout", () => {
     });
     expect(checkObject(first)).toEqual([]);
     const running = await settled(
-      (a) => conditionOf(a as never, "Reconciling")?.reason === "ReleaseRunning",
-      "ReleaseRunning",
+      (a) => conditionOf(a, "Reconciling")?.reason === "ReleaseRunning",
     );
-    expect(conditionOf(running as never, "Ready")).toMatchObject({
+    expect(conditionOf(running, "Ready")).toMatchObject({
       status: "False",
       reason: "ReleaseRunning",
     });
-    expect(conditionOf(running as never, "Ready")?.message).toMatch(
-      `release ${jobName(V1)} running`,
-    );
+    expect(conditionOf(running, "Ready")?.message).toMatch(`release ${jobName(V1)} running`);
     expect(running.status?.release).toEqual({ image: V1, job: jobName(V1), state: "Running" });
     expect(await getObject("Deployment", ns, "shop-web")).toBeUndefined();
 
@@ -173,7 +164,7 @@ describe("the release Job gates the rollout", () => {
       what: "the Deployment after the release",
     });
     expect(imageOf(d)).toBe(V1);
-    await settled((a) => a.status?.release?.state === "Succeeded", "release Succeeded");
+    await settled((a) => a.status?.release?.state === "Succeeded");
   });
 
   test("a new image: the old Deployment is untouched while the Job runs, Stalled when it fails, rolled once a fixed release succeeds", async () => {
@@ -183,7 +174,6 @@ describe("the release Job gates the rollout", () => {
     await job(jobName(V2));
     await settled(
       (a) => a.status?.release?.job === jobName(V2) && a.status.release.state === "Running",
-      "the V2 release running",
     );
     const held = await getObject<V1Deployment>("Deployment", ns, "shop-web");
     expect(imageOf(held)).toBe(V1);
@@ -191,11 +181,8 @@ describe("the release Job gates the rollout", () => {
     expect(held?.spec?.template).toEqual(before?.spec?.template);
 
     await finishJob(jobName(V2), "failed");
-    const stalled = await settled(
-      (a) => conditionOf(a as never, "Stalled")?.reason === "ReleaseFailed",
-      "Stalled ReleaseFailed",
-    );
-    expect(conditionOf(stalled as never, "Stalled")?.message).toContain(
+    const stalled = await settled((a) => conditionOf(a, "Stalled")?.reason === "ReleaseFailed");
+    expect(conditionOf(stalled, "Stalled")?.message).toContain(
       `release ${jobName(V2)} failed (BackoffLimitExceeded: Job has reached the specified backoff limit)`,
     );
     expect(stalled.status?.release?.state).toBe("Failed");
@@ -206,7 +193,7 @@ describe("the release Job gates the rollout", () => {
     await nextSecond();
     await applyAsUser([shop(V2, fixed)]);
     await job(jobName(V2, fixed));
-    await settled((a) => a.status?.release?.job === jobName(V2, fixed), "the fixed release");
+    await settled((a) => a.status?.release?.job === jobName(V2, fixed));
     expect(imageOf(await getObject<V1Deployment>("Deployment", ns, "shop-web"))).toBe(V1);
     await finishJob(jobName(V2, fixed), "succeeded");
     await eventually(
@@ -234,5 +221,45 @@ describe("the release Job gates the rollout", () => {
     );
     expect(names).not.toContain(jobName(V1));
     expect(names).toContain(jobName(V2, next));
+  });
+});
+
+describe("a tenant's release against another team's Job", () => {
+  test("a Job of the release's name that is not the app's: never written, Stalled NameInUse, nothing rolls", async () => {
+    const release = { command: ["bin/migrate"] };
+    const name = releaseJobName(fixtureApp({ image: V1, release }, { name: "clash" }), release);
+    const theirs = {
+      apiVersion: "batch/v1",
+      kind: "Job",
+      metadata: { name, namespace: ns },
+      spec: {
+        template: {
+          spec: {
+            restartPolicy: "Never",
+            containers: [{ name: "theirs", image: "registry.example.com/theirs:1" }],
+          },
+        },
+      },
+    } as KubeObject;
+    await applyAsUser([theirs], "other-team");
+    const before = JSON.stringify(await getObject("Job", ns, name));
+    const mine = { ...shop(V1, release), metadata: { name: "clash", namespace: ns } };
+    await requestJson(tenant, {
+      method: "PATCH",
+      path: objectPath(mine),
+      query: { fieldManager: "kubectl", force: true },
+      contentType: "application/apply-patch+yaml",
+      body: JSON.stringify(mine),
+    });
+    const stalled = await settledApp(
+      ns,
+      "clash",
+      (a) => conditionOf(a, "Stalled")?.reason === "NameInUse",
+    );
+    expect(conditionOf(stalled, "Stalled")?.message).toContain(
+      `Job ${name} already exists and is not this app's`,
+    );
+    expect(JSON.stringify(await getObject("Job", ns, name))).toBe(before);
+    expect(await getObject("Deployment", ns, "clash-web")).toBeUndefined();
   });
 });
