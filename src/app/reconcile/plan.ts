@@ -518,7 +518,7 @@ export function finishPlan(plan: Plan, observation: Observation, written: Writte
   });
   const events = [
     ...readyTransition(app, status),
-    ...nameInUseTransition(app, status),
+    ...stalledTransition(app, status),
     ...plan.events,
   ];
   const retry = refused.length === 0 ? Number.POSITIVE_INFINITY : NAME_IN_USE_RETRY_MS;
@@ -587,13 +587,19 @@ function bindingOutcomes(
   });
 }
 
-/** A Warning when the app becomes NameInUse or another name is in use: once, not at every retry. */
-function nameInUseTransition(app: StatelessApp, status: StatelessAppStatus): PlannedEvent[] {
+/** Stalled reasons reported by a Warning of that reason when they begin or their message changes. */
+const WARNED_STALLS: readonly string[] = ["NameInUse", "ReleaseFailed"];
+
+/**
+ * A Warning when the app becomes NameInUse (or another name is in use) or its release fails:
+ * once, not at every retry.
+ */
+function stalledTransition(app: StatelessApp, status: StatelessAppStatus): PlannedEvent[] {
   const after = status.conditions?.find((c) => c.type === ConditionType.stalled);
-  if (after?.reason !== "NameInUse") return [];
+  if (after === undefined || !WARNED_STALLS.includes(after.reason)) return [];
   const before = app.status?.conditions?.find((c) => c.type === ConditionType.stalled);
   if (before?.reason === after.reason && before.message === after.message) return [];
-  return [{ type: "Warning", reason: "NameInUse", message: after.message, transition: true }];
+  return [{ type: "Warning", reason: after.reason, message: after.message, transition: true }];
 }
 
 /** A Normal Event when the app becomes Ready, a Warning when it stops being Ready. */

@@ -942,6 +942,8 @@ describe("the release phase gates the rollout", () => {
         " failed (BackoffLimitExceeded: Job has reached the specified backoff limit); nothing rolls until spec.image or spec.release changes",
     });
     expect(broken.status?.release?.state).toBe("Failed");
+    expect(events(broken)).toContain("Warning ReleaseFailed");
+    expect(events(running)).not.toContain("Warning ReleaseFailed");
 
     const done = finish(
       { app: released(), cached: [oldDeployment(), jobWith(released(), complete)] },
