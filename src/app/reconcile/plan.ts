@@ -256,12 +256,12 @@ export function planApp(observation: Observation): Plan {
     return { key, children, ...blank, events, ...lagRecheck(cacheLagRecheckMs) };
   }
 
+  const release = releaseOf(observation, rendered, uid);
   const steady =
     (raw.status as { observedGeneration?: number } | undefined)?.observedGeneration ===
-    app.metadata.generation;
+      app.metadata.generation && !releaseJustSucceeded(raw, release);
   // The pods mount every binding Secret: the Deployments are applied only once those are in place.
   const bindingSecrets = rendered.filter((o) => o.kind === "Secret").map(childId);
-  const release = releaseOf(observation, rendered, uid);
   const lookUp: KubeObject[] = [];
   for (const object of rendered) {
     // The release Job mounts the binding Secrets as the pods do: it waits for them too.
@@ -358,6 +358,17 @@ function releaseOf(
   if (conditions.some((c) => c.type === "Complete" && c.status === "True"))
     return { ...base, state: "Succeeded" };
   return { ...base, state: "Running" };
+}
+
+/**
+ * The release the last status reported as not succeeded has succeeded: the Deployments held for
+ * it roll now, which is the spec's change reaching them, not drift to report.
+ */
+function releaseJustSucceeded(raw: KubeObject, release: ReleaseOutcome | undefined): boolean {
+  if (release?.state !== "Succeeded") return false;
+  const before = (raw.status as { release?: { job?: string; state?: string } } | undefined)
+    ?.release;
+  return before?.job !== release.job || before.state !== "Succeeded";
 }
 
 interface JobCondition {

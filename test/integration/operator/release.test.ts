@@ -203,6 +203,20 @@ describe("the release Job gates the rollout", () => {
     );
     const names = (await listObjects<V1Job>("Job", ns)).map((j) => j.metadata?.name).sort();
     expect(names).toEqual([jobName(V1), jobName(V2), jobName(V2, fixed)].sort());
+    // The failure was told once by a Warning; the held rollout that proceeded is not drift.
+    const reasons = await eventually(
+      async () => {
+        const events = await listObjects<{ reason?: string; regarding?: { name?: string } }>(
+          "Event",
+          ns,
+        );
+        const about = events.filter((e) => e.regarding?.name === "shop").map((e) => e.reason);
+        return about.includes("ReleaseFailed") ? about : undefined;
+      },
+      { what: "the ReleaseFailed Event" },
+    );
+    expect(reasons.filter((r) => r === "ReleaseFailed")).toHaveLength(1);
+    expect(reasons).not.toContain("DriftCorrected");
   });
 
   test("only the last 3 release Jobs are kept", async () => {

@@ -865,6 +865,22 @@ describe("the release phase gates the rollout", () => {
     expect(plan.release).toMatchObject({ image: released().spec.image, job: current, state });
   });
 
+  test("the held rollout that proceeds once the release succeeded is not drift; a later change of the Deployment is", () => {
+    const cached = [oldDeployment(), jobWith(released(), complete)];
+    const raw = (state: string) =>
+      ({
+        ...released(),
+        status: {
+          observedGeneration: 1,
+          release: { image: released().spec.image, job: current, state },
+        },
+      }) as unknown as KubeObject;
+    const proceeds = planApp(observation({ app: released(), raw: raw("Running"), cached }));
+    expect(steps(proceeds)[0]).toBe("apply Deployment/shop-web [cached]");
+    const drifted = planApp(observation({ app: released(), raw: raw("Succeeded"), cached }));
+    expect(steps(drifted)[0]).toBe("apply Deployment/shop-web [cached, drift]");
+  });
+
   test("a fixed release spec is a new release: a new Job, the failed one kept, the Deployment still held", () => {
     const fixed = released({ release: { command: ["bin/migrate", "--fixed"] } });
     const broken = jobWith(released(), failed);
