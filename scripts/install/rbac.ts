@@ -46,6 +46,8 @@ export const operatorRules: readonly PolicyRule[] = [
   { apiGroups: [""], resources: ["services"], verbs: [...CHILD] },
   { apiGroups: ["policy"], resources: ["poddisruptionbudgets"], verbs: [...CHILD] },
   { apiGroups: ["autoscaling"], resources: ["horizontalpodautoscalers"], verbs: [...CHILD] },
+  // spec.release: the release Job of each image, the last 3 kept; its status gates the rollout.
+  { apiGroups: ["batch"], resources: ["jobs"], verbs: [...CHILD] },
   // Source Secrets are read; the normalized `<app>-binding-<name>` Secrets are applied and pruned.
   { apiGroups: [""], resources: ["secrets"], verbs: [...CHILD] },
   // envFrom and config: a ConfigMap's change rolls the pods (only a digest of its data is kept).

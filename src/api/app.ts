@@ -19,6 +19,12 @@ import { statelessAppStatus } from "./status.ts";
 /** Children are named <app>-<process>; a Service name is a DNS-1035 label of at most 63 characters. */
 export const MAX_CHILD_NAME_LENGTH = 63;
 
+/** The release Job is `<app>-release-<hash>`: a Job name is at most 63 characters (its pods' job-name label). */
+export const RELEASE_JOB_INFIX = "-release-";
+/** Hex characters of the release hash in the Job's name. */
+export const RELEASE_HASH_LENGTH = 10;
+const MAX_RELEASE_APP_NAME = MAX_CHILD_NAME_LENGTH - RELEASE_JOB_INFIX.length - RELEASE_HASH_LENGTH;
+
 const labelKey = (key: string) =>
   QUALIFIED_NAME.test(key) && !(key.includes("/") && key.indexOf("/") > 253);
 
@@ -117,6 +123,14 @@ export const statelessApp = withRules(
         );
         return i < 0 ? undefined : ["spec", "processes", i, "name"];
       },
+    },
+    {
+      cel: `!has(self.spec.release) || size(self.metadata.name) <= ${MAX_RELEASE_APP_NAME}`,
+      message: `metadata.name must be at most ${MAX_RELEASE_APP_NAME} characters with spec.release: its Job <app>${RELEASE_JOB_INFIX}<${RELEASE_HASH_LENGTH}-character hash> is at most ${MAX_CHILD_NAME_LENGTH}`,
+      find: (app) =>
+        app.spec.release !== undefined && codePoints(app.metadata.name) > MAX_RELEASE_APP_NAME
+          ? ["metadata", "name"]
+          : undefined,
     },
   ],
 );

@@ -13,6 +13,8 @@ export {
   MAX_CHILD_NAME_LENGTH,
   type Problem,
   parseStatelessApp,
+  RELEASE_HASH_LENGTH,
+  RELEASE_JOB_INFIX,
   type StatelessApp,
   statelessApp,
 } from "./app.ts";
@@ -54,14 +56,22 @@ export {
   type BackingService,
   type ConfigVolume,
   DEFAULT_PRESTOP_SLEEP_SECONDS,
+  DEFAULT_RELEASE_BACKOFF_LIMIT,
   DEFAULT_TERMINATION_GRACE_SECONDS,
   MAX_POD_LIFETIME,
   MAX_PROCESS_ENV,
   MIN_POD_LIFETIME,
   type Process,
+  type Release,
   type ScratchVolume,
   type StatelessAppSpec,
   statelessAppSpec,
   terminationGraceOf,
 } from "./spec.ts";
-export type { BindingStatus, Condition, ProcessStatus, StatelessAppStatus } from "./status.ts";
+export type {
+  BindingStatus,
+  Condition,
+  ProcessStatus,
+  ReleaseStatus,
+  StatelessAppStatus,
+} from "./status.ts";

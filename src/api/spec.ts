@@ -413,6 +413,44 @@ const aliasRules: CrossFieldRule<BackingServiceFields[]>[] = BINDING_TYPES.flatM
   ];
 });
 
+/** Attempts a release Job makes before it counts as failed, when backoffLimit is not set. */
+export const DEFAULT_RELEASE_BACKOFF_LIMIT = 0;
+
+const release = z
+  .strictObject({
+    command: z
+      .array(text("An argument.", { max: 4096 }))
+      .min(1)
+      .max(64)
+      .describe("The release command, e.g. [bin/migrate]: run once per release, before it serves."),
+    args: z
+      .array(text("An argument.", { max: 4096 }))
+      .max(256)
+      .optional()
+      .describe("Arguments. @default the image's CMD"),
+    env: envList(
+      "Environment of the release command, after (and overriding) spec.env.",
+      MAX_PROCESS_ENV,
+    ).optional(),
+    activeDeadlineSeconds: z
+      .int()
+      .min(1)
+      .max(86400)
+      .optional()
+      .describe("The release fails when it runs longer than this. @default no deadline"),
+    backoffLimit: z
+      .int()
+      .min(0)
+      .max(10)
+      .optional()
+      .describe(
+        `Retries of a failed release pod before the release fails. @default ${DEFAULT_RELEASE_BACKOFF_LIMIT}`,
+      ),
+  })
+  .describe(
+    "The release phase (an admin process, Twelve-Factor XII): a Job <app>-release-<hash of image and release> runs this with the app's image, env, bindings and config; the Deployments roll onto a new image only once it succeeded.",
+  );
+
 const overlaps = (a: string, b: string) =>
   a === b || a.startsWith(`${b}/`) || b.startsWith(`${a}/`);
 const CEL_ROOT = `(has(self.bindingRoot) ? self.bindingRoot : '${SERVICE_BINDING_ROOT}')`;
@@ -482,6 +520,7 @@ const specFields = z.strictObject({
     ],
   ).optional(),
   pod: podSettings.optional(),
+  release: release.optional(),
   paused: z
     .boolean()
     .optional()
@@ -563,4 +602,5 @@ export type Process = StatelessAppSpec["processes"][number];
 export type ScratchVolume = NonNullable<StatelessAppSpec["scratch"]>[number];
 export { DEFAULT_PRESTOP_SLEEP_SECONDS };
 export type ConfigVolume = ConfigFields;
+export type Release = NonNullable<StatelessAppSpec["release"]>;
 export type BackingService = NonNullable<StatelessAppSpec["backingServices"]>[number];

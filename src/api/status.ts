@@ -51,6 +51,18 @@ export const bindingStatus = z
   })
   .describe("Observed state of one backing-service binding.");
 
+export const releaseStatus = z
+  .object({
+    image: z.string().describe("The image the release ran with."),
+    job: z.string().describe("Name of its Job."),
+    state: z
+      .enum(["Running", "Succeeded", "Failed"])
+      .describe(
+        "Running until the Job succeeds or fails; the Deployments roll only once it succeeded.",
+      ),
+  })
+  .describe("The release phase of the current image and spec.release.");
+
 export const statelessAppStatus = z
   .object({
     observedGeneration: z
@@ -85,6 +97,7 @@ export const statelessAppStatus = z
         "x-kubernetes-list-type": "map",
         "x-kubernetes-list-map-keys": ["name"],
       }),
+    release: releaseStatus.optional(),
     summary: z
       .string()
       .max(1024)
@@ -95,5 +108,6 @@ export const statelessAppStatus = z
 
 export type Condition = z.output<typeof condition>;
 export type ProcessStatus = z.output<typeof processStatus>;
+export type ReleaseStatus = z.output<typeof releaseStatus>;
 export type BindingStatus = z.output<typeof bindingStatus>;
 export type StatelessAppStatus = z.output<typeof statelessAppStatus>;

@@ -63,7 +63,8 @@ import {
 
 /**
  * The watches the operator opens in each watched namespace (one connection each): StatelessApps,
- * every child kind, the ConfigMaps that envFrom and config read, and its own pods.
+ * every child kind (release Jobs included), the ConfigMaps that envFrom and config read, and its
+ * own pods.
  */
 export const WATCHES_PER_NAMESPACE = 1 + CHILD_KINDS.length + 2;
 

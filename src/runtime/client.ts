@@ -148,9 +148,8 @@ export function httpClient(transport: HttpTransport): Client {
       verb: subresource ? "apply-status" : "apply",
       path: pathOf(type, refOf(object), subresource),
       query: { fieldManager: options.fieldManager, force: options.force ?? true },
-      // JSON is YAML: the apply content type accepts a JSON body.
       contentType: "application/apply-patch+yaml",
-      body: JSON.stringify(object),
+      body: applyBody(object),
       ...signalOf(options),
     });
 
@@ -287,3 +286,21 @@ export function httpClient(transport: HttpTransport): Client {
     listWatch: (type) => httpListWatch(transport, type),
   };
 }
+
+/**
+ * Characters JSON leaves as they are and the API server's YAML decoder refuses ("control
+ * characters are not allowed"): DEL, the C1 controls but NEL, and U+FFFE/U+FFFF. (JSON escapes
+ * the C0 controls and lone surrogates itself.)
+ */
+const YAML_UNPRINTABLE = /[\u007f-\u0084\u0086-\u009f\ufffe\uffff]/g;
+
+/**
+ * The body of a server-side apply: JSON, which is YAML for the apply content type, with what YAML
+ * refuses written as JSON escapes (a valid YAML double-quoted escape too), so a string the API
+ * server stored in an app (a command, an env value) can be applied to its children.
+ */
+export const applyBody = (object: unknown): string =>
+  JSON.stringify(object).replace(
+    YAML_UNPRINTABLE,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
+  );

@@ -24,6 +24,7 @@ export {
 export { Backoff, type BackoffOptions, backoffDelay } from "./backoff.ts";
 export {
   type ApplyCallOptions,
+  applyBody,
   type CallOptions,
   type Client,
   type DeleteCallOptions,

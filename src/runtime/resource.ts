@@ -41,6 +41,7 @@ export const builtinResources = {
     plural: "deployments",
     namespaced: true,
   },
+  job: { group: "batch", version: "v1", kind: "Job", plural: "jobs", namespaced: true },
   podDisruptionBudget: {
     group: "policy",
     version: "v1",

@@ -7,6 +7,7 @@ import type { KubeConfig } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { parseAllDocuments } from "yaml";
 import { ENFORCE_LABEL, renderPolicyFiles } from "../../src/app/policies/index.ts";
+import { desired } from "../../src/app/render/index.ts";
 import {
   defaultRuleSet,
   EXEMPTIONS_ALLOWED,
@@ -16,6 +17,7 @@ import {
   targetsOf,
 } from "../../src/app/rules/index.ts";
 import { audit } from "../../src/cli/audit.ts";
+import { app } from "../fixtures/apps.ts";
 import {
   type CorpusEntry,
   corpusDir,
@@ -361,6 +363,28 @@ describe("admission policies vs. audit rules", () => {
     expect(reply.status).toBe(403);
     expect(reply.body.reason).toBe("Forbidden");
     expect(reply.body.message).toContain("TF-PROC-001 spec.sessionAffinity");
+  });
+
+  test("every child the operator renders, the release Job too, is admitted where the policies deny", async () => {
+    const rendered = desired(
+      app({
+        release: { command: ["bin/migrate"] },
+        scratch: [{ name: "tmp", mountPath: "/tmp", sizeLimit: "64Mi" }],
+        processes: [{ name: "web", replicas: 2, ports: [{ name: "http", containerPort: 8080 }] }],
+      }),
+    ).objects;
+    expect(rendered.map((o) => o.kind)).toContain("Job");
+    for (const object of rendered) {
+      const { ownerReferences: _none, ...metadata } = object.metadata ?? {};
+      const body = { ...object, metadata: { ...metadata, namespace: namespaces.deny } };
+      const reply = await call(
+        kc,
+        "POST",
+        `${collectionPath(body as { apiVersion: string; kind: string }, namespaces.deny)}?dryRun=All`,
+        body,
+      );
+      expect(reply.status, `${object.kind}: ${String(reply.body.message)}`).toBe(201);
+    }
   });
 
   describe("ephemeral containers, added through the pods/ephemeralcontainers subresource", () => {

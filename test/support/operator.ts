@@ -160,6 +160,7 @@ const PATHS: Record<string, (ns: string) => string> = {
   Deployment: (ns) => `/apis/apps/v1/namespaces/${ns}/deployments`,
   PodDisruptionBudget: (ns) => `/apis/policy/v1/namespaces/${ns}/poddisruptionbudgets`,
   HorizontalPodAutoscaler: (ns) => `/apis/autoscaling/v2/namespaces/${ns}/horizontalpodautoscalers`,
+  Job: (ns) => `/apis/batch/v1/namespaces/${ns}/jobs`,
   Event: (ns) => `/apis/events.k8s.io/v1/namespaces/${ns}/events`,
   CustomResourceDefinition: () => "/apis/apiextensions.k8s.io/v1/customresourcedefinitions",
 };
@@ -224,6 +225,7 @@ export interface AppView {
     readonly summary?: string;
     readonly processes?: readonly unknown[];
     readonly bindings?: readonly unknown[];
+    readonly release?: { readonly image: string; readonly job: string; readonly state: string };
   };
 }
 

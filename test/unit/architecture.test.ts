@@ -61,7 +61,12 @@ const PURE_APP = [
   "app/config-sources.ts",
 ];
 /** Runtime modules of plain data and functions, which the pure core may use. */
-const PURE_RUNTIME = ["runtime/object.ts", "runtime/resource.ts"];
+const PURE_RUNTIME = [
+  "runtime/object.ts",
+  "runtime/resource.ts",
+  "runtime/apply-decision.ts",
+  "lib/quantity.ts",
+];
 const isPure = (file: string) =>
   PURE_APP.some((p) => file === p || (p.endsWith("/") && file.startsWith(p)));
 

@@ -8,6 +8,8 @@ export const CHILD_RESOURCES = {
   Service: builtinResources.service,
   PodDisruptionBudget: builtinResources.podDisruptionBudget,
   HorizontalPodAutoscaler: builtinResources.horizontalPodAutoscaler,
+  /** Last: a release Job is created once the Secrets it mounts are in place. */
+  Job: builtinResources.job,
 } as const satisfies Record<string, ResourceType>;
 
 export type ChildKind = keyof typeof CHILD_RESOURCES;

@@ -9,6 +9,7 @@
 // asks for that (Plan.lookUp) instead of deciding, and is called again with what was found.
 import type { V1Deployment, V1Pod } from "@kubernetes/client-node";
 import { parseDuration, type StatelessApp, type StatelessAppStatus } from "../../api/index.ts";
+import { applyNeeded } from "../../runtime/apply-decision.ts";
 import { fieldsOf, type KubeObject, objectKey } from "../../runtime/object.ts";
 import { bindingsHash, normalizedSecretName } from "../bindings/index.ts";
 import {
@@ -152,6 +153,8 @@ export interface Plan {
   readonly lookUp?: readonly KubeObject[];
   readonly children: readonly ChildAction[];
   /** maxPodLifetime: whose pods to read after the child writes, to pick one to recycle. */
+  /** The release of the app's image and spec.release, when it has one: its Job and how it went. */
+  readonly release?: ReleaseOutcome;
   readonly recycle?: {
     readonly maxLifetimeMs: number;
     readonly processes: readonly RecycledProcess[];
@@ -165,6 +168,18 @@ export interface Plan {
   readonly requeueAfterMs?: number;
   /** When a write waits for the cache to show our previous one, look again within this. */
   readonly cacheLagRecheckMs?: number;
+}
+
+/** Release Jobs kept per app, the current one included: older ones are deleted. */
+export const KEPT_RELEASE_JOBS = 3;
+
+export interface ReleaseOutcome {
+  readonly image: string;
+  readonly job: string;
+  /** Running: created and not finished (or not created yet); the Deployments wait. */
+  readonly state: "Running" | "Succeeded" | "Failed";
+  /** A failed Job's condition: its reason and message, for Stalled. */
+  readonly failure?: string;
 }
 
 export interface RecycledProcess {
@@ -250,14 +265,16 @@ export function planApp(observation: Observation): Plan {
     return { key, children, ...blank, events, ...lagRecheck(cacheLagRecheckMs) };
   }
 
+  const release = releaseOf(observation, rendered, uid);
   const steady =
     (raw.status as { observedGeneration?: number } | undefined)?.observedGeneration ===
-    app.metadata.generation;
+      app.metadata.generation && !releaseJustSucceeded(raw, release);
   // The pods mount every binding Secret: the Deployments are applied only once those are in place.
   const bindingSecrets = rendered.filter((o) => o.kind === "Secret").map(childId);
   const lookUp: KubeObject[] = [];
   for (const object of rendered) {
-    const frozen = object.kind === "Deployment" && !bindings.ready;
+    // The release Job mounts the binding Secrets as the pods do: it waits for them too.
+    const frozen = (object.kind === "Deployment" || object.kind === "Job") && !bindings.ready;
     const holder = holderOf(observation, object);
     if (holder === unknown) {
       // A frozen Deployment is not written: whoever holds the name, nothing changes.
@@ -270,6 +287,22 @@ export function planApp(observation: Observation): Plan {
     else if (frozen) {
       // No rollout onto credentials that do not work: the last good Deployment keeps running.
       children.push({ action: "keep", object, live: holder, reason: KEEP_FROZEN });
+    } else if (object.kind === "Job" && holder !== undefined) {
+      // A Job's pod template cannot change; it is the record of one release's run.
+      children.push({
+        action: "keep",
+        object,
+        live: holder,
+        reason: "a release Job is never changed",
+      });
+    } else if (
+      object.kind === "Deployment" &&
+      release !== undefined &&
+      release.state !== "Succeeded" &&
+      templateChanges(object, holder, observation.fieldManager)
+    ) {
+      // The old Deployment keeps serving until the release succeeded; a new app's waits to exist.
+      children.push({ action: "keep", object, live: holder, reason: releaseHold(release) });
     } else {
       const requires = object.kind === "Deployment" ? bindingSecrets : [];
       children.push(applyAction(object, holder, steady, observation.fieldManager, requires));
@@ -281,6 +314,7 @@ export function planApp(observation: Observation): Plan {
   // A binding that does not resolve now keeps its Secret: the frozen Deployment still mounts it.
   for (const b of app.spec.backingServices ?? [])
     keep.add(`Secret/${normalizedSecretName(app.metadata.name, b.name)}`);
+  for (const job of recentReleaseJobs(observation.owned, uid, release?.job)) keep.add(childId(job));
   for (const stale of staleChildren(observation.owned, keep, app.metadata.uid ?? ""))
     children.push({ action: "delete", object: stale, reason: "no longer rendered" });
 
@@ -298,7 +332,115 @@ export function planApp(observation: Observation): Plan {
           },
         }
       : {};
-  return { key, children, ...recycle, ...blank, events, ...lagRecheck(cacheLagRecheckMs) };
+  return {
+    key,
+    children,
+    ...(release === undefined ? {} : { release }),
+    ...recycle,
+    ...blank,
+    events,
+    ...lagRecheck(cacheLagRecheckMs),
+  };
+}
+
+/** The current release and its Job's state; undefined when the app has no spec.release. */
+function releaseOf(
+  observation: Observation,
+  rendered: readonly KubeObject[],
+  uid: string,
+): ReleaseOutcome | undefined {
+  const job = rendered.find((o) => o.kind === "Job");
+  if (job === undefined || !observation.spec.valid) return undefined;
+  const base = { image: observation.spec.app.spec.image, job: job.metadata?.name ?? "" };
+  const holder = holderOf(observation, job);
+  if (holder === unknown || holder === undefined || ownershipOf(holder, uid).state !== "ours")
+    return { ...base, state: "Running" };
+  const conditions =
+    (holder.status as { conditions?: JobCondition[] } | undefined)?.conditions ?? [];
+  const failed = conditions.find((c) => c.type === "Failed" && c.status === "True");
+  if (failed !== undefined)
+    return {
+      ...base,
+      state: "Failed",
+      failure: `${failed.reason ?? "Failed"}: ${failed.message ?? "the Job failed"}`,
+    };
+  if (conditions.some((c) => c.type === "Complete" && c.status === "True"))
+    return { ...base, state: "Succeeded" };
+  return { ...base, state: "Running" };
+}
+
+/**
+ * The release the last status reported as not succeeded has succeeded: the Deployments held for
+ * it roll now, which is the spec's change reaching them, not drift to report.
+ */
+function releaseJustSucceeded(raw: KubeObject, release: ReleaseOutcome | undefined): boolean {
+  if (release?.state !== "Succeeded") return false;
+  const before = (raw.status as { release?: { job?: string; state?: string } } | undefined)
+    ?.release;
+  return before?.job !== release.job || before.state !== "Succeeded";
+}
+
+interface JobCondition {
+  readonly type?: string;
+  readonly status?: string;
+  readonly reason?: string;
+  readonly message?: string;
+}
+
+const releaseHold = (release: ReleaseOutcome): string =>
+  release.state === "Failed" ? `release ${release.job} failed` : `release ${release.job} running`;
+
+/**
+ * Whether applying the Deployment would change its pod template (a rollout): absent, or the
+ * template differs from what we applied. Decided on the template alone and our ownership of it,
+ * so a replica count or a label still reaches the old Deployment while the release runs.
+ */
+function templateChanges(
+  object: KubeObject,
+  live: KubeObject | undefined,
+  fieldManager: string,
+): boolean {
+  if (live === undefined) return true;
+  const templateOnly = (o: KubeObject): KubeObject => ({
+    apiVersion: o.apiVersion,
+    kind: o.kind,
+    metadata: { name: o.metadata?.name ?? "" },
+    spec: { template: (o as V1Deployment).spec?.template },
+  });
+  const entries = (live.metadata?.managedFields ?? []).map((e) => {
+    const spec = fieldsOf(e)["f:spec"] as Record<string, unknown> | undefined;
+    const template = spec?.["f:template"];
+    return {
+      ...e,
+      fieldsV1: template === undefined ? {} : { "f:spec": { "f:template": template } },
+    };
+  });
+  const liveTemplate = {
+    ...templateOnly(live),
+    metadata: { name: live.metadata?.name ?? "", managedFields: entries },
+  };
+  return applyNeeded(templateOnly(object), liveTemplate, { fieldManager }).write;
+}
+
+/**
+ * The release Jobs to keep: the current one and the newest others by creationTimestamp (one
+ * second resolution), KEPT_RELEASE_JOBS in all. Every other owned Job is deleted (in the
+ * background: its pods go with it).
+ */
+function recentReleaseJobs(
+  owned: readonly KubeObject[],
+  uid: string,
+  current: string | undefined,
+): KubeObject[] {
+  const jobs = owned
+    .filter((o) => o.kind === "Job" && ownershipOf(o, uid).state === "ours")
+    .sort((a, b) =>
+      String(b.metadata?.creationTimestamp ?? "").localeCompare(
+        String(a.metadata?.creationTimestamp ?? ""),
+      ),
+    );
+  const others = jobs.filter((j) => j.metadata?.name !== current);
+  return others.slice(0, current === undefined ? KEPT_RELEASE_JOBS : KEPT_RELEASE_JOBS - 1);
 }
 
 const KEEP_FROZEN = "a binding is not ready";
@@ -390,6 +532,7 @@ export function finishPlan(plan: Plan, observation: Observation, written: Writte
     app,
     deployments,
     bindings: outcomes,
+    ...(plan.release === undefined ? {} : { release: plan.release }),
     ...(written.applyError === undefined ? {} : { applyError: written.applyError }),
     ...(written.applyRetrying === undefined ? {} : { applyRetrying: written.applyRetrying }),
     ...(refused.length === 0 ? {} : { nameInUse: refused }),
@@ -402,7 +545,7 @@ export function finishPlan(plan: Plan, observation: Observation, written: Writte
   );
   const events = [
     ...readyTransition(app, status),
-    ...nameInUseTransition(app, status),
+    ...stalledTransition(app, status),
     ...podFailureTransitions(app, status, podFailures),
     ...failures,
     ...plan.events,
@@ -509,13 +652,19 @@ function podFailureTransitions(
     .map((line) => ({ type: "Warning", reason: "PodFailing", message: line, transition: true }));
 }
 
-/** A Warning when the app becomes NameInUse or another name is in use: once, not at every retry. */
-function nameInUseTransition(app: StatelessApp, status: StatelessAppStatus): PlannedEvent[] {
+/** Stalled reasons reported by a Warning of that reason when they begin or their message changes. */
+const WARNED_STALLS: readonly string[] = ["NameInUse", "ReleaseFailed"];
+
+/**
+ * A Warning when the app becomes NameInUse (or another name is in use) or its release fails:
+ * once, not at every retry.
+ */
+function stalledTransition(app: StatelessApp, status: StatelessAppStatus): PlannedEvent[] {
   const after = status.conditions?.find((c) => c.type === ConditionType.stalled);
-  if (after?.reason !== "NameInUse") return [];
+  if (after === undefined || !WARNED_STALLS.includes(after.reason)) return [];
   const before = app.status?.conditions?.find((c) => c.type === ConditionType.stalled);
   if (before?.reason === after.reason && before.message === after.message) return [];
-  return [{ type: "Warning", reason: "NameInUse", message: after.message, transition: true }];
+  return [{ type: "Warning", reason: after.reason, message: after.message, transition: true }];
 }
 
 /** A Normal Event when the app becomes Ready, a Warning when it stops being Ready. */

@@ -46,7 +46,7 @@ export function userEnv(app: StatelessApp, proc: Process): V1EnvVar[] {
   return [...merged.values()];
 }
 
-function resourcesFor(app: StatelessApp, proc: Process): V1ResourceRequirements | undefined {
+export function resourcesFor(app: StatelessApp, proc: Process): V1ResourceRequirements | undefined {
   const asStrings = (m: Record<string, string | number | undefined> | undefined) =>
     m === undefined
       ? undefined

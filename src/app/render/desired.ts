@@ -6,6 +6,7 @@ import { renderAutoscaler } from "./autoscaler.ts";
 import { type RenderWarning, shadowedBindingEnv } from "./bindings.ts";
 import { renderDeployment, userEnv } from "./deployment.ts";
 import { renderDisruptionBudget } from "./disruption.ts";
+import { renderReleaseJob } from "./release.ts";
 import { renderBindingSecret } from "./secret.ts";
 import { renderService } from "./service.ts";
 
@@ -21,7 +22,7 @@ export interface Observed {
 }
 
 export interface Desired {
-  /** Owned objects in apply order: binding Secrets first, so pods never start without them. */
+  /** Owned objects in apply order: binding Secrets first, so pods never start without them; the release Job last. */
   readonly objects: KubernetesObject[];
   readonly warnings: RenderWarning[];
 }
@@ -46,5 +47,8 @@ export function desired(app: StatelessApp, observed: Observed = {}): Desired {
       if (!warnings.some((x) => x.message === w.message)) warnings.push(w);
     }
   }
+  // Last: the release Job mounts the binding Secrets, and the plan holds the Deployments on it.
+  const job = renderReleaseJob(app);
+  if (job !== undefined) objects.push(job);
   return { objects, warnings };
 }

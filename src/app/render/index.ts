@@ -27,6 +27,12 @@ export {
 } from "./metadata.ts";
 export { DEFAULT_SPREAD_TOPOLOGY_KEY, podSettingsFor } from "./pod.ts";
 export { formatQuantity } from "./quantity.ts";
+export {
+  RELEASE_CONTAINER,
+  releaseHash,
+  releaseJobName,
+  renderReleaseJob,
+} from "./release.ts";
 export { scratchVolumeName, scratchVolumes } from "./scratch.ts";
 export { renderBindingSecret } from "./secret.ts";
 export { renderService } from "./service.ts";

@@ -39,6 +39,13 @@ export interface StatusInput {
   readonly applyError?: string;
   /** A child write that failed and is being retried (a 5xx, a timeout), naming the child and why. */
   readonly applyRetrying?: string;
+  /** The current release (spec.release): its Job's state; a failure with the Job's reason. */
+  readonly release?: {
+    readonly image: string;
+    readonly job: string;
+    readonly state: "Running" | "Succeeded" | "Failed";
+    readonly failure?: string;
+  };
   /** Children not written because another's object has their name, each naming kind, name and holder. */
   readonly nameInUse?: readonly string[];
   /**
@@ -146,6 +153,15 @@ export function computeStatus(input: StatusInput): StatelessAppStatus {
         reason: "BindingsNotReady",
         message: conditionMessage(bindingProblems.join("; ")),
       };
+    } else if (input.release?.state === "Failed") {
+      stalled = {
+        type: ConditionType.stalled,
+        status: "True",
+        reason: "ReleaseFailed",
+        message: conditionMessage(
+          `release ${input.release.job} failed (${input.release.failure ?? "Failed"}); nothing rolls until spec.image or spec.release changes`,
+        ),
+      };
     } else if (input.applyError !== undefined) {
       stalled = {
         type: ConditionType.stalled,
@@ -178,6 +194,20 @@ export function computeStatus(input: StatusInput): StatelessAppStatus {
         status: ready ? "True" : "False",
         reason: "Paused",
         message: `reconciling is paused; ${summary}`,
+      });
+    } else if (input.release?.state === "Running") {
+      const message = conditionMessage(`release ${input.release.job} running; ${summary}`);
+      drafts.push({
+        type: ConditionType.ready,
+        status: "False",
+        reason: "ReleaseRunning",
+        message,
+      });
+      drafts.push({
+        type: ConditionType.reconciling,
+        status: "True",
+        reason: "ReleaseRunning",
+        message,
       });
     } else if (pending.length > 0) {
       const failing = podFailureLines(input, pending);
@@ -242,6 +272,15 @@ export function computeStatus(input: StatusInput): StatelessAppStatus {
     conditions: settleConditions(drafts, app.status?.conditions, generation, input.now),
     processes,
     ...(bindings.length === 0 ? {} : { bindings }),
+    ...(input.release === undefined
+      ? {}
+      : {
+          release: {
+            image: input.release.image,
+            job: input.release.job,
+            state: input.release.state,
+          },
+        }),
     summary,
   };
 }

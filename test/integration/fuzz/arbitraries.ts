@@ -750,6 +750,27 @@ const image = field(
   fc.oneof(spiced(fc.constantFrom("shop:1")), fc.constantFrom("", "a b", "shop:1,"), around(1024)),
 );
 
+const releaseArg = field(text(16), textEdge(4096));
+/** spec.release: the release Job the children dry-run holds, through the admission policies too. */
+const release = shape(
+  {
+    command: (mode) =>
+      fc.array(releaseArg(mode), {
+        minLength: edgy(mode, RELEASE) ? 0 : 1,
+        maxLength: 2,
+      }),
+    args: list(releaseArg, 2, []),
+    env,
+    activeDeadlineSeconds: field(
+      fc.integer({ min: 1, max: 86400 }),
+      fc.constantFrom(0, -1, 86401, "60"),
+    ),
+    backoffLimit: field(fc.integer({ min: 0, max: 10 }), fc.constantFrom(-1, 11, 1.5)),
+  },
+  ["command"],
+);
+const RELEASE = site();
+
 const spec = shape(
   {
     image,
@@ -762,6 +783,7 @@ const spec = shape(
     envFrom,
     config,
     pod,
+    release,
     backingServices: list(backingService, 3),
     bindingRoot: field(fc.constantFrom("/bindings", "/platform/bindings", "/srv/b"), pathEdge),
     maxPodLifetime: field(durationValid, durationEdge),

@@ -5,7 +5,7 @@ import { FIELD_MANAGER, parseStatelessApp } from "../../../src/api/index.ts";
 import { desired } from "../../../src/app/render/index.ts";
 import type { CommandIo } from "../../../src/cli/io.ts";
 import { GENERATED_NAME, render } from "../../../src/cli/render.ts";
-import type { HttpTransport } from "../../../src/runtime/index.ts";
+import { applyBody, type HttpTransport } from "../../../src/runtime/index.ts";
 import { objectPath } from "../../support/operator.ts";
 
 /** A manifest as a user would write it: JSON, or YAML in some dialect. */
@@ -116,7 +116,7 @@ async function applyDryRun(
     path: objectPath({ kind: object.kind, metadata: { namespace, name: object.metadata?.name } }),
     query: { dryRun: "All", fieldValidation: "Strict", fieldManager: FIELD_MANAGER, force: true },
     contentType: "application/apply-patch+yaml",
-    body: JSON.stringify({ ...object, metadata: { ...object.metadata, namespace } }),
+    body: applyBody({ ...object, metadata: { ...object.metadata, namespace } }),
   });
   const body = await response.text();
   return response.status >= 200 && response.status < 300

@@ -301,6 +301,29 @@ describe("parseStatelessApp rejects, naming the field", () => {
     ]);
   });
 
+  test("with spec.release, an app name that would make the release Job's name longer than 63", () => {
+    const release = { command: ["bin/migrate"] };
+    expect(problemsOf({ ...rawApp({ release }), metadata: { name: "a".repeat(44) } })).toEqual([]);
+    expect(problemsOf({ ...rawApp({ release }), metadata: { name: "a".repeat(45) } })).toEqual([
+      "metadata.name: metadata.name must be at most 44 characters with spec.release: its Job <app>-release-<10-character hash> is at most 63",
+    ]);
+    expect(problemsOf({ ...rawApp(), metadata: { name: "a".repeat(45) } })).toEqual([]);
+  });
+
+  test("spec.release: a command is required, the bounds are named", () => {
+    expect(problemsOf(rawApp({ release: { command: [] } }))).toEqual([
+      expect.stringMatching(/^spec\.release\.command: /),
+    ]);
+    expect(
+      problemsOf(
+        rawApp({ release: { command: ["x"], backoffLimit: 11, activeDeadlineSeconds: 0 } }),
+      ),
+    ).toEqual([
+      expect.stringMatching(/^spec\.release\.activeDeadlineSeconds: /),
+      expect.stringMatching(/^spec\.release\.backoffLimit: /),
+    ]);
+  });
+
   test("every problem at once", () => {
     const input = rawApp({ image: "", processes: [{ name: "web", replicas: -1 }], paused: "yes" });
     expect(problemsOf(input)).toEqual([

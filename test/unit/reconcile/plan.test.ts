@@ -16,7 +16,11 @@ import {
   requeueAfterWrites,
   type Written,
 } from "../../../src/app/reconcile/index.ts";
-import { BINDINGS_HASH_ANNOTATION, desired } from "../../../src/app/render/index.ts";
+import {
+  BINDINGS_HASH_ANNOTATION,
+  desired,
+  releaseJobName,
+} from "../../../src/app/render/index.ts";
 import type { KubeObject } from "../../../src/runtime/index.ts";
 import { app } from "../../fixtures/apps.ts";
 import { redis, sourceSecret } from "../bindings/fixtures.ts";
@@ -841,5 +845,213 @@ describe("formatPlan", () => {
       "  then: look again in 30000 ms",
     ]);
     expect(text).not.toContain("pw");
+  });
+});
+
+describe("the release phase gates the rollout", () => {
+  const migrate = { command: ["bin/migrate"] };
+  const OLD = "registry.example.com/shop:1.4.1";
+  const released = (spec: Partial<StatelessApp["spec"]> = {}) => web({ release: migrate, ...spec });
+  const job = (of: StatelessApp = released()) => releaseJobName(of, of.spec.release ?? migrate);
+  /** The app's release Job as the cache holds it, with these Job conditions. */
+  const jobWith = (of: StatelessApp, ...conditions: Record<string, string>[]) => ({
+    ...cachedChild(of, "Job"),
+    status: { conditions },
+  });
+  const complete = { type: "Complete", status: "True" };
+  const failed = {
+    type: "Failed",
+    status: "True",
+    reason: "BackoffLimitExceeded",
+    message: "Job has reached the specified backoff limit",
+  };
+  /** The Deployment of the image before: what keeps serving while the release runs. */
+  const oldDeployment = () => cachedChild(released({ image: OLD }), "Deployment");
+  const created = (o: KubeObject, at: string): KubeObject => ({
+    ...o,
+    metadata: { ...o.metadata, creationTimestamp: at },
+  });
+  const current = job();
+
+  test.each<[string, Seen, string[], string]>([
+    [
+      "a new app: the Job is created, its Deployment waits to exist",
+      { app: released() },
+      [
+        `keep Deployment/shop-web: release ${current} running`,
+        "apply Service/shop-web",
+        "apply PodDisruptionBudget/shop-web",
+        `apply Job/${current}`,
+      ],
+      "Running",
+    ],
+    [
+      "a new image, no Job yet: the Job is created, the old Deployment is untouched",
+      { app: released(), cached: [oldDeployment()] },
+      [
+        `keep Deployment/shop-web: release ${current} running`,
+        "apply Service/shop-web",
+        "apply PodDisruptionBudget/shop-web",
+        `apply Job/${current}`,
+      ],
+      "Running",
+    ],
+    [
+      "the Job runs: the old Deployment is held, the Job is never re-applied",
+      { app: released(), cached: [oldDeployment(), jobWith(released())] },
+      [
+        `keep Deployment/shop-web: release ${current} running`,
+        "apply Service/shop-web",
+        "apply PodDisruptionBudget/shop-web",
+        `keep Job/${current}: a release Job is never changed`,
+      ],
+      "Running",
+    ],
+    [
+      "the Job succeeded: the Deployment rolls",
+      { app: released(), cached: [oldDeployment(), jobWith(released(), complete)] },
+      [
+        "apply Deployment/shop-web [cached]",
+        "apply Service/shop-web",
+        "apply PodDisruptionBudget/shop-web",
+        `keep Job/${current}: a release Job is never changed`,
+      ],
+      "Succeeded",
+    ],
+    [
+      "the Job failed: nothing rolls",
+      { app: released(), cached: [oldDeployment(), jobWith(released(), failed)] },
+      [
+        `keep Deployment/shop-web: release ${current} failed`,
+        "apply Service/shop-web",
+        "apply PodDisruptionBudget/shop-web",
+        `keep Job/${current}: a release Job is never changed`,
+      ],
+      "Failed",
+    ],
+    [
+      "the release runs and the template is unchanged (a replica count): the Deployment is applied",
+      {
+        app: released({
+          processes: [{ name: "web", replicas: 3, ports: [{ name: "http", containerPort: 8080 }] }],
+        }),
+        cached: [cachedChild(released(), "Deployment")],
+      },
+      [
+        "apply Deployment/shop-web [cached]",
+        "apply Service/shop-web",
+        "apply PodDisruptionBudget/shop-web",
+        `apply Job/${current}`,
+      ],
+      "Running",
+    ],
+  ])("%s", (_what, seen, expected, state) => {
+    const plan = planApp(observation(seen));
+    expect(steps(plan)).toEqual(expected);
+    expect(plan.release).toMatchObject({ image: released().spec.image, job: current, state });
+  });
+
+  test("the held rollout that proceeds once the release succeeded is not drift; a later change of the Deployment is", () => {
+    const cached = [oldDeployment(), jobWith(released(), complete)];
+    const raw = (state: string) =>
+      ({
+        ...released(),
+        status: {
+          observedGeneration: 1,
+          release: { image: released().spec.image, job: current, state },
+        },
+      }) as unknown as KubeObject;
+    const proceeds = planApp(observation({ app: released(), raw: raw("Running"), cached }));
+    expect(steps(proceeds)[0]).toBe("apply Deployment/shop-web [cached]");
+    const drifted = planApp(observation({ app: released(), raw: raw("Succeeded"), cached }));
+    expect(steps(drifted)[0]).toBe("apply Deployment/shop-web [cached, drift]");
+  });
+
+  test("a fixed release spec is a new release: a new Job, the failed one kept, the Deployment still held", () => {
+    const fixed = released({ release: { command: ["bin/migrate", "--fixed"] } });
+    const broken = jobWith(released(), failed);
+    const plan = planApp(
+      observation({ app: fixed, cached: [oldDeployment(), broken], owned: [broken] }),
+    );
+    expect(job(fixed)).not.toBe(current);
+    expect(steps(plan)).toEqual([
+      `keep Deployment/shop-web: release ${job(fixed)} running`,
+      "apply Service/shop-web",
+      "apply PodDisruptionBudget/shop-web",
+      `apply Job/${job(fixed)}`,
+    ]);
+    expect(plan.release?.state).toBe("Running");
+  });
+
+  test("the last 3 release Jobs are kept, the older ones deleted", () => {
+    const old = ["a", "b", "c", "d"].map((n, i) =>
+      created(owned("Job", `shop-release-old${n}`), `2026-01-0${i + 1}T00:00:00Z`),
+    );
+    const now = created(jobWith(released(), complete), "2026-01-09T00:00:00Z");
+    const plan = planApp(
+      observation({ app: released(), cached: [oldDeployment(), now], owned: [...old, now] }),
+    );
+    expect(steps(plan).filter((s) => s.startsWith("delete"))).toEqual([
+      "delete Job/shop-release-olda: no longer rendered",
+      "delete Job/shop-release-oldb: no longer rendered",
+    ]);
+  });
+
+  test("another's Job of that name: NameInUse, nothing rolls", () => {
+    const plan = planApp(
+      observation({
+        app: released(),
+        cached: [oldDeployment()],
+        lookedUp: [foreign("Job", current)],
+      }),
+    );
+    expect(steps(plan)[0]).toBe(`keep Deployment/shop-web: release ${current} running`);
+    expect(steps(plan)[3]).toMatch(
+      new RegExp(`^refuse Job/${current}: Job ${current} already exists`),
+    );
+  });
+
+  test("the status: ReleaseRunning while it runs, Stalled ReleaseFailed with the Job's reason, status.release", () => {
+    const running = finish({ app: released(), cached: [oldDeployment(), jobWith(released())] });
+    const message = `release ${current} running; web 0/2`;
+    expect(condition(running, "Ready")).toMatchObject({
+      status: "False",
+      reason: "ReleaseRunning",
+      message,
+    });
+    expect(condition(running, "Reconciling")).toMatchObject({
+      status: "True",
+      reason: "ReleaseRunning",
+      message,
+    });
+    expect(running.status?.release).toEqual({
+      image: released().spec.image,
+      job: current,
+      state: "Running",
+    });
+
+    const broken = finish({
+      app: released(),
+      cached: [oldDeployment(), jobWith(released(), failed)],
+    });
+    expect(condition(broken, "Ready")).toMatchObject({ status: "False", reason: "ReleaseFailed" });
+    expect(condition(broken, "Stalled")).toMatchObject({
+      status: "True",
+      reason: "ReleaseFailed",
+      message:
+        "release " +
+        current +
+        " failed (BackoffLimitExceeded: Job has reached the specified backoff limit); nothing rolls until spec.image or spec.release changes",
+    });
+    expect(broken.status?.release?.state).toBe("Failed");
+    expect(events(broken)).toContain("Warning ReleaseFailed");
+    expect(events(running)).not.toContain("Warning ReleaseFailed");
+
+    const done = finish(
+      { app: released(), cached: [oldDeployment(), jobWith(released(), complete)] },
+      { live: new Map([["Deployment/shop-web", deploymentAfterWrite(1, rolledOut)]]) },
+    );
+    expect(condition(done, "Ready")).toMatchObject({ status: "True", reason: "Available" });
+    expect(done.status?.release?.state).toBe("Succeeded");
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "vitest";
-import { httpClient } from "../../../src/runtime/client.ts";
+import { applyBody, httpClient } from "../../../src/runtime/client.ts";
 import { builtinResources } from "../../../src/runtime/resource.ts";
 import type { HttpRequest, HttpTransport } from "../../../src/runtime/transport.ts";
 
@@ -182,5 +182,18 @@ describe("httpClient: the only place that knows paths, verbs and content types",
       "/apis/a.example.com/v1%3Fwatch%3Dtrue/namespaces/web/odds%2F..%2F..%2Fsecrets",
       "/apis/a.example.com/v1%3Fwatch%3Dtrue/namespaces/web%2Fx/odds%2F..%2F..%2Fsecrets/n%3Fx",
     ]);
+  });
+});
+
+describe("applyBody", () => {
+  test("writes what the API server's YAML decoder refuses as JSON escapes, and nothing else", () => {
+    const object = {
+      command: ["a\u0080b", "c\u007fd", "e\u0085f", "g\uffffh", "ü ✓ 😀", "\u0001"],
+    };
+    const body = applyBody(object);
+    expect(body).toBe(
+      '{"command":["a\\u0080b","c\\u007fd","e\u0085f","g\\uffffh","ü ✓ 😀","\\u0001"]}',
+    );
+    expect(JSON.parse(body)).toEqual(object);
   });
 });
