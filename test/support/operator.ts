@@ -13,6 +13,7 @@ import {
 } from "../../src/runtime/index.ts";
 import { eventually, providedCluster } from "./cluster.ts";
 import { transportOf } from "./connection.ts";
+import { createTenant } from "./tenant.ts";
 
 const WRITE_VERBS = new Set(["apply", "apply-status", "patch", "create", "update", "delete"]);
 
@@ -71,6 +72,18 @@ export function adminTransport(): HttpTransport {
 }
 
 /** Installs (server-side applies) the StatelessApp CRD and waits until it is Established. */
+/**
+ * A transport acting as a new user with only the shipped stateless-operator-edit role in
+ * `namespace` (support/tenant.ts): the hostile tenant of docs/operations.md.
+ */
+export async function tenantTransport(namespace: string): Promise<HttpTransport> {
+  const t = await createTenant(
+    { kubeconfig: providedCluster().kubeconfig, transport: adminTransport() },
+    namespace,
+  );
+  return transportOf(t.kubeconfig);
+}
+
 export async function installCrd(transport: HttpTransport = adminTransport()): Promise<void> {
   const crd = renderCrd();
   await requestJson(transport, {

@@ -10,9 +10,7 @@ import {
   createTestNamespace,
   eventually,
   printClusterLogsOnFailure,
-  providedCluster,
 } from "../../support/cluster.ts";
-import { transportOf } from "../../support/connection.ts";
 import {
   adminTransport,
   applyAsUser,
@@ -21,8 +19,8 @@ import {
   objectPath,
   startTestOperator,
   type TestOperator,
+  tenantTransport,
 } from "../../support/operator.ts";
-import { createTenant } from "../../support/tenant.ts";
 
 printClusterLogsOnFailure();
 
@@ -37,11 +35,7 @@ beforeAll(async () => {
   await installCrd();
   ns = await createTestNamespace("pod-settings");
   other = await createTestNamespace("pod-settings-other");
-  const t = await createTenant(
-    { kubeconfig: providedCluster().kubeconfig, transport: adminTransport() },
-    ns,
-  );
-  tenant = transportOf(t.kubeconfig);
+  tenant = await tenantTransport(ns);
   op = await startTestOperator({ namespaces: [ns, other] });
 });
 afterAll(async () => {

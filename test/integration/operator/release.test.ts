@@ -10,9 +10,7 @@ import {
   createTestNamespace,
   eventually,
   printClusterLogsOnFailure,
-  providedCluster,
 } from "../../support/cluster.ts";
-import { transportOf } from "../../support/connection.ts";
 import {
   type AppView,
   adminTransport,
@@ -25,8 +23,8 @@ import {
   settledApp,
   startTestOperator,
   type TestOperator,
+  tenantTransport,
 } from "../../support/operator.ts";
-import { createTenant } from "../../support/tenant.ts";
 
 printClusterLogsOnFailure();
 
@@ -38,11 +36,7 @@ let tenant: HttpTransport;
 beforeAll(async () => {
   await installCrd();
   ns = await createTestNamespace("release");
-  const t = await createTenant(
-    { kubeconfig: providedCluster().kubeconfig, transport: adminTransport() },
-    ns,
-  );
-  tenant = transportOf(t.kubeconfig);
+  tenant = await tenantTransport(ns);
   op = await startTestOperator({ namespaces: [ns] });
 });
 afterAll(async () => {
