@@ -3,11 +3,11 @@ import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { homedir } from "node:os";
 import { join, resolve } from "node:path";
-import { renderCrd } from "../src/api/index.ts";
+import { installCrd } from "../src/cli/install-crd.ts";
 import { processIo } from "../src/cli/io.ts";
 import { run } from "../src/cli/run.ts";
 import { loadConnection } from "../src/platform/kube/index.ts";
-import { connectionTransport, requestJson } from "../src/runtime/index.ts";
+import { connectionTransport } from "../src/runtime/index.ts";
 
 const root = resolve(import.meta.dirname, "..");
 const localKubeconfig = join(root, ".cluster", "kubeconfig");
@@ -36,39 +36,14 @@ if (!configured) {
 // Like kubebuilder's `make run`: install (server-side apply) the CRD the operator serves, then run.
 const connection = await loadConnection(process.env);
 const server = connection.server;
-const transport = connectionTransport(connection);
-const crdPath =
-  "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/statelessapps.twelvefactor.dev";
-await requestJson(transport, {
-  method: "PATCH",
-  verb: "apply",
-  path: crdPath,
-  query: { fieldManager: "stateless-operator-dev", force: true },
-  contentType: "application/apply-patch+yaml",
-  body: JSON.stringify(renderCrd()),
-}).catch((error: unknown) => {
-  console.error(
-    `start: cannot install the StatelessApp CRD on ${server}: ${(error as Error).message}`,
-  );
-  process.exit(1);
-});
-// Served only once Established: `kubectl apply` of an app before that finds no such kind.
-type Crd = { status?: { conditions?: { type: string; status: string; message?: string }[] } };
-const established = async () => {
-  const crd = await requestJson<Crd>(transport, { method: "GET", path: crdPath });
-  return crd.status?.conditions?.find((c) => c.type === "Established");
-};
-for (let waited = 0; ; waited += 100) {
-  const condition = await established();
-  if (condition?.status === "True") break;
-  if (waited >= 30_000) {
+await installCrd(connectionTransport(connection), "stateless-operator-dev").catch(
+  (error: unknown) => {
     console.error(
-      `start: the StatelessApp CRD is not Established on ${server} after 30 s: ${condition?.message ?? "no condition yet"}`,
+      `start: cannot install the StatelessApp CRD on ${server}: ${(error as Error).message}`,
     );
     process.exit(1);
-  }
-  await new Promise((r) => setTimeout(r, 100));
-}
+  },
+);
 console.log(
   `start: StatelessApp CRD installed on ${server}; running the operator (Ctrl-C stops it)`,
 );

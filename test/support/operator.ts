@@ -1,7 +1,7 @@
 // Runs the StatelessApp operator in the test process against the tier's cluster, with a request log.
 
-import { renderCrd } from "../../src/api/index.ts";
 import { type Operator, startOperator } from "../../src/app/operator.ts";
+import { installCrd as installStatelessAppCrd } from "../../src/cli/install-crd.ts";
 import {
   type HttpTransport,
   instrumentTransport,
@@ -71,7 +71,6 @@ export function adminTransport(): HttpTransport {
   return transportOf(providedCluster().kubeconfig);
 }
 
-/** Installs (server-side applies) the StatelessApp CRD and waits until it is Established. */
 /**
  * A transport acting as a new user with only the shipped stateless-operator-edit role in
  * `namespace` (support/tenant.ts): the hostile tenant of docs/operations.md.
@@ -84,28 +83,9 @@ export async function tenantTransport(namespace: string): Promise<HttpTransport>
   return transportOf(t.kubeconfig);
 }
 
+/** Installs (server-side applies) the StatelessApp CRD and waits until it is Established. */
 export async function installCrd(transport: HttpTransport = adminTransport()): Promise<void> {
-  const crd = renderCrd();
-  await requestJson(transport, {
-    method: "PATCH",
-    verb: "apply",
-    path: "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/statelessapps.twelvefactor.dev",
-    query: { fieldManager: "test-setup", force: true },
-    contentType: "application/apply-patch+yaml",
-    body: JSON.stringify(crd),
-  });
-  await eventually(
-    async () => {
-      const got = await requestJson<{
-        status?: { conditions?: { type: string; status: string }[] };
-      }>(transport, {
-        method: "GET",
-        path: "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/statelessapps.twelvefactor.dev",
-      });
-      return got.status?.conditions?.some((c) => c.type === "Established" && c.status === "True");
-    },
-    { what: "the StatelessApp CRD to be Established" },
-  );
+  await installStatelessAppCrd(transport, "test-setup");
 }
 
 export interface TestOperator {
