@@ -1,6 +1,8 @@
 // The benchmark's own API access: a transport on a kubeconfig file, namespaces, the CRD, app manifests.
-import { parseStatelessApp, renderCrd } from "../../src/api/index.ts";
+
+import { parseStatelessApp } from "../../src/api/index.ts";
 import { desired } from "../../src/app/render/index.ts";
+import { installCrd as installStatelessAppCrd } from "../../src/cli/install-crd.ts";
 import { loadConnectionSync } from "../../src/platform/kube/index.ts";
 import {
   connectionTransport,
@@ -33,29 +35,9 @@ export async function createNamespace(transport: HttpTransport, name: string): P
 
 /** Server-side applies the StatelessApp CRD and waits until it is Established. */
 export async function installCrd(transport: HttpTransport): Promise<void> {
-  const path =
-    "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/statelessapps.twelvefactor.dev";
-  await requestJson(transport, {
-    method: "PATCH",
-    verb: "apply",
-    path,
-    query: { fieldManager: "bench", force: true },
-    contentType: "application/apply-patch+yaml",
-    body: JSON.stringify(renderCrd()),
-  });
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    const crd = await requestJson<{
-      status?: { conditions?: { type: string; status: string }[] };
-    }>(transport, { method: "GET", path });
-    if (crd.status?.conditions?.some((c) => c.type === "Established" && c.status === "True")) {
-      // The discovery and the storage of a new CRD settle shortly after Established.
-      await sleep(1000);
-      return;
-    }
-    if (Date.now() > deadline) throw new Error("the StatelessApp CRD did not become Established");
-    await sleep(100);
-  }
+  await installStatelessAppCrd(transport, "bench");
+  // The discovery and the storage of a new CRD settle shortly after Established.
+  await sleep(1000);
 }
 
 export const appName = (i: number) => `app-${String(i).padStart(5, "0")}`;

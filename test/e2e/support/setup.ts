@@ -2,8 +2,8 @@
 
 import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { renderCrd } from "../../../src/api/index.ts";
-import { type KubeObject, requestJson } from "../../../src/runtime/index.ts";
+import { installCrd as installStatelessAppCrd } from "../../../src/cli/install-crd.ts";
+import { requestJson } from "../../../src/runtime/index.ts";
 import { locateBinary } from "../../../tools/cluster/index.ts";
 import { eventually } from "../../support/cluster.ts";
 import type { Kube } from "./kube.ts";
@@ -28,15 +28,7 @@ export function until<T>(
 
 /** Applies the StatelessApp CRD and waits until it is Established. */
 export async function installCrd(kube: Kube): Promise<void> {
-  await kube.apply(renderCrd() as KubeObject, "e2e-setup");
-  await until("the StatelessApp CRD to be Established", async () => {
-    const crd = await kube.get<{ status?: { conditions?: { type: string; status: string }[] } }>(
-      "CustomResourceDefinition",
-      "",
-      "statelessapps.twelvefactor.dev",
-    );
-    return crd?.status?.conditions?.some((c) => c.type === "Established" && c.status === "True");
-  });
+  await installStatelessAppCrd(kube.transport, "e2e-setup");
 }
 
 /** Creates a namespace and waits for its `default` ServiceAccount (pods need it). */
