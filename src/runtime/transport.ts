@@ -33,6 +33,8 @@ export interface HttpRequest {
   readonly pool?: "request" | "lease";
   /** What the request does, for metrics: get, list, watch, apply, patch, create, update, delete. */
   readonly verb?: string;
+  /** This request's timeout, over the transport's `timeoutMs`. */
+  readonly timeoutMs?: number;
 }
 
 export interface HttpResponse {
@@ -133,6 +135,8 @@ interface Pool {
   inUse: number;
   waiting: number;
   starvedAt: number | undefined;
+  /** The timeout of the request that last gave up waiting. */
+  starvedAfterMs: number;
 }
 
 /**
@@ -181,6 +185,7 @@ export function connectionTransport(
       inUse: 0,
       waiting: 0,
       starvedAt: undefined,
+      starvedAfterMs: timeoutMs,
     };
   };
   const pools: Record<ConnectionPool, Pool> = {
@@ -212,6 +217,7 @@ export function connectionTransport(
     const poolName: ConnectionPool = request.streaming ? "watch" : (request.pool ?? "request");
     const used = pools[poolName];
     const what = `${request.method} ${request.path}`;
+    const limitMs = request.timeoutMs ?? timeoutMs;
     return new Promise<HttpResponse>((resolve, reject) => {
       const req = (secure ? https : http).request({
         hostname,
@@ -238,13 +244,14 @@ export function connectionTransport(
       // timeout, thousands of them during a convergence.
       const timer = safeTimeout(() => {
         if (connected) {
-          req.destroy(new Error(`${what}: no response in ${timeoutMs} ms`));
+          req.destroy(new Error(`${what}: no response in ${limitMs} ms`));
           return;
         }
         used.starvedAt = now();
+        used.starvedAfterMs = limitMs;
         options.metrics?.waitTimedOut?.(poolName);
         const error = new ConnectionWaitTimeout(
-          `${what}: no connection to the API server within ${timeoutMs} ms: all ${used.limit} connections for ${poolName === "lease" ? "the Lease" : "requests"} are busy (${used.waiting} requests waiting)`,
+          `${what}: no connection to the API server within ${limitMs} ms: all ${used.limit} connections for ${poolName === "lease" ? "the Lease" : "requests"} are busy (${used.waiting} requests waiting)`,
           poolName,
         );
         logger.error(
@@ -252,7 +259,7 @@ export function connectionTransport(
           "no connection to the API server within the request timeout",
         );
         req.destroy(error);
-      }, timeoutMs);
+      }, limitMs);
       const abort = () =>
         req.destroy(
           request.signal?.reason instanceof Error ? request.signal.reason : new Error("aborted"),
@@ -292,7 +299,7 @@ export function connectionTransport(
       usage().flatMap((p) =>
         p.starvedAt !== undefined && now() - p.starvedAt < starvedForMs
           ? [
-              `API connections: a ${p.pool === "lease" ? "Lease" : "request"} could not get a connection within ${timeoutMs} ms (${p.inUse} of ${p.limit} in use, ${p.waiting} waiting)`,
+              `API connections: a ${p.pool === "lease" ? "Lease" : "request"} could not get a connection within ${pools[p.pool].starvedAfterMs} ms (${p.inUse} of ${p.limit} in use, ${p.waiting} waiting)`,
             ]
           : [],
       ),

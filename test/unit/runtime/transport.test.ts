@@ -257,7 +257,11 @@ describe("connection pools", () => {
       },
     );
     try {
-      const busy = transport({ method: "GET", path: "/hold" }).catch((e: unknown) => e);
+      // The busy request outlives the starved one's wait: were its own timeout to end first, its
+      // connection would go to the waiting request.
+      const busy = transport({ method: "GET", path: "/hold", timeoutMs: 400 }).catch(
+        (e: unknown) => e,
+      );
       const starved = await transport({ method: "GET", path: "/api/v1/pods" }).catch(
         (e: unknown) => e,
       );
@@ -278,7 +282,7 @@ describe("connection pools", () => {
       // The busy request itself had its connection: it times out as an unanswered request.
       const slow = await busy;
       expect(slow).not.toBeInstanceOf(ConnectionWaitTimeout);
-      expect((slow as Error).message).toMatch(/no response in 100 ms/);
+      expect((slow as Error).message).toMatch(/no response in 400 ms/);
       now += 60_000;
       expect(transport.problems()).toEqual([]);
     } finally {
