@@ -102,10 +102,11 @@ export interface Client {
   evict(pod: ObjectRef, options?: CallOptions): Promise<boolean>;
   /**
    * The end of a pod's container log as text (`pods/log`), read by the API server from the
-   * pod's kubelet. Errors are `KubeApiError`s: 400 when the pod has no node or its container has
-   * not started, 404 when the pod is gone.
+   * pod's kubelet; undefined when the pod has no node to read it from (the API server answers
+   * 204 No Content; some versions a 400 "does not have a host assigned" instead). Errors are
+   * `KubeApiError`s: 400 when the container has not started, 404 when the pod is gone.
    */
-  podLog(pod: ObjectRef, options: PodLogOptions): Promise<string>;
+  podLog(pod: ObjectRef, options: PodLogOptions): Promise<string | undefined>;
   /** The resources one apiVersion serves, or undefined when the API server does not serve it (404). */
   discover(apiVersion: string, options?: CallOptions): Promise<DiscoveredResource[] | undefined>;
   /**
@@ -284,7 +285,8 @@ export function httpClient(transport: HttpTransport): Client {
       const text = await response.text();
       if (response.status < 200 || response.status > 299)
         throw apiError(request, response.status, text);
-      return text;
+      // No content: the API server had no kubelet to ask (the pod was never scheduled).
+      return response.status === 204 ? undefined : text;
     },
 
     async discover(apiVersion, options) {

@@ -14,6 +14,9 @@ import type { ReleaseLogTarget } from "./plan.ts";
 /** How long one log read may take: the API server asks the pod's kubelet, which may not answer. */
 export const RELEASE_LOG_TIMEOUT_MS = 10_000;
 
+/** Why there is no log when the API server has no node to read it from. */
+const NO_NODE = "the pod was never scheduled on a node";
+
 /** The longest API server message kept in `no log line of pod …: <why>`. */
 const UNREADABLE_MAX = 120;
 
@@ -73,6 +76,7 @@ export class ReleaseLogs implements ReleaseLogReader {
           signal,
         },
       );
+      if (text === undefined) return { pod, unreadable: NO_NODE };
       const line = lastLogLine(text);
       return line === undefined ? { pod } : { pod, line };
     } catch (error) {

@@ -36,7 +36,7 @@ import { redis, sourceSecret } from "../bindings/fixtures.ts";
 function fakeClient(
   fail: (verb: string, object: KubeObject) => Error | undefined = () => undefined,
   existing: readonly KubeObject[] = [],
-  logs: (pod: string) => string | Error = () => "",
+  logs: (pod: string) => string | Error | undefined = () => "",
 ) {
   const calls: string[] = [];
   const statuses: KubeObject[] = [];
@@ -108,8 +108,8 @@ function setup(
     logger?: ReconcileContext["logger"];
     /** The pod cache: the app's pods as trimPod keeps them. */
     pods?: KubeObject[];
-    /** Each pod's log, or the error reading it throws. */
-    logs?: (pod: string) => string | Error;
+    /** Each pod's log, the error reading it throws, or undefined: no node to read it from. */
+    logs?: (pod: string) => string | Error | undefined;
   } = {},
 ) {
   const { client, calls, statuses, reads } = fakeClient(
@@ -529,6 +529,7 @@ describe("a failed release: the last log line of its pod, read once", () => {
       ],
       [new KubeApiError(403, "GET …: HTTP 403", "", undefined), "HTTP 403"],
       [new Error("socket hang up"), "no answer from the API server"],
+      [undefined, "the pod was never scheduled on a node"],
     ] as const) {
       const { run, calls, statuses, releaseLogs } = setup(released, {
         children: [failedJob],

@@ -149,7 +149,7 @@ describe("httpClient: the only place that knows paths, verbs and content types",
     ).rejects.toMatchObject({ code: 403 });
   });
 
-  test("podLog: the log subresource as text, bounded by the query; a non-2xx status is a KubeApiError", async () => {
+  test("podLog: the log subresource as text, bounded by the query; undefined for no content; a non-2xx status is a KubeApiError", async () => {
     const requests: HttpRequest[] = [];
     const log = "line 1\nline 2\n";
     const client = httpClient(async (request) => {
@@ -178,6 +178,15 @@ describe("httpClient: the only place that knows paths, verbs and content types",
       noHost.client.podLog({ namespace: "web", name: "p" }, { container: "release" }),
     ).rejects.toMatchObject({ code: 400, status: { reason: "BadRequest" } });
     expect(noHost.requests[0]?.query).toEqual({ container: "release" });
+    // 204: the API server had no kubelet to ask (the pod was never scheduled).
+    const never = httpClient(async () => ({
+      status: 204,
+      text: async () => "",
+      lines: async function* () {},
+    }));
+    expect(
+      await never.podLog({ namespace: "web", name: "p" }, { container: "release" }),
+    ).toBeUndefined();
   });
 
   test("discover: the resources of a group version (core or named); undefined when not served", async () => {
