@@ -56,6 +56,8 @@ export const operatorRules: readonly PolicyRule[] = [
   // type's pods and evicts the oldest through the eviction API.
   { apiGroups: [""], resources: ["pods"], verbs: ["list", "watch"] },
   { apiGroups: [""], resources: ["pods/eviction"], verbs: ["create"] },
+  // A failed release: the last lines of its newest pod's log, read once per Job, for the status.
+  { apiGroups: [""], resources: ["pods/log"], verbs: ["get"] },
   { apiGroups: ["events.k8s.io"], resources: ["events"], verbs: ["create", "patch"] },
   // POLICY_REPORT_INTERVAL (off by default): list what the rules check, write PolicyReports.
   ...policyReportRules(),

@@ -68,10 +68,11 @@ export {
   statelessAppSpec,
   terminationGraceOf,
 } from "./spec.ts";
-export type {
-  BindingStatus,
-  Condition,
-  ProcessStatus,
-  ReleaseStatus,
-  StatelessAppStatus,
+export {
+  type BindingStatus,
+  type Condition,
+  type ProcessStatus,
+  RELEASE_LOG_LINE_MAX,
+  type ReleaseStatus,
+  type StatelessAppStatus,
 } from "./status.ts";

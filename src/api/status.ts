@@ -51,6 +51,9 @@ export const bindingStatus = z
   })
   .describe("Observed state of one backing-service binding.");
 
+/** The longest status.release.lastLogLine (and log line of the ReleaseFailed message), "…" included. */
+export const RELEASE_LOG_LINE_MAX = 200;
+
 export const releaseStatus = z
   .object({
     image: z.string().describe("The image the release ran with."),
@@ -59,6 +62,13 @@ export const releaseStatus = z
       .enum(["Running", "Succeeded", "Failed"])
       .describe(
         "Running until the Job succeeds or fails; the Deployments roll only once it succeeded.",
+      ),
+    lastLogLine: z
+      .string()
+      .max(RELEASE_LOG_LINE_MAX)
+      .optional()
+      .describe(
+        `A failed release: the last non-empty line of its newest pod's log, as the operator read it once through the API (control characters and terminal escapes removed, at most ${RELEASE_LOG_LINE_MAX} characters). Absent when the log could not be read; the Stalled message then says why.`,
       ),
   })
   .describe("The release phase of the current image and spec.release.");

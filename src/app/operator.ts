@@ -35,6 +35,7 @@ import {
   type EventSink,
   OWNER_INDEX,
   PODS_BY_APP,
+  ReleaseLogs,
 } from "./reconcile/index.ts";
 import { LABEL_MANAGED_BY, MANAGED_BY } from "./render/index.ts";
 import { CachedSecretReader, stripForeignSecretData } from "./secrets.ts";
@@ -136,6 +137,12 @@ export function startOperator(options: OperatorOptions): Operator {
     clock,
     logger,
   });
+  const releaseLogs = new ReleaseLogs(client, logger);
+  // A failed release's log line is remembered while its Job exists.
+  children.Job.subscribe((e) => {
+    const uid = e.object.metadata?.uid;
+    if (e.type === "delete" && uid !== undefined) releaseLogs.forget(uid);
+  });
   const reconcile = createReconciler({
     apps: apps.store,
     children: Object.fromEntries(CHILD_KINDS.map((k) => [k, children[k].store])) as Record<
@@ -156,6 +163,7 @@ export function startOperator(options: OperatorOptions): Operator {
     configMaps: configMaps.store,
     provisioned,
     events: eventSink(recorder),
+    releaseLogs,
     clock,
   });
   const controller = new Controller({

@@ -2,7 +2,7 @@
 import { httpListWatch, type ListWatchSource, type Selectors } from "./listwatch.ts";
 import { type KubeObject, splitApiVersion } from "./object.ts";
 import { builtinResources, groupVersionPath, type ResourceType, resourcePath } from "./resource.ts";
-import { type HttpRequest, type HttpTransport, requestJson } from "./transport.ts";
+import { apiError, type HttpRequest, type HttpTransport, requestJson } from "./transport.ts";
 
 /** Which object of a type: `namespace` is ignored for cluster-scoped types. */
 export interface ObjectRef {
@@ -28,6 +28,17 @@ export interface DeleteCallOptions extends CallOptions {
   readonly uid?: string | undefined;
   /** @default "Background" */
   readonly propagationPolicy?: "Background" | "Foreground" | "Orphan";
+}
+
+/** Which container's log, and how much of its end. */
+export interface PodLogOptions extends CallOptions {
+  readonly container: string;
+  /** Only the last this many lines. @default the whole log */
+  readonly tailLines?: number;
+  /** At most this many bytes of them (the kubelet may send slightly more or less). @default no limit */
+  readonly limitBytes?: number;
+  /** This request's timeout: the API server asks the pod's kubelet, which may not answer. */
+  readonly timeoutMs?: number;
 }
 
 /** One RFC 6902 operation (the structural shape the API server takes). */
@@ -89,6 +100,13 @@ export interface Client {
    * budget refuses it now (429).
    */
   evict(pod: ObjectRef, options?: CallOptions): Promise<boolean>;
+  /**
+   * The end of a pod's container log as text (`pods/log`), read by the API server from the
+   * pod's kubelet; undefined when the pod has no node to read it from (the API server answers
+   * 204 No Content; some versions a 400 "does not have a host assigned" instead). Errors are
+   * `KubeApiError`s: 400 when the container has not started, 404 when the pod is gone.
+   */
+  podLog(pod: ObjectRef, options: PodLogOptions): Promise<string | undefined>;
   /** The resources one apiVersion serves, or undefined when the API server does not serve it (404). */
   discover(apiVersion: string, options?: CallOptions): Promise<DiscoveredResource[] | undefined>;
   /**
@@ -248,6 +266,27 @@ export function httpClient(transport: HttpTransport): Client {
         if (codeOf(error) === 429) return false;
         throw error;
       }
+    },
+
+    async podLog(pod, options) {
+      const request: HttpRequest = {
+        method: "GET",
+        verb: "get",
+        path: pathOf(builtinResources.pod, pod, "log"),
+        query: {
+          container: options.container,
+          ...(options.tailLines === undefined ? {} : { tailLines: options.tailLines }),
+          ...(options.limitBytes === undefined ? {} : { limitBytes: options.limitBytes }),
+        },
+        ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
+        ...signalOf(options),
+      };
+      const response = await transport(request);
+      const text = await response.text();
+      if (response.status < 200 || response.status > 299)
+        throw apiError(request, response.status, text);
+      // No content: the API server had no kubelet to ask (the pod was never scheduled).
+      return response.status === 204 ? undefined : text;
     },
 
     async discover(apiVersion, options) {

@@ -32,6 +32,7 @@ export {
   httpClient,
   type JsonPatchOperation,
   type ObjectRef,
+  type PodLogOptions,
   type ServedGroup,
   type WriteOptions,
 } from "./client.ts";

@@ -154,6 +154,7 @@ const PATHS: Record<string, (ns: string) => string> = {
   PodDisruptionBudget: (ns) => `/apis/policy/v1/namespaces/${ns}/poddisruptionbudgets`,
   HorizontalPodAutoscaler: (ns) => `/apis/autoscaling/v2/namespaces/${ns}/horizontalpodautoscalers`,
   Job: (ns) => `/apis/batch/v1/namespaces/${ns}/jobs`,
+  Pod: (ns) => `/api/v1/namespaces/${ns}/pods`,
   Event: (ns) => `/apis/events.k8s.io/v1/namespaces/${ns}/events`,
   CustomResourceDefinition: () => "/apis/apiextensions.k8s.io/v1/customresourcedefinitions",
 };

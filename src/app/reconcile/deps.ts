@@ -1,7 +1,8 @@
-// What reconcile needs from the outside world: caches, the client and the applier, Secret reads, Events, time.
+// What reconcile needs from the outside world: caches, the client and the applier, Secret and log reads, Events, time.
 import type { Applier, Client, Clock, KubeObject, ReadonlyStore } from "../../runtime/index.ts";
 import type { SourceSecret } from "../bindings/index.ts";
 import type { ChildKind } from "./children.ts";
+import type { ReleaseLogReader } from "./release-log.ts";
 
 /** Index of every child cache: the uid of the object's controller, so an app finds its children without a scan. */
 export const OWNER_INDEX = "owner";
@@ -54,5 +55,7 @@ export interface ReconcileDeps {
   readonly configMaps: ReadonlyStore<KubeObject>;
   readonly provisioned: ProvisionedServices;
   readonly events: EventSink;
+  /** The last log line of a failed release's pod, read once per Job. */
+  readonly releaseLogs: ReleaseLogReader;
   readonly clock: Clock;
 }

@@ -24,10 +24,17 @@ export {
   type PlannedEvent,
   planApp,
   REPLICAS_HANDOFF_MANAGER,
+  type ReleaseLogTarget,
   requeueAfterWrites,
   type Written,
 } from "./plan.ts";
 export { childId, controlledBy, staleChildren } from "./prune.ts";
 export { createReconciler, reconcileApp } from "./reconcile.ts";
 export { decideRecycle, podsOf, type RecycleDecision, type RecycleInput } from "./recycle.ts";
+export {
+  RELEASE_LOG_TIMEOUT_MS,
+  type ReleaseLogReader,
+  ReleaseLogs,
+  unreadable,
+} from "./release-log.ts";
 export { type ResolvedBindings, resolveBindings } from "./resolve-bindings.ts";

@@ -26,6 +26,7 @@ import {
   conditionTime,
   processFailure,
   processRolledOut,
+  type ReleaseLog,
 } from "../status/index.ts";
 import { type ChildKind, isChildKind } from "./children.ts";
 import { type ForbiddenFix, forbiddenAdditions } from "./forbidden.ts";
@@ -180,6 +181,21 @@ export interface ReleaseOutcome {
   readonly state: "Running" | "Succeeded" | "Failed";
   /** A failed Job's condition: its reason and message, for Stalled. */
   readonly failure?: string;
+  /**
+   * A failed Job's pod whose log the reconcile reads for its last line (once per Job: the
+   * reader remembers it by the Job's uid): the newest pod the Job controls. Undefined when the
+   * pod cache holds none of its pods.
+   */
+  readonly logOf?: ReleaseLogTarget;
+  /** That pod's last log line, or why it could not be read: set once the reconcile read it. */
+  readonly log?: ReleaseLog;
+}
+
+/** The pod of a failed release Job to read the log of, and the Job, whose uid keys the read. */
+export interface ReleaseLogTarget {
+  readonly jobUid: string;
+  readonly namespace: string;
+  readonly pod: string;
 }
 
 export interface RecycledProcess {
@@ -204,6 +220,8 @@ export interface Written {
   readonly pods: ReadonlyMap<string, readonly V1Pod[]>;
   /** When the pods were read. */
   readonly now: number;
+  /** The last log line of the failed release's pod (Plan.release.logOf), or why there is none. */
+  readonly releaseLog?: ReleaseLog;
 }
 
 const templateHash = (o: object | undefined) =>
@@ -358,15 +376,49 @@ function releaseOf(
   const conditions =
     (holder.status as { conditions?: JobCondition[] } | undefined)?.conditions ?? [];
   const failed = conditions.find((c) => c.type === "Failed" && c.status === "True");
-  if (failed !== undefined)
+  if (failed !== undefined) {
+    const pod = newestPodOf(observation.pods, holder);
     return {
       ...base,
       state: "Failed",
       failure: `${failed.reason ?? "Failed"}: ${failed.message ?? "the Job failed"}`,
+      ...(pod === undefined ? {} : { logOf: pod }),
     };
+  }
   if (conditions.some((c) => c.type === "Complete" && c.status === "True"))
     return { ...base, state: "Succeeded" };
   return { ...base, state: "Running" };
+}
+
+/**
+ * The newest pod (by creation time, then name) whose controller is the Job `job` by uid, in the
+ * Job's namespace, that did not succeed: the last attempt, whose log says why the release failed.
+ * The app's labels alone are no proof (whoever may create pods in the namespace can set them), so
+ * a pod the Job does not control is never read, whatever it is named or labelled.
+ */
+function newestPodOf(pods: readonly V1Pod[], job: KubeObject): ReleaseLogTarget | undefined {
+  const uid = job.metadata?.uid;
+  const namespace = job.metadata?.namespace;
+  if (uid === undefined || uid === "" || namespace === undefined) return undefined;
+  const ofJob = pods.filter((p) => {
+    const controller = p.metadata?.ownerReferences?.find((r) => r.controller === true);
+    return (
+      p.metadata?.namespace === namespace &&
+      p.status?.phase !== "Succeeded" &&
+      controller?.apiVersion === "batch/v1" &&
+      controller.kind === "Job" &&
+      controller.uid === uid &&
+      controller.name === job.metadata?.name
+    );
+  });
+  const created = (p: V1Pod) => String(p.metadata?.creationTimestamp ?? "");
+  const [newest] = ofJob.sort(
+    (a, b) =>
+      created(b).localeCompare(created(a)) ||
+      (b.metadata?.name ?? "").localeCompare(a.metadata?.name ?? ""),
+  );
+  const name = newest?.metadata?.name;
+  return name === undefined ? undefined : { jobUid: uid, namespace, pod: name };
 }
 
 /**
@@ -532,7 +584,14 @@ export function finishPlan(plan: Plan, observation: Observation, written: Writte
     app,
     deployments,
     bindings: outcomes,
-    ...(plan.release === undefined ? {} : { release: plan.release }),
+    ...(plan.release === undefined
+      ? {}
+      : {
+          release:
+            written.releaseLog === undefined
+              ? plan.release
+              : { ...plan.release, log: written.releaseLog },
+        }),
     ...(written.applyError === undefined ? {} : { applyError: written.applyError }),
     ...(written.applyRetrying === undefined ? {} : { applyRetrying: written.applyRetrying }),
     ...(refused.length === 0 ? {} : { nameInUse: refused }),

@@ -53,6 +53,9 @@ export async function reconcileApp(
     ...(written.retry === undefined ? {} : { applyRetrying: written.retry.message }),
     ...(written.rejected.size === 0 ? {} : { rejected: written.rejected }),
     ...(await readPods(plan, written.live, deps, ctx.signal)),
+    ...(plan.release?.logOf === undefined
+      ? {}
+      : { releaseLog: await deps.releaseLogs.read(plan.release.logOf, ctx.signal) }),
   });
   // Formatted only if the line is written: pino serializes a value through its toJSON.
   ctx.logger.debug({ plan: { toJSON: () => formatPlan(done) } }, "plan");

@@ -14,6 +14,7 @@ import {
   conditionMessage,
   settleConditions,
 } from "./conditions.ts";
+import { clipLine, type ReleaseLog, releaseLogPhrase } from "./release-log.ts";
 
 /** One binding's outcome: resolved, or the problem that stops it (its message names Secret and key). */
 export interface BindingOutcome {
@@ -45,6 +46,8 @@ export interface StatusInput {
     readonly job: string;
     readonly state: "Running" | "Succeeded" | "Failed";
     readonly failure?: string;
+    /** A failed release's log: the last line of its newest pod, or why it could not be read. */
+    readonly log?: ReleaseLog;
   };
   /** Children not written because another's object has their name, each naming kind, name and holder. */
   readonly nameInUse?: readonly string[];
@@ -118,6 +121,22 @@ export function summarize(input: StatusInput, processes: readonly ProcessStatus[
     .join(", ");
 }
 
+/** The longest Job condition reason and message kept in the ReleaseFailed message. */
+const RELEASE_FAILURE_MAX = 400;
+
+/**
+ * `release <job> failed (<reason>: <message>); last log line of pod <pod>: "<line>"; nothing
+ * rolls until spec.image or spec.release changes`. The Job's condition and the log line are
+ * clipped first, so the message stays within a condition's and keeps its end.
+ */
+function releaseFailedMessage(release: NonNullable<StatusInput["release"]>): string {
+  const failure = clipLine(release.failure ?? "Failed", RELEASE_FAILURE_MAX);
+  const log = release.log === undefined ? "" : `; ${releaseLogPhrase(release.log)}`;
+  return conditionMessage(
+    `release ${release.job} failed (${failure})${log}; nothing rolls until spec.image or spec.release changes`,
+  );
+}
+
 export function computeStatus(input: StatusInput): StatelessAppStatus {
   const { app } = input;
   const generation = app.metadata.generation;
@@ -158,9 +177,7 @@ export function computeStatus(input: StatusInput): StatelessAppStatus {
         type: ConditionType.stalled,
         status: "True",
         reason: "ReleaseFailed",
-        message: conditionMessage(
-          `release ${input.release.job} failed (${input.release.failure ?? "Failed"}); nothing rolls until spec.image or spec.release changes`,
-        ),
+        message: releaseFailedMessage(input.release),
       };
     } else if (input.applyError !== undefined) {
       stalled = {
@@ -279,6 +296,9 @@ export function computeStatus(input: StatusInput): StatelessAppStatus {
             image: input.release.image,
             job: input.release.job,
             state: input.release.state,
+            ...(input.release.log?.line === undefined
+              ? {}
+              : { lastLogLine: input.release.log.line }),
           },
         }),
     summary,

@@ -14,3 +14,12 @@ export {
   settleConditions,
 } from "./conditions.ts";
 export { type PodFailure, podFailure, processFailure, trimPod } from "./pod-failures.ts";
+export {
+  clipLine,
+  lastLogLine,
+  RELEASE_LOG_LIMIT_BYTES,
+  RELEASE_LOG_TAIL_LINES,
+  type ReleaseLog,
+  releaseLogPhrase,
+  sanitizeLogLine,
+} from "./release-log.ts";

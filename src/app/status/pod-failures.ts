@@ -115,9 +115,10 @@ const pick = (labels: Record<string, string> | undefined, keys: readonly string[
     : Object.fromEntries(keys.filter((k) => k in labels).map((k) => [k, labels[k] as string]));
 
 /**
- * The pod cache's transform: a pod reduced to its identity, its controller, two labels and the
- * fields podFailure reads — a rendered pod is 3–6 kB as the API server sends it; a running one is
- * a few hundred bytes here, a failing one at most about 1.5 kB (messages clipped). No spec.
+ * The pod cache's transform: a pod reduced to its identity, its controller (and, for a Job's pod,
+ * its creation time), two labels and the fields podFailure reads — a rendered pod is 3–6 kB as
+ * the API server sends it; a running one is a few hundred bytes here, a failing one at most about
+ * 1.5 kB (messages clipped). No spec.
  */
 export function trimPod(obj: KubeObject): KubeObject {
   const pod = obj as V1Pod;
@@ -135,6 +136,7 @@ export function trimPod(obj: KubeObject): KubeObject {
   const unscheduled = s.conditions?.find(
     (c) => c.type === "PodScheduled" && c.status === "False" && c.reason === "Unschedulable",
   );
+  const controller = m.ownerReferences?.find((r) => r.controller === true);
   const status = defined({
     phase: s.phase,
     initContainerStatuses: firstFailing(s.initContainerStatuses),
@@ -156,6 +158,10 @@ export function trimPod(obj: KubeObject): KubeObject {
       // many labels it has, not how much of the operator's memory they take.
       labels: pick(m.labels, [LABEL_INSTANCE, POD_TEMPLATE_HASH]),
       ownerReferences: m.ownerReferences?.filter((r) => r.controller === true).slice(0, 1),
+      // A release Job's pods: the newest one is the one whose log a failed release reports.
+      ...(controller?.kind === "Job" && m.creationTimestamp !== undefined
+        ? { creationTimestamp: m.creationTimestamp }
+        : {}),
       ...(m.deletionTimestamp === undefined ? {} : { deletionTimestamp: m.deletionTimestamp }),
     },
     status,

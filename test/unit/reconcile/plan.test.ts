@@ -997,6 +997,59 @@ describe("the release phase gates the rollout", () => {
     ]);
   });
 
+  test("a failed Job: the log to read is the newest pod's the Job controls by uid, in its namespace, that did not succeed", () => {
+    const failedJob = {
+      ...jobWith(released(), failed),
+      metadata: { ...jobWith(released(), failed).metadata, uid: "job-uid" },
+    };
+    const pod = (
+      name: string,
+      at: string,
+      more: { namespace?: string; uid?: string; phase?: string; kind?: string } = {},
+    ) =>
+      ({
+        metadata: {
+          name,
+          namespace: more.namespace ?? "web",
+          creationTimestamp: at,
+          ownerReferences: [
+            {
+              apiVersion: "batch/v1",
+              kind: more.kind ?? "Job",
+              name: current,
+              uid: more.uid ?? "job-uid",
+              controller: true,
+            },
+          ],
+        },
+        status: { phase: more.phase ?? "Failed" },
+      }) as unknown as V1Pod;
+    const plan = (pods: V1Pod[]) =>
+      planApp(observation({ app: released(), cached: [oldDeployment(), failedJob], pods })).release
+        ?.logOf;
+    expect(
+      plan([
+        pod("first", "2026-01-01T00:00:00Z"),
+        pod("last", "2026-01-01T00:00:10Z"),
+        pod("other-job", "2026-01-01T00:01:00Z", { uid: "another" }),
+        pod("other-namespace", "2026-01-01T00:01:00Z", { namespace: "payments" }),
+        pod("not-a-job", "2026-01-01T00:01:00Z", { kind: "ReplicaSet" }),
+        pod("succeeded", "2026-01-01T00:01:00Z", { phase: "Succeeded" }),
+      ]),
+    ).toEqual({ jobUid: "job-uid", namespace: "web", pod: "last" });
+    expect(plan([pod("other-job", "2026-01-01T00:01:00Z", { uid: "another" })])).toBeUndefined();
+    // A Job that runs or succeeded: no log is read.
+    expect(
+      planApp(
+        observation({
+          app: released(),
+          cached: [oldDeployment(), { ...failedJob, status: { conditions: [complete] } }],
+          pods: [pod("last", "2026-01-01T00:00:10Z")],
+        }),
+      ).release?.logOf,
+    ).toBeUndefined();
+  });
+
   test("another's Job of that name: NameInUse, nothing rolls", () => {
     const plan = planApp(
       observation({

@@ -8,6 +8,7 @@ import {
   PODS_BY_APP,
   REPLICAS_HANDOFF_MANAGER,
   type ReconcileDeps,
+  ReleaseLogs,
   reconcileApp,
 } from "../../../src/app/reconcile/index.ts";
 import { desired } from "../../../src/app/render/index.ts";
@@ -15,6 +16,7 @@ import { STATELESS_APP_RESOURCE } from "../../../src/app/watches.ts";
 import { createLogger } from "../../../src/platform/logging.ts";
 import {
   Applier,
+  apiError,
   type Client,
   KubeApiError,
   type KubeObject,
@@ -34,6 +36,7 @@ import { redis, sourceSecret } from "../bindings/fixtures.ts";
 function fakeClient(
   fail: (verb: string, object: KubeObject) => Error | undefined = () => undefined,
   existing: readonly KubeObject[] = [],
+  logs: (pod: string) => string | Error | undefined = () => "",
 ) {
   const calls: string[] = [];
   const statuses: KubeObject[] = [];
@@ -74,6 +77,14 @@ function fakeClient(
       return true;
     },
     evict: async () => true,
+    podLog: async (ref, options) => {
+      reads.push(
+        `log ${ref.namespace}/${ref.name} ${options.container} tail=${options.tailLines} limit=${options.limitBytes}`,
+      );
+      const log = logs(ref.name);
+      if (log instanceof Error) throw log;
+      return log;
+    },
     discover: async () => [],
     apiGroups: async () => [],
     create: async () => {
@@ -95,9 +106,17 @@ function setup(
     existing?: KubeObject[];
     secrets?: ReconcileDeps["secrets"];
     logger?: ReconcileContext["logger"];
+    /** The pod cache: the app's pods as trimPod keeps them. */
+    pods?: KubeObject[];
+    /** Each pod's log, the error reading it throws, or undefined: no node to read it from. */
+    logs?: (pod: string) => string | Error | undefined;
   } = {},
 ) {
-  const { client, calls, statuses, reads } = fakeClient(options.fail, options.existing);
+  const { client, calls, statuses, reads } = fakeClient(
+    options.fail,
+    options.existing,
+    options.logs,
+  );
   const apps = new Store();
   apps.set(subject as unknown as KubeObject);
   const children = Object.fromEntries(
@@ -111,10 +130,15 @@ function setup(
   ) as Record<ChildKind, Store>;
   const events: string[] = [];
   const messages: string[] = [];
+  const pods = new Store().addIndex(PODS_BY_APP, (o) => [
+    `${o.metadata?.namespace}/${o.metadata?.labels?.["app.kubernetes.io/instance"]}`,
+  ]);
+  for (const pod of options.pods ?? []) pods.set(pod);
+  const releaseLogs = new ReleaseLogs(client);
   const deps = {
     apps,
     children,
-    pods: new Store().addIndex(PODS_BY_APP, () => []),
+    pods,
     applier: new Applier({
       client,
       registry: new ResourceRegistry().register(STATELESS_APP_RESOURCE),
@@ -133,6 +157,7 @@ function setup(
         messages.push(`Warning ${reason}: ${message}`);
       },
     },
+    releaseLogs,
     clock: realClock,
   };
   const ctx: ReconcileContext = {
@@ -149,6 +174,7 @@ function setup(
     messages,
     statuses,
     apps,
+    releaseLogs,
   };
 }
 
@@ -391,5 +417,149 @@ describe("reconcileApp carries out the plan", () => {
     lines.splice(0);
     await setup(web(), { logger: createLogger("info", destination) }).run();
     expect(lines.filter((l) => l.includes('"plan"'))).toEqual([]);
+  });
+});
+
+describe("a failed release: the last log line of its pod, read once", () => {
+  const JOB_UID = "0b9a8c1e-0000-4000-8000-00000000j0b1";
+  const released = web({ release: { command: ["bin/migrate"] } });
+  const rendered = desired(released, { bindings: { resolved: [], hash: "h" } }).objects.find(
+    (o) => o.kind === "Job",
+  ) as unknown as KubeObject;
+  const jobName = rendered.metadata?.name ?? "";
+  const failedJob: KubeObject = {
+    ...rendered,
+    metadata: { ...rendered.metadata, uid: JOB_UID, resourceVersion: "3" },
+    status: {
+      conditions: [
+        {
+          type: "Failed",
+          status: "True",
+          reason: "BackoffLimitExceeded",
+          message: "Job has reached the specified backoff limit",
+        },
+      ],
+    },
+  } as KubeObject;
+  /** A pod as the cache holds it: the app's instance label, `controller` its controller. */
+  const pod = (
+    name: string,
+    created: string,
+    controller: Record<string, unknown> | null = {
+      apiVersion: "batch/v1",
+      kind: "Job",
+      name: jobName,
+      uid: JOB_UID,
+      controller: true,
+    },
+  ): KubeObject =>
+    ({
+      apiVersion: "v1",
+      kind: "Pod",
+      metadata: {
+        name,
+        namespace: "web",
+        uid: `uid-${name}`,
+        labels: { "app.kubernetes.io/instance": "shop" },
+        ...(controller === null ? {} : { ownerReferences: [controller] }),
+        creationTimestamp: created,
+      },
+      status: { phase: "Failed" },
+    }) as KubeObject;
+  const stalledOf = (status: KubeObject | undefined) =>
+    (
+      status?.status as { conditions?: { type: string; message: string }[] } | undefined
+    )?.conditions?.find((c) => c.type === "Stalled")?.message;
+
+  test("the newest pod the Job controls is read, bounded, once; a pod the Job does not control never is", async () => {
+    const { run, reads, statuses, messages } = setup(released, {
+      children: [failedJob],
+      pods: [
+        pod(`${jobName}-old`, "2026-01-01T00:00:00Z"),
+        pod(`${jobName}-new`, "2026-01-01T00:01:00Z"),
+        // Newer, labelled as the app's, named like the Job's pods: not controlled by the Job.
+        pod(`${jobName}-zzz`, "2026-01-01T00:02:00Z", null),
+        pod(`${jobName}-yyy`, "2026-01-01T00:02:00Z", {
+          apiVersion: "batch/v1",
+          kind: "Job",
+          name: jobName,
+          uid: "another-job",
+          controller: true,
+        }),
+      ],
+      logs: (p) =>
+        p.endsWith("-new")
+          ? "applying 0042\n\u001b[31mmigration 0042 failed: relation users exists\u001b[0m\n\n"
+          : "not this one\n",
+    });
+    await run();
+    expect(reads.filter((r) => r.startsWith("log"))).toEqual([
+      `log web/${jobName}-new release tail=2 limit=4096`,
+    ]);
+    const message = stalledOf(statuses.at(-1));
+    expect(message).toBe(
+      `release ${jobName} failed (BackoffLimitExceeded: Job has reached the specified backoff limit); last log line of pod ${jobName}-new: "migration 0042 failed: relation users exists"; nothing rolls until spec.image or spec.release changes`,
+    );
+    expect((statuses.at(-1)?.status as { release?: unknown } | undefined)?.release).toEqual({
+      image: released.spec.image,
+      job: jobName,
+      state: "Failed",
+      lastLogLine: "migration 0042 failed: relation users exists",
+    });
+    expect(messages).toContain(`Warning ReleaseFailed: ${message}`);
+    // Every later reconcile of the failed Job uses what was read.
+    await run();
+    await run();
+    expect(reads.filter((r) => r.startsWith("log"))).toHaveLength(1);
+  });
+
+  test("a log that cannot be read (the pod has no node, 403 without the permission): the reconcile goes on, the message says why", async () => {
+    for (const [error, why] of [
+      [
+        apiError(
+          { method: "GET", path: "…/log" },
+          400,
+          JSON.stringify({
+            kind: "Status",
+            reason: "BadRequest",
+            message: `pod ${jobName}-a does not have a host assigned`,
+          }),
+        ),
+        `BadRequest: pod ${jobName}-a does not have a host assigned`,
+      ],
+      [new KubeApiError(403, "GET …: HTTP 403", "", undefined), "HTTP 403"],
+      [new Error("socket hang up"), "no answer from the API server"],
+      [undefined, "the pod was never scheduled on a node"],
+    ] as const) {
+      const { run, calls, statuses, releaseLogs } = setup(released, {
+        children: [failedJob],
+        pods: [pod(`${jobName}-a`, "2026-01-01T00:00:00Z")],
+        logs: () => error,
+      });
+      expect(await run()).toEqual({ type: "awaitChange" });
+      expect(calls.at(-1)).toBe("apply-status StatelessApp shop");
+      expect(stalledOf(statuses.at(-1))).toContain(
+        `; no log line of pod ${jobName}-a: ${why}; nothing rolls`,
+      );
+      expect(
+        (statuses.at(-1)?.status as { release?: object } | undefined)?.release,
+      ).not.toHaveProperty("lastLogLine");
+      // The failed read is remembered too, until the Job goes.
+      expect(releaseLogs.size).toBe(1);
+      releaseLogs.forget(JOB_UID);
+      expect(releaseLogs.size).toBe(0);
+    }
+  });
+
+  test("no pod of the Job in the cache: nothing is read, the message has the Job's reason only", async () => {
+    const { run, reads, statuses } = setup(released, {
+      children: [failedJob],
+      pods: [pod("someone-elses", "2026-01-01T00:00:00Z", null)],
+    });
+    await run();
+    expect(reads.filter((r) => r.startsWith("log"))).toEqual([]);
+    expect(stalledOf(statuses.at(-1))).toBe(
+      `release ${jobName} failed (BackoffLimitExceeded: Job has reached the specified backoff limit); nothing rolls until spec.image or spec.release changes`,
+    );
   });
 });

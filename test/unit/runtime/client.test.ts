@@ -149,6 +149,46 @@ describe("httpClient: the only place that knows paths, verbs and content types",
     ).rejects.toMatchObject({ code: 403 });
   });
 
+  test("podLog: the log subresource as text, bounded by the query; undefined for no content; a non-2xx status is a KubeApiError", async () => {
+    const requests: HttpRequest[] = [];
+    const log = "line 1\nline 2\n";
+    const client = httpClient(async (request) => {
+      requests.push(request);
+      return { status: 200, text: async () => log, lines: async function* () {} };
+    });
+    expect(
+      await client.podLog(
+        { namespace: "web", name: "p" },
+        { container: "release", tailLines: 2, limitBytes: 4096, timeoutMs: 10_000 },
+      ),
+    ).toBe(log);
+    expect(requests[0]).toMatchObject({
+      method: "GET",
+      verb: "get",
+      path: "/api/v1/namespaces/web/pods/p/log",
+      query: { container: "release", tailLines: 2, limitBytes: 4096 },
+      timeoutMs: 10_000,
+    });
+    const noHost = answering(400, {
+      kind: "Status",
+      reason: "BadRequest",
+      message: "pod p does not have a host assigned",
+    });
+    await expect(
+      noHost.client.podLog({ namespace: "web", name: "p" }, { container: "release" }),
+    ).rejects.toMatchObject({ code: 400, status: { reason: "BadRequest" } });
+    expect(noHost.requests[0]?.query).toEqual({ container: "release" });
+    // 204: the API server had no kubelet to ask (the pod was never scheduled).
+    const never = httpClient(async () => ({
+      status: 204,
+      text: async () => "",
+      lines: async function* () {},
+    }));
+    expect(
+      await never.podLog({ namespace: "web", name: "p" }, { container: "release" }),
+    ).toBeUndefined();
+  });
+
   test("discover: the resources of a group version (core or named); undefined when not served", async () => {
     const { client, requests } = answering(200, {
       resources: [{ name: "redis", kind: "Redis", namespaced: true }],

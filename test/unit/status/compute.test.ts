@@ -275,3 +275,66 @@ describe("computeStatus", () => {
     expect(computeStatus(input)).toEqual(computeStatus(input));
   });
 });
+
+describe("computeStatus: a failed release", () => {
+  const JOB = "shop-release-1a2b3c4d5e";
+  const failed = (log?: { pod: string; line?: string; unreadable?: string }, failure?: string) =>
+    computeStatus({
+      app: shop({ release: { command: ["bin/migrate"] } }),
+      deployments: new Map([
+        ["web", deployment(2)],
+        ["worker", deployment(1)],
+      ]),
+      bindings: [],
+      release: {
+        image: "registry.example.com/shop:1.4.2",
+        job: JOB,
+        state: "Failed",
+        failure: failure ?? "BackoffLimitExceeded: Job has reached the specified backoff limit",
+        ...(log === undefined ? {} : { log }),
+      },
+      now: NOW,
+    });
+  const stalled = (status: ReturnType<typeof computeStatus>) =>
+    status.conditions?.find((c) => c.type === "Stalled");
+
+  test.each<[string, Parameters<typeof failed>[0], string]>([
+    [
+      "the last log line",
+      { pod: `${JOB}-x7k`, line: "migration 0042 failed: relation users exists" },
+      `; last log line of pod ${JOB}-x7k: "migration 0042 failed: relation users exists"`,
+    ],
+    [
+      "a log that could not be read",
+      { pod: `${JOB}-x7k`, unreadable: 'NotFound: pods "x" not found' },
+      `; no log line of pod ${JOB}-x7k: NotFound: pods "x" not found`,
+    ],
+    ["a pod that logged nothing", { pod: `${JOB}-x7k` }, `; pod ${JOB}-x7k logged nothing`],
+    ["no pod to read", undefined, ""],
+  ])("Stalled ReleaseFailed with the Job's reason and %s", (_what, log, phrase) => {
+    const status = failed(log);
+    const message = `release ${JOB} failed (BackoffLimitExceeded: Job has reached the specified backoff limit)${phrase}; nothing rolls until spec.image or spec.release changes`;
+    expect(stalled(status)).toMatchObject({ status: "True", reason: "ReleaseFailed", message });
+    expect(status.conditions?.find((c) => c.type === "Ready")).toMatchObject({
+      status: "False",
+      reason: "ReleaseFailed",
+      message,
+    });
+    expect(status.release).toEqual({
+      image: "registry.example.com/shop:1.4.2",
+      job: JOB,
+      state: "Failed",
+      ...(log?.line === undefined ? {} : { lastLogLine: log.line }),
+    });
+  });
+
+  test("a long Job message and the longest line with quotes to escape: within a condition's 1024 characters, the end kept", () => {
+    const line = `${'"\\'.repeat(99)}…`;
+    const message = stalled(
+      failed({ pod: `${JOB}-abcde`, line }, `Failed: ${"m".repeat(5000)}`),
+    )?.message;
+    expect(message?.length).toBeLessThanOrEqual(1024);
+    expect(message).toContain(`: ${JSON.stringify(line)}; nothing rolls until`);
+    expect(message?.endsWith("nothing rolls until spec.image or spec.release changes")).toBe(true);
+  });
+});

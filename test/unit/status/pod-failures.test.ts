@@ -223,6 +223,28 @@ describe("trimPod: what the pod cache keeps", () => {
     expect(JSON.stringify(trimmed).length).toBeLessThan(1000);
   });
 
+  test("a Job's pod keeps its creation time (a failed release reads the newest one's log); a ReplicaSet's does not", () => {
+    const ofJob = {
+      ...full,
+      metadata: {
+        ...(full as V1Pod).metadata,
+        ownerReferences: [
+          {
+            apiVersion: "batch/v1",
+            kind: "Job",
+            name: "shop-release-1",
+            uid: "j",
+            controller: true,
+          },
+        ],
+      },
+      status: { phase: "Failed" },
+    } as unknown as KubeObject;
+    expect(trimPod(ofJob).metadata?.creationTimestamp).toBe("2026-01-01T00:00:00Z");
+    expect(trimPod(ofJob).status).toEqual({ phase: "Failed" });
+    expect(trimPod(full).metadata?.creationTimestamp).toBeUndefined();
+  });
+
   test("the trimmed pod fails as the full one does", () => {
     const failing = {
       ...full,
