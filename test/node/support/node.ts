@@ -1,6 +1,7 @@
 // Helpers of the real-pod scenarios: the installed operator, a tenant's namespace, Redis and the
 // session-counter app from our own images, and an HTTP client that goes through kube-proxy.
 
+import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { request } from "node:http";
 import { tmpdir } from "node:os";
@@ -285,6 +286,14 @@ export async function visit(host: string, port: number, session: string): Promis
   }
 }
 
+/**
+ * One GET / through the Service's ClusterIP on a new connection, with no retry: any failure —
+ * a refused or unanswered connection included — is thrown (the rollout test counts them all).
+ */
+export function visitOnce(host: string, port: number, session: string): Promise<Visit> {
+  return getOnce(host, port, session);
+}
+
 function getOnce(host: string, port: number, session: string): Promise<Visit> {
   return new Promise<Visit>((resolvePromise, reject) => {
     let connected = false;
@@ -322,6 +331,39 @@ function getOnce(host: string, port: number, session: string): Promise<Visit> {
     );
     req.end();
   });
+}
+
+/** A container's log as `kubectl logs -f` streams it, until the container exits or stop(). */
+export type LogFollower = {
+  readonly lines: { at: number; line: string }[];
+  /** Resolves when the stream ends (the container exited, or stop()). */
+  readonly ended: Promise<void>;
+  stop(): void;
+};
+
+/** Follows a pod's log from its start (`kubectl logs -f`), each line with the time it arrived. */
+export function followLogs(namespace: string, pod: string): LogFollower {
+  const cluster = providedCluster();
+  const child = spawn(cluster.kubectl ?? "kubectl", ["-n", namespace, "logs", "-f", pod], {
+    env: { ...process.env, KUBECONFIG: cluster.kubeconfig },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const lines: { at: number; line: string }[] = [];
+  let partial = "";
+  child.stdout.setEncoding("utf8");
+  child.stdout.on("data", (chunk: string) => {
+    const parts = (partial + chunk).split("\n");
+    partial = parts.pop() ?? "";
+    for (const line of parts) lines.push({ at: Date.now(), line });
+  });
+  const ended = new Promise<void>((resolveEnded) => {
+    child.on("close", () => {
+      if (partial !== "") lines.push({ at: Date.now(), line: partial });
+      resolveEnded();
+    });
+    child.on("error", () => resolveEnded());
+  });
+  return { lines, ended, stop: () => child.kill() };
 }
 
 /** Runs `fn` with a client of the test's Redis (from the host, through kube-proxy), then closes it. */
