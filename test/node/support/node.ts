@@ -344,7 +344,8 @@ export type LogFollower = {
 /** Follows a pod's log from its start (`kubectl logs -f`), each line with the time it arrived. */
 export function followLogs(namespace: string, pod: string): LogFollower {
   const cluster = providedCluster();
-  const child = spawn(cluster.kubectl ?? "kubectl", ["-n", namespace, "logs", "-f", pod], {
+  const kubectlBinary = cluster.kubectl ?? "kubectl";
+  const child = spawn(kubectlBinary, ["-n", namespace, "logs", "-f", pod], {
     env: { ...process.env, KUBECONFIG: cluster.kubeconfig },
     stdio: ["ignore", "pipe", "pipe"],
   });
