@@ -1,8 +1,9 @@
 // The baseline: a tight client (its own process) that writes each app's Deployment, Service and status directly.
 //
-// It does what the operator must do at the least: one list of the apps, then per app the
-// server-side applies of its Deployment and Service and of its status, with `WORKERS` apps in
-// flight, on the operator's transport kind. No caches, no watches, no comparisons.
+// It does what the operator must do at the least: one list of the apps (per named namespace, or
+// one across all of them when BENCH_NAMESPACE is empty), then per app the server-side applies of
+// its Deployment and Service and of its status, with `WORKERS` apps in flight, on the operator's
+// transport kind. No caches, no watches, no comparisons.
 //
 // It loads the operator's code from BENCH_LIB_ROOT (the compiled snapshot the operator runs
 // from), so edits to src/ during a run change neither side; src/ itself by default.
@@ -24,7 +25,11 @@ const runtime = (await load("runtime/index")) as typeof import("../src/runtime/i
 
 type Transport = HttpTransport;
 
-const appsPath = (ns: string) => `/apis/twelvefactor.dev/v1alpha1/namespaces/${ns}/statelessapps`;
+/** The apps of namespace `ns`, or of every namespace when `ns` is undefined. */
+const appsPath = (ns?: string) =>
+  ns === undefined
+    ? "/apis/twelvefactor.dev/v1alpha1/statelessapps"
+    : `/apis/twelvefactor.dev/v1alpha1/namespaces/${ns}/statelessapps`;
 
 const RESOURCES: Record<
   string,
@@ -45,7 +50,10 @@ function apply(transport: Transport, path: string, body: unknown, verb: string) 
   });
 }
 
-async function listApps(transport: Transport, namespace: string): Promise<KubeObject[]> {
+async function listApps(
+  transport: Transport,
+  namespace: string | undefined,
+): Promise<KubeObject[]> {
   const items: KubeObject[] = [];
   let token: string | undefined;
   do {
@@ -104,8 +112,10 @@ async function converge(transport: Transport, raw: KubeObject): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  // One namespace, or several, comma-separated (the many-namespaces run).
-  const namespaces = (process.env.BENCH_NAMESPACE ?? "").split(",");
+  // One namespace, or several, comma-separated (the many-namespaces run); empty: every
+  // namespace, with one paged list across all of them (as a cluster-wide operator lists).
+  const named = (process.env.BENCH_NAMESPACE ?? "").split(",").filter((ns) => ns !== "");
+  const namespaces = named.length > 0 ? named : [undefined];
   const workers = Number(process.env.WORKERS ?? "4");
   const counts: Record<string, number> = {};
   const transport = runtime.instrumentTransport(

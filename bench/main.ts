@@ -19,6 +19,7 @@ import {
   summarizeRuns,
   tables,
 } from "./lib/report.ts";
+import { scaleTables } from "./lib/scale-report.ts";
 import {
   type BaselineConvergence,
   baselineConvergence,
@@ -30,17 +31,25 @@ import {
 } from "./scenarios/convergence.ts";
 import { latency } from "./scenarios/latency.ts";
 import { formatNamespaces, namespacesRun } from "./scenarios/namespaces.ts";
+import { scaleRun } from "./scenarios/scale.ts";
+import { storm } from "./scenarios/storm.ts";
 
 const USAGE = `usage: npm run bench -- [options]
 
   --quick            N = 100 and 1000 only (for iteration)
   --n=100,1000,5000  the app counts of the convergence runs
-  --only=latency,convergence,baseline,operator,namespaces
-                     a subset of the runs (namespaces is never in the default set)
+  --only=latency,convergence,baseline,operator,storm,namespaces,scale
+                     a subset of the runs (namespaces and scale are never in the default set)
+  --storm-apps=1000  the update storm: this many converged apps …
+  --storm-changes=1000
+                     … then this many image changes patched at once (at most --storm-apps)
+  --scale-apps=20000 the scale run: this many apps …
+  --scale-namespaces=2000
+                     … spread over this many namespaces, the operator watching all namespaces
   --namespaces=200   the namespaces run: this many watched namespaces …
   --apps-per-namespace=20
                      … with this many apps each (baseline, then the operator)
-  --skip-baseline    the namespaces run without its baseline side
+  --skip-baseline    the namespaces and scale runs without their baseline side
   --workers=4        the operator's WORKERS and the baseline's concurrency
   --repeat=K         undisturbed convergence runs per N, alternating which side goes
                      first (default 3 below N=5000, 2 from 5000, 1 with --quick); a run
@@ -65,6 +74,7 @@ const METHOD = [
   "Baseline: a separate Node process with the operator's connection loader and transport (keep-alive pool, no client-side rate limit; client-node is not loaded) that lists the apps once and server-side applies each app's Deployment, Service and status (the operator's own render and status code), WORKERS apps in flight; no caches, no watches, no comparison.",
   "Operator: the CLI (`run`), compiled, run with the image's V8 flags (`--optimize-for-size --max-semi-space-size=1`), with WORKERS, WATCH_NAMESPACES=<the namespace>, LOG_LEVEL=info, leader election off; requests, reconciles, memory and CPU from its /metrics.",
   "Restart: the operator is stopped after convergence and started again with RESYNC_PERIOD=20s: start-up to /readyz, to every app reconciled once, then one periodic resync of every app; writes counted throughout.",
+  "Update storm: N apps (--storm-apps) created and converged by the operator, then K image changes (--storm-changes) merge-patched at once, 32 in flight; per change the time from its patch sent to the benchmark's Deployment watch seeing the new image, reported as is and as the time after the last change was written (0 for changes applied before); the operator's requests from just before the storm until idle again, per change; its longest event-loop block over the same window.",
   "Latency: operator idle and synced; 5 warm-up apps (the API server's first object of a CRD takes seconds), then sequential creates, each waited for until its status is written; timestamps from the benchmark's own watches.",
 ];
 
@@ -77,6 +87,10 @@ async function main(): Promise<number> {
       workers: { type: "string", default: "4" },
       namespaces: { type: "string", default: "200" },
       "apps-per-namespace": { type: "string", default: "20" },
+      "storm-apps": { type: "string", default: "1000" },
+      "storm-changes": { type: "string", default: "1000" },
+      "scale-apps": { type: "string", default: "20000" },
+      "scale-namespaces": { type: "string", default: "2000" },
       "skip-baseline": { type: "boolean", default: false },
       source: { type: "boolean", default: false },
       operator: { type: "string" },
@@ -116,7 +130,7 @@ async function main(): Promise<number> {
     .split(",")
     .map(Number)
     .filter((n) => Number.isInteger(n) && n > 0);
-  const only = new Set((values.only ?? "latency,baseline,operator").split(","));
+  const only = new Set((values.only ?? "latency,baseline,operator,storm").split(","));
   if (only.has("convergence")) {
     only.add("baseline");
     only.add("operator");
@@ -177,15 +191,39 @@ async function main(): Promise<number> {
     process.stdout.write(`${formatNamespaces(result)}\n`);
     log(`bench: wrote ${file}`);
     only.delete("namespaces");
-    if (![...only].some((o) => ["latency", "baseline", "operator"].includes(o))) return 0;
   }
+  if (only.has("scale")) {
+    const result = await scaleRun({
+      ...common,
+      apps: Number(values["scale-apps"]),
+      namespaces: Number(values["scale-namespaces"]),
+      baseline: !values["skip-baseline"],
+    });
+    const name = `scale-${result.apps}x${result.namespaces}`;
+    const file = join(RESULTS_DIR, `${name}.json`);
+    writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
+    const t = scaleTables(result);
+    writeFileSync(join(RESULTS_DIR, `${name}.md`), `${t.map(formatMarkdown).join("\n\n")}\n`);
+    process.stdout.write(`\n${t.map(formatText).join("\n\n")}\n\n`);
+    log(`bench: wrote ${file} and ${name}.md`);
+    only.delete("scale");
+  }
+  if (![...only].some((o) => ["latency", "baseline", "operator", "storm"].includes(o))) return 0;
   let latencyResult: BenchResult["latency"];
   if (only.has("latency")) {
     log("bench: latency (200 sequential creates, 50 spec changes) …");
     latencyResult = await latency({ ...common, creates: 200, specChanges: 50 });
   }
+  let stormResult: BenchResult["storm"];
+  if (only.has("storm")) {
+    const apps = Number(values["storm-apps"]);
+    const changes = Math.min(apps, Number(values["storm-changes"]));
+    log(`bench: update storm (${apps} converged apps, ${changes} image changes at once) …`);
+    stormResult = await storm({ ...common, apps, changes, concurrency: 32 });
+  }
   const convergence: BenchResult["convergence"][number][] = [];
-  for (const n of sizes) {
+  const converging = only.has("baseline") || only.has("operator");
+  for (const n of converging ? sizes : []) {
     const repeats = values.repeat
       ? Math.max(1, Number(values.repeat))
       : values.quick
@@ -261,6 +299,7 @@ async function main(): Promise<number> {
       method: METHOD,
     },
     ...(latencyResult ? { latency: latencyResult } : {}),
+    ...(stormResult ? { storm: stormResult } : {}),
     convergence,
   };
   const result: BenchResult = { ...partial, targets: evaluateTargets(partial) };

@@ -1,6 +1,7 @@
-// Tracks when every app of a namespace has its Deployment, its Service and an up-to-date status.
+// Tracks when every app of a namespace (or of many) has its Deployment, its Service and an up-to-date status.
 import type { HttpTransport, KubeObject } from "../../src/runtime/index.ts";
 import { APPS_PATH, currentVersion, DEPLOYMENTS_PATH, SERVICES_PATH } from "./kube.ts";
+import { type AppRef, keyOf } from "./spread.ts";
 import { type Watch, watchCollection } from "./watch.ts";
 
 export interface Convergence {
@@ -21,12 +22,37 @@ const observed = (o: KubeObject) => {
  * Starts watching the namespace from now: only changes after this call count, so it must be
  * called before anything writes the children or statuses of `apps`.
  */
-export async function trackConvergence(
+export function trackConvergence(
   transport: HttpTransport,
   namespace: string,
   apps: readonly string[],
 ): Promise<Convergence> {
-  const want = new Set(apps);
+  return track(
+    transport,
+    namespace,
+    apps.map((name) => ({ namespace, name })),
+  );
+}
+
+/**
+ * The same for apps in any number of namespaces, with one cluster-wide watch per kind (a watch
+ * per namespace would be thousands of connections at 2000 namespaces).
+ */
+export function trackConvergenceEverywhere(
+  transport: HttpTransport,
+  apps: readonly AppRef[],
+): Promise<Convergence> {
+  return track(transport, undefined, apps);
+}
+
+async function track(
+  transport: HttpTransport,
+  namespace: string | undefined,
+  apps: readonly AppRef[],
+): Promise<Convergence> {
+  const want = new Set(apps.map(keyOf));
+  const key = (o: KubeObject, name = o.metadata?.name ?? "") =>
+    `${o.metadata?.namespace ?? ""}/${name}`;
   const deployments = new Set<string>();
   const services = new Set<string>();
   const statuses = new Set<string>();
@@ -44,32 +70,30 @@ export async function trackConvergence(
   };
   const child = (set: Set<string>) => (e: { type: string; object: KubeObject; at: number }) => {
     const name = e.object.metadata?.name ?? "";
-    const app = name.endsWith("-web") ? name.slice(0, -4) : "";
+    const app = name.endsWith("-web") ? key(e.object, name.slice(0, -4)) : "";
     if (e.type !== "DELETED" && want.has(app) && !set.has(app)) {
       set.add(app);
       check(e.at);
     }
   };
+  const [appsPath, deploymentsPath, servicesPath] = [
+    APPS_PATH(namespace),
+    DEPLOYMENTS_PATH(namespace),
+    SERVICES_PATH(namespace),
+  ];
   const [rvApps, rvDeployments, rvServices] = await Promise.all(
-    [APPS_PATH, DEPLOYMENTS_PATH, SERVICES_PATH].map((p) =>
-      currentVersion(transport, p(namespace)),
-    ),
+    [appsPath, deploymentsPath, servicesPath].map((p) => currentVersion(transport, p)),
   );
   const watches: Watch[] = [
-    watchCollection(transport, APPS_PATH(namespace), rvApps ?? "", (e) => {
-      const name = e.object.metadata?.name ?? "";
-      if (e.type !== "DELETED" && want.has(name) && !statuses.has(name) && observed(e.object)) {
-        statuses.add(name);
+    watchCollection(transport, appsPath, rvApps ?? "", (e) => {
+      const app = key(e.object);
+      if (e.type !== "DELETED" && want.has(app) && !statuses.has(app) && observed(e.object)) {
+        statuses.add(app);
         check(e.at);
       }
     }),
-    watchCollection(
-      transport,
-      DEPLOYMENTS_PATH(namespace),
-      rvDeployments ?? "",
-      child(deployments),
-    ),
-    watchCollection(transport, SERVICES_PATH(namespace), rvServices ?? "", child(services)),
+    watchCollection(transport, deploymentsPath, rvDeployments ?? "", child(deployments)),
+    watchCollection(transport, servicesPath, rvServices ?? "", child(services)),
   ];
   return {
     done,

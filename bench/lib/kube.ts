@@ -10,11 +10,15 @@ import {
   type KubeObject,
   requestJson,
 } from "../../src/runtime/index.ts";
+import { type AppRef, forEachConcurrently } from "./spread.ts";
 
-export const APPS_PATH = (ns: string) =>
-  `/apis/twelvefactor.dev/v1alpha1/namespaces/${ns}/statelessapps`;
-export const DEPLOYMENTS_PATH = (ns: string) => `/apis/apps/v1/namespaces/${ns}/deployments`;
-export const SERVICES_PATH = (ns: string) => `/api/v1/namespaces/${ns}/services`;
+/** A collection in namespace `ns`, or across every namespace when `ns` is undefined. */
+const collection = (group: string, plural: string) => (ns?: string) =>
+  ns === undefined ? `${group}/${plural}` : `${group}/namespaces/${ns}/${plural}`;
+
+export const APPS_PATH = collection("/apis/twelvefactor.dev/v1alpha1", "statelessapps");
+export const DEPLOYMENTS_PATH = collection("/apis/apps/v1", "deployments");
+export const SERVICES_PATH = collection("/api/v1", "services");
 
 /** The transport the operator uses (its connection loader, one keep-alive pool, raw JSON). */
 export function transportFor(kubeconfigPath: string): HttpTransport {
@@ -81,7 +85,7 @@ export async function createApp(
 }
 
 /** Creates apps 0..n-1 with `concurrency` requests in flight; returns how long it took. */
-export async function createApps(
+export function createApps(
   transport: HttpTransport,
   namespace: string,
   n: number,
@@ -89,32 +93,52 @@ export async function createApps(
   progress?: (done: number) => void,
   options: { pods?: boolean } = {},
 ): Promise<number> {
+  const apps = Array.from({ length: n }, (_, i) => ({ namespace, name: appName(i) }));
+  return createAppsAt(transport, apps, concurrency, {
+    ...options,
+    ...(progress ? { progress } : {}),
+  });
+}
+
+/**
+ * Creates each app (and, with `pods`, its pod) with `concurrency` requests in flight, in any
+ * namespaces; returns how long it took.
+ */
+export async function createAppsAt(
+  transport: HttpTransport,
+  apps: readonly AppRef[],
+  concurrency: number,
+  options: { pods?: boolean; progress?: (done: number) => void } = {},
+): Promise<number> {
   const started = performance.now();
-  let next = 0;
   let done = 0;
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next < n) {
-        const i = next++;
-        const app = await createApp(transport, namespace, appName(i));
-        if (options.pods === true) {
-          await requestJson(transport, {
-            method: "POST",
-            verb: "create",
-            path: PODS_PATH(namespace),
-            contentType: "application/json",
-            body: JSON.stringify(podManifest(app)),
-          });
-        }
-        done++;
-        if (done % 1000 === 0) progress?.(done);
-      }
-    }),
-  );
+  await forEachConcurrently(apps, concurrency, async ({ namespace, name }) => {
+    const app = await createApp(transport, namespace, name);
+    if (options.pods === true) {
+      await requestJson(transport, {
+        method: "POST",
+        verb: "create",
+        path: PODS_PATH(namespace),
+        contentType: "application/json",
+        body: JSON.stringify(podManifest(app)),
+      });
+    }
+    done++;
+    if (done % 1000 === 0) options.progress?.(done);
+  });
   return performance.now() - started;
 }
 
-export const PODS_PATH = (ns: string) => `/api/v1/namespaces/${ns}/pods`;
+/** Creates the namespaces, `concurrency` at a time. */
+export async function createNamespaces(
+  transport: HttpTransport,
+  names: readonly string[],
+  concurrency: number,
+): Promise<void> {
+  await forEachConcurrently(names, concurrency, (name) => createNamespace(transport, name));
+}
+
+export const PODS_PATH = collection("/api/v1", "pods");
 
 /**
  * The pod the ReplicaSet controller would create for app `created` (the API server's answer to

@@ -1,6 +1,7 @@
 // The benchmark's result: its JSON shape, the targets, and the text and Markdown tables printed from it.
 import type { BaselineConvergence, OperatorConvergence, RunCpu } from "../scenarios/convergence.ts";
 import type { LatencyResult } from "../scenarios/latency.ts";
+import type { StormResult } from "../scenarios/storm.ts";
 
 export interface BenchResult {
   readonly meta: {
@@ -21,6 +22,8 @@ export interface BenchResult {
     readonly method: readonly string[];
   };
   readonly latency?: LatencyResult;
+  /** The update storm (`--only=storm`). */
+  readonly storm?: StormResult;
   readonly convergence: readonly ({
     readonly n: number;
     /** The first baseline run, in full. */
@@ -109,7 +112,7 @@ const MiB = 2 ** 20;
 const s = (ms: number | undefined) => (ms === undefined ? "—" : `${(ms / 1000).toFixed(2)} s`);
 const mib = (b: number | undefined) => (b === undefined ? "—" : `${(b / MiB).toFixed(0)} MiB`);
 const fixed = (x: number | undefined, d = 2) => (x === undefined ? "—" : x.toFixed(d));
-const verbs = (r: Readonly<Record<string, number>>) =>
+export const verbs = (r: Readonly<Record<string, number>>) =>
   Object.entries(r)
     .sort(([a], [b]) => a.localeCompare(b))
     .map(([k, v]) => `${k} ${Number(v.toFixed(2))}`)
@@ -117,12 +120,34 @@ const verbs = (r: Readonly<Record<string, number>>) =>
 
 /** Memory targets (a Go controller-runtime operator doing the same holds about 70 MiB at N = 1000). */
 const IDLE_RSS_TARGET_MIB = 60;
-const SETTLED_RSS_TARGET_MIB: Readonly<Record<number, number>> = {
+export const SETTLED_RSS_TARGET_MIB: Readonly<Record<number, number>> = {
   1000: 70,
   5000: 120,
   20000: 300,
 };
-const PEAK_OVER_SETTLED = 1.3;
+export const PEAK_OVER_SETTLED = 1.3;
+/** An update storm: p99 of (last change written → Deployment with the new image), on an idle cluster. */
+export const STORM_P99_AFTER_LAST_TARGET_MS = 1000;
+export const STORM_WRITES_PER_CHANGE_TARGET = 2;
+
+/** The storm's targets (#22): how far the operator trails the storm's end, and its writes per change. */
+export function stormTargets(st: StormResult): Target[] {
+  const after = st.latencies.afterLastChangeMs;
+  return [
+    {
+      name: `storm: p99 last change written → Deployment (${st.changes} changes)`,
+      target: `≤ ${STORM_P99_AFTER_LAST_TARGET_MS} ms (idle cluster)`,
+      value: `${after.p99.toFixed(0)} ms (${(after.p99 / STORM_P99_AFTER_LAST_TARGET_MS).toFixed(2)} × the target; max ${after.max.toFixed(0)} ms; other processes ${st.otherCores.toFixed(2)} cores)`,
+      met: after.p99 <= STORM_P99_AFTER_LAST_TARGET_MS,
+    },
+    {
+      name: "storm: writes per change",
+      target: `≤ ${STORM_WRITES_PER_CHANGE_TARGET}`,
+      value: `${st.writesPerChange.toFixed(2)} (${verbs(st.requestsPerChange)})`,
+      met: st.writesPerChange <= STORM_WRITES_PER_CHANGE_TARGET,
+    },
+  ];
+}
 
 export function evaluateTargets(result: Omit<BenchResult, "targets">): Target[] {
   const targets: Target[] = [];
@@ -177,6 +202,7 @@ export function evaluateTargets(result: Omit<BenchResult, "targets">): Target[] 
       });
     }
   }
+  if (result.storm !== undefined) targets.push(...stormTargets(result.storm));
   const idle = result.latency?.idle;
   if (idle !== undefined) {
     targets.push({
@@ -189,9 +215,10 @@ export function evaluateTargets(result: Omit<BenchResult, "targets">): Target[] 
   return targets;
 }
 
-type Table = { readonly title: string; readonly head: string[]; readonly rows: string[][] };
+export type Table = { readonly title: string; readonly head: string[]; readonly rows: string[][] };
 
-export function tables(result: BenchResult): Table[] {
+/** The convergence runs: medians, every run, and the CPU over the same windows. */
+function convergenceTables(result: BenchResult): Table[] {
   const out: Table[] = [];
   out.push({
     title:
@@ -282,6 +309,12 @@ export function tables(result: BenchResult): Table[] {
       ];
     }),
   });
+  return out;
+}
+
+export function tables(result: BenchResult): Table[] {
+  const out: Table[] = [];
+  if (result.convergence.length > 0) out.push(...convergenceTables(result));
   const l = result.latency;
   if (l !== undefined) {
     out.push({
@@ -317,6 +350,7 @@ export function tables(result: BenchResult): Table[] {
       ],
     });
   }
+  if (result.storm !== undefined) out.push(...stormTables(result.storm));
   const ops = result.convergence.filter((c) => c.operator !== undefined);
   const idle = result.latency?.idle;
   if (ops.length > 0 || idle !== undefined) {
@@ -408,6 +442,51 @@ export function tables(result: BenchResult): Table[] {
     rows: result.targets.map((t) => [t.name, t.target, t.value, t.met ? "yes" : "NO"]),
   });
   return out;
+}
+
+/** The update storm: the latencies, then the operator's requests and event loop over it. */
+export function stormTables(st: StormResult): Table[] {
+  const l = st.latencies;
+  const row = (name: string, x: StormResult["latencies"]["patchToDeploymentMs"]) => [
+    name,
+    ...[x.p50, x.p90, x.p99, x.max].map((n) => n.toFixed(0)),
+  ];
+  return [
+    {
+      title: `Update storm: ${st.apps} converged apps, then ${st.changes} image changes patched at once (${st.concurrency} in flight, written in ${s(l.writeWindowMs)}); per change, in ms`,
+      head: ["from → to", "p50", "p90", "p99", "max"],
+      rows: [
+        row("its patch sent → its Deployment with the new image", l.patchToDeploymentMs),
+        row("the last change written → its Deployment (0 if before)", l.afterLastChangeMs),
+      ],
+    },
+    {
+      title:
+        "Update storm: the operator's requests from just before the storm until idle, and its longest event-loop block",
+      head: [
+        "changes",
+        "requests per change",
+        "writes per change",
+        "reconciles per change",
+        "last status after the last change",
+        "longest event-loop block",
+        "RSS after (peak)",
+        "other processes",
+      ],
+      rows: [
+        [
+          String(st.changes),
+          verbs(st.requestsPerChange),
+          fixed(st.writesPerChange),
+          fixed(st.reconcilesPerChange),
+          s(st.lastStatusAfterLastChangeMs),
+          `${st.maxEventLoopLagS.toFixed(2)} s`,
+          `${mib(st.footprint.rssBytes)} (${mib(st.footprint.peakRssBytes)})`,
+          `${st.otherCores.toFixed(2)} cores`,
+        ],
+      ],
+    },
+  ];
 }
 
 export function formatText(t: Table): string {

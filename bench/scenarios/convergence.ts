@@ -201,7 +201,8 @@ async function prepare(mode: string, options: ConvergenceOptions) {
   return { env, tracker, createMs, cpu };
 }
 
-async function progressUntil<T>(
+/** Logs `report()` every 15 s until `done` settles. */
+export async function progressUntil<T>(
   done: Promise<T>,
   report: () => string,
   log: (line: string) => void,
@@ -256,6 +257,36 @@ export async function baselineConvergence(
     await tracker.stop();
     await env.stop();
   }
+}
+
+/**
+ * A just-started operator against `n` converged apps: spawn → /readyz, → every app reconciled
+ * once with an idle queue, then one periodic resync (the operator's RESYNC_PERIOD must be longer
+ * than the first pass); writes and the longest event-loop block of each phase.
+ */
+export async function restartAndResync(operator: OperatorProcess, n: number): Promise<Restart> {
+  const readyAt = await operator.waitReady();
+  const firstPass = await operator.waitIdle(n);
+  const firstRequests = requestsOf(firstPass.samples);
+  const firstReconciles = sumOf(firstPass.samples, "controller_runtime_reconcile_total");
+  const firstCpu = sumOf(firstPass.samples, "process_cpu_seconds_total");
+  const firstPassLag = operator.takeMaxEventLoopLag();
+  const resync = await operator.waitIdle(firstReconciles + n, 300_000 + n * 30, 200);
+  const resyncRequests = delta(firstRequests, requestsOf(resync.samples));
+  const resyncReconciles =
+    sumOf(resync.samples, "controller_runtime_reconcile_total") - firstReconciles;
+  return {
+    readyMs: readyAt - operator.startedAt,
+    firstPassMs: firstPass.at - operator.startedAt,
+    firstPassWrites: writesIn(firstRequests),
+    resyncReconciles,
+    resyncWrites: writesIn(resyncRequests),
+    resyncRequests,
+    cpuSecondsPer1000NoopReconciles:
+      ((sumOf(resync.samples, "process_cpu_seconds_total") - firstCpu) / resyncReconciles) * 1000,
+    maxEventLoopLagS: { firstPass: firstPassLag, resync: operator.takeMaxEventLoopLag() },
+    footprint: footprint(resync.samples, operator.pid),
+  };
 }
 
 /** Times one operator convergence only (the repetitions after the first). */
@@ -343,31 +374,10 @@ async function operatorMeasure(
 
     // Restart against N converged apps: start-up, the first pass and a periodic resync, all without writes.
     operator = await start("restart", `${RESYNC_PERIOD_S}s`);
-    const readyAt2 = await operator.waitReady();
-    const firstPass = await operator.waitIdle(options.n);
-    const firstRequests = requestsOf(firstPass.samples);
-    const firstReconciles = sumOf(firstPass.samples, "controller_runtime_reconcile_total");
-    const firstCpu = sumOf(firstPass.samples, "process_cpu_seconds_total");
-    const firstPassLag = operator.takeMaxEventLoopLag();
-    const resync = await operator.waitIdle(firstReconciles + options.n, 300_000, 200);
-    const resyncRequests = delta(firstRequests, requestsOf(resync.samples));
-    const resyncReconciles =
-      sumOf(resync.samples, "controller_runtime_reconcile_total") - firstReconciles;
-    const restart: Restart = {
-      readyMs: readyAt2 - operator.startedAt,
-      firstPassMs: firstPass.at - operator.startedAt,
-      firstPassWrites: writesIn(firstRequests),
-      resyncReconciles,
-      resyncWrites: writesIn(resyncRequests),
-      resyncRequests,
-      cpuSecondsPer1000NoopReconciles:
-        ((sumOf(resync.samples, "process_cpu_seconds_total") - firstCpu) / resyncReconciles) * 1000,
-      maxEventLoopLagS: { firstPass: firstPassLag, resync: operator.takeMaxEventLoopLag() },
-      footprint: footprint(resync.samples, operator.pid),
-    };
+    const restart = await restartAndResync(operator, options.n);
     await operator.stop();
     options.log(
-      `  operator N=${options.n}: restart ready in ${ms(restart.readyMs)}, first pass done in ${ms(restart.firstPassMs)} with ${restart.firstPassWrites} writes; resync of ${resyncReconciles} apps: ${restart.resyncWrites} writes, event loop blocked up to ${restart.maxEventLoopLagS.resync.toFixed(2)} s; RSS ${mib(restart.footprint.rssBytes)} (peak ${mib(restart.footprint.peakRssBytes)})`,
+      `  operator N=${options.n}: restart ready in ${ms(restart.readyMs)}, first pass done in ${ms(restart.firstPassMs)} with ${restart.firstPassWrites} writes; resync of ${restart.resyncReconciles} apps: ${restart.resyncWrites} writes, event loop blocked up to ${restart.maxEventLoopLagS.resync.toFixed(2)} s; RSS ${mib(restart.footprint.rssBytes)} (peak ${mib(restart.footprint.peakRssBytes)})`,
     );
 
     // The same restart with a small young generation, as a memory-limited pod would run it.
