@@ -179,13 +179,22 @@ async function prepare(mode: string, options: ConvergenceOptions) {
   // Let the API server finish with the creates (watch cache, etcd) before the clock starts.
   await sleep(2000);
   const tracker = await trackConvergence(env.transport, env.namespace, apps);
+  return { env, tracker, createMs, cpu: runCpuFrom(env.cluster) };
+}
+
+/**
+ * Starts the clock of a run's CPU: the API server's, etcd's and the rest of the machine's from
+ * now. The result gives the window's figures so far, given the client's CPU seconds.
+ */
+export function runCpuFrom(cluster: {
+  pid(name: "kube-apiserver" | "etcd"): number | undefined;
+}): (client: number) => RunCpu {
   const server = cpuMeter({
-    apiserver: env.cluster.pid("kube-apiserver"),
-    etcd: env.cluster.pid("etcd"),
+    apiserver: cluster.pid("kube-apiserver"),
+    etcd: cluster.pid("etcd"),
   });
   const other = otherLoad();
-  /** CPU of the window so far, given the client's CPU seconds. */
-  const cpu = (client: number): RunCpu => {
+  return (client) => {
     const s = server.read();
     const apiserver = s.apiserver ?? Number.NaN;
     const etcd = s.etcd ?? Number.NaN;
@@ -198,7 +207,6 @@ async function prepare(mode: string, options: ConvergenceOptions) {
       windowSeconds: o.windowSeconds,
     };
   };
-  return { env, tracker, createMs, cpu };
 }
 
 /** Logs `report()` every 15 s until `done` settles. */

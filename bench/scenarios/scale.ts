@@ -1,7 +1,7 @@
 // Many apps across many namespaces with a cluster-wide watch (`--only=scale`): convergence against the baseline, restart, resync, event loop and memory.
 import { join } from "node:path";
 import { trackConvergenceEverywhere } from "../lib/convergence.ts";
-import { cpuMeter, cpuSecondsOf, otherLoad } from "../lib/cpu.ts";
+import { cpuSecondsOf } from "../lib/cpu.ts";
 import { freshCluster, LOG_DIR } from "../lib/env.ts";
 import { appName, createAppsAt, createNamespaces, sleep } from "../lib/kube.ts";
 import { OperatorProcess } from "../lib/operator.ts";
@@ -14,6 +14,7 @@ import {
   type Restart,
   type RunCpu,
   restartAndResync,
+  runCpuFrom,
   SETTLE_MS,
   spawnBaseline,
   writesIn,
@@ -89,25 +90,7 @@ async function prepare(mode: string, options: ScaleOptions) {
     // Let the API server finish with the creates (watch cache, etcd) before the clock starts.
     await sleep(Math.min(10_000, 2000 + options.apps / 4));
     const tracker = await trackConvergenceEverywhere(env.transport, apps);
-    const server = cpuMeter({
-      apiserver: env.cluster.pid("kube-apiserver"),
-      etcd: env.cluster.pid("etcd"),
-    });
-    const other = otherLoad();
-    const cpu = (client: number): RunCpu => {
-      const s = server.read();
-      const apiserver = s.apiserver ?? Number.NaN;
-      const etcd = s.etcd ?? Number.NaN;
-      const o = other.read(apiserver + etcd + client);
-      return {
-        apiserver,
-        etcd,
-        client: Math.round(client * 100) / 100,
-        otherOnMachine: o.otherCpuSeconds,
-        windowSeconds: o.windowSeconds,
-      };
-    };
-    return { env, tracker, createMs, cpu };
+    return { env, tracker, createMs, cpu: runCpuFrom(env.cluster) };
   } catch (error) {
     await env.stop();
     throw error;
