@@ -139,6 +139,9 @@ export function kubeletConfig(n: NodeLayout): string {
     // Pods' files and Secret updates show quickly (the rotation tests).
     syncFrequency: "10s",
     fileCheckFrequency: "10s",
+    // emptyDir usage is measured this often (default 1m, jittered up to 2m): the eviction of a
+    // pod past its scratch sizeLimit (real pods 3) then comes within about 20 s, not 2 min.
+    volumeStatsAggPeriod: "10s",
     nodeStatusUpdateFrequency: "4s",
     // No cluster DNS: pods get the host's resolv.conf (Services are addressed by ClusterIP).
     resolvConf: "/etc/resolv.conf",
