@@ -1,7 +1,7 @@
 // Convergence of N apps (operator vs baseline), and for the operator: footprint, restart and a no-op resync.
 import { spawn } from "node:child_process";
 import { dirname, extname, join } from "node:path";
-import { trackConvergence } from "../lib/convergence.ts";
+import { type Convergence, trackConvergence } from "../lib/convergence.ts";
 import { cpuMeter, cpuSecondsOf, memoryOf, otherLoad } from "../lib/cpu.ts";
 import { freshCluster, LOG_DIR, REPO_ROOT } from "../lib/env.ts";
 import { appName, createApps, sleep } from "../lib/kube.ts";
@@ -223,33 +223,60 @@ export async function progressUntil<T>(
   }
 }
 
+/** What the baseline process prints when it is done. */
+export interface BaselineReport {
+  readonly requests: Record<string, number>;
+  readonly cpuSeconds: number;
+}
+
+/**
+ * Runs the baseline over `namespaces` (none: every namespace) until `tracker` sees every app
+ * converged and the process exits 0: the wall time from its spawn to the last app, and its report.
+ */
+export async function baselineRun(
+  kubeconfigPath: string,
+  namespaces: readonly string[],
+  tracker: Convergence,
+  options: {
+    readonly operatorCommand: readonly string[];
+    readonly workers: number;
+    readonly log: (line: string) => void;
+  },
+): Promise<{ wallMs: number; report: BaselineReport }> {
+  const started = performance.now();
+  const child = spawnBaseline(kubeconfigPath, namespaces, options);
+  let out = "";
+  child.stdout.on("data", (d: Buffer) => {
+    out += d.toString();
+  });
+  const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
+  const finished = await progressUntil(
+    Promise.race([
+      tracker.done,
+      exited.then((code) => {
+        throw new Error(`the baseline exited (${code}) before every app converged`);
+      }),
+    ]),
+    () => JSON.stringify(tracker.counts()),
+    options.log,
+  );
+  const code = await exited;
+  if (code !== 0) throw new Error(`the baseline exited with ${code}`);
+  return { wallMs: finished - started, report: JSON.parse(out) as BaselineReport };
+}
+
 export async function baselineConvergence(
   options: ConvergenceOptions,
 ): Promise<BaselineConvergence> {
   const { env, tracker, createMs, cpu: cpuSoFar } = await prepare("baseline", options);
   try {
-    const started = performance.now();
-    const child = spawnBaseline(env.cluster.kubeconfigPath, [env.namespace], options);
-    let out = "";
-    child.stdout.on("data", (d: Buffer) => {
-      out += d.toString();
-    });
-    const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
-    const finished = await progressUntil(
-      Promise.race([
-        tracker.done,
-        exited.then((code) => {
-          throw new Error(`the baseline exited (${code}) before every app converged`);
-        }),
-      ]),
-      () => JSON.stringify(tracker.counts()),
-      options.log,
+    const { wallMs, report } = await baselineRun(
+      env.cluster.kubeconfigPath,
+      [env.namespace],
+      tracker,
+      options,
     );
-    const code = await exited;
-    if (code !== 0) throw new Error(`the baseline exited with ${code}`);
-    const report = JSON.parse(out) as { requests: Record<string, number>; cpuSeconds: number };
     const cpu = cpuSoFar(report.cpuSeconds);
-    const wallMs = finished - started;
     options.log(
       `  baseline N=${options.n}: converged in ${ms(wallMs)}; CPU s ${JSON.stringify(cpu)}`,
     );

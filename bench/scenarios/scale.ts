@@ -8,6 +8,7 @@ import { OperatorProcess } from "../lib/operator.ts";
 import { byLabel, sumOf } from "../lib/prom.ts";
 import { namespaceNames, spreadApps } from "../lib/spread.ts";
 import {
+  baselineRun,
   type Footprint,
   footprint,
   progressUntil,
@@ -16,7 +17,6 @@ import {
   restartAndResync,
   runCpuFrom,
   SETTLE_MS,
-  spawnBaseline,
   writesIn,
 } from "./convergence.ts";
 
@@ -100,29 +100,11 @@ async function prepare(mode: string, options: ScaleOptions) {
 async function baselineSide(options: ScaleOptions): Promise<ScaleSide> {
   const { env, tracker, createMs, cpu } = await prepare("baseline", options);
   try {
-    const started = performance.now();
     // No namespace named: the baseline lists the apps of every namespace at once.
-    const child = spawnBaseline(env.cluster.kubeconfigPath, [], options);
-    let out = "";
-    child.stdout.on("data", (d: Buffer) => {
-      out += d.toString();
-    });
-    const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
-    const finished = await progressUntil(
-      Promise.race([
-        tracker.done,
-        exited.then((code) => {
-          throw new Error(`the baseline exited (${code}) before every app converged`);
-        }),
-      ]),
-      () => JSON.stringify(tracker.counts()),
-      options.log,
-    );
-    if ((await exited) !== 0) throw new Error("the baseline failed");
-    const report = JSON.parse(out) as { requests: Record<string, number>; cpuSeconds: number };
+    const { wallMs, report } = await baselineRun(env.cluster.kubeconfigPath, [], tracker, options);
     return {
       createMs,
-      wallMs: finished - started,
+      wallMs,
       cpu: cpu(report.cpuSeconds),
       requests: report.requests,
       writes: writesIn(report.requests),
