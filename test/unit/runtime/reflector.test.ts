@@ -33,6 +33,28 @@ function setup(overrides: Partial<ReflectorOptions> = {}) {
 const names = (objs: KubeObject[]) => objs.map((o) => o.metadata?.name).sort();
 
 describe("Reflector", () => {
+  test("a large list gives the event loop turns while its objects are trimmed and told", async () => {
+    const { source, reflector, events } = setup();
+    const many = Array.from({ length: 40_000 }, (_, i) => pod(`p${i}`, String(i + 1)));
+    source.onList(page(many, "50000"));
+    // A heartbeat on the event loop's check phase: it beats only when the list lets it.
+    let beats = 0;
+    let beating = true;
+    const beat = () => {
+      beats += 1;
+      if (beating) setImmediate(beat);
+    };
+    reflector.start();
+    setImmediate(beat);
+    await reflector.whenSynced();
+    const beatsWhileListing = beats;
+    beating = false;
+    expect(reflector.store.size).toBe(40_000);
+    expect(events).toHaveLength(40_000);
+    expect(beatsWhileListing).toBeGreaterThan(1);
+    await reflector.stop();
+  });
+
   test("lists page by page, then watches from the list's resourceVersion with bookmarks", async () => {
     const { source, reflector, events } = setup({ pageSize: 2 });
     source.onList(page([pod("a", "5"), pod("b", "6")], "10", "next"), page([pod("c", "7")], "10"));
