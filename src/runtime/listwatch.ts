@@ -3,6 +3,7 @@
 import { isRecord, type KubeObject } from "./object.ts";
 import { apiVersionOf, type ResourceType, resourcePath } from "./resource.ts";
 import { apiError, type HttpTransport, requestJson } from "./transport.ts";
+import { OnePerTurn } from "./turns.ts";
 
 export interface Selectors {
   /** Limits the objects to a namespace; all namespaces when omitted. */
@@ -47,6 +48,9 @@ export interface ListWatchSource {
   watch(options: WatchOptions, signal: AbortSignal): AsyncIterable<WatchEvent>;
 }
 
+/** Every list page of the process is parsed in a turn of its own (see OnePerTurn). */
+const listPages = new OnePerTurn();
+
 /** Lists and watches one resource type over raw HTTP JSON. */
 export function httpListWatch(transport: HttpTransport, type: ResourceType): ListWatchSource {
   const apiVersion = apiVersionOf(type);
@@ -59,18 +63,22 @@ export function httpListWatch(transport: HttpTransport, type: ResourceType): Lis
 
   return {
     async list(options, signal) {
-      const body = await requestJson<unknown>(transport, {
-        method: "GET",
-        verb: "list",
-        path: path(options.namespace),
-        query: {
-          labelSelector: options.labelSelector,
-          fieldSelector: options.fieldSelector,
-          limit: options.limit,
-          continue: options.continue,
+      const body = await requestJson<unknown>(
+        transport,
+        {
+          method: "GET",
+          verb: "list",
+          path: path(options.namespace),
+          query: {
+            labelSelector: options.labelSelector,
+            fieldSelector: options.fieldSelector,
+            limit: options.limit,
+            continue: options.continue,
+          },
+          ...(signal ? { signal } : {}),
         },
-        ...(signal ? { signal } : {}),
-      });
+        listPages,
+      );
       if (!isRecord(body) || !Array.isArray(body.items) || !isRecord(body.metadata)) {
         throw new Error(`list ${type.plural}: response is not a list`);
       }

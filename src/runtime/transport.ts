@@ -1,4 +1,5 @@
 // Raw JSON over HTTP to the apiserver: a small transport interface, its node:https implementation, and helpers.
+
 import type { Agent, IncomingMessage, OutgoingHttpHeaders } from "node:http";
 import * as https from "node:https";
 import { safeTimeout } from "./clock.ts";
@@ -6,6 +7,7 @@ import { type Logger, silentLogger } from "./logger.ts";
 import type { ConnectionMetrics, RequestMetrics } from "./metrics.ts";
 import { http } from "./node-http.ts";
 import { isRecord, type Status } from "./object.ts";
+import type { OnePerTurn } from "./turns.ts";
 
 export type Method = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
 
@@ -359,13 +361,18 @@ export function instrumentTransport(
 export async function requestJson<T = unknown>(
   transport: HttpTransport,
   request: HttpRequest,
+  /** Parses the body in this gate's turn (a list page is megabytes: one per event-loop turn). */
+  parseIn?: OnePerTurn,
 ): Promise<T> {
   const response = await transport(request);
   const text = await response.text();
   if (response.status < 200 || response.status > 299) {
     throw apiError(request, response.status, text);
   }
-  return (text === "" ? undefined : JSON.parse(text)) as T;
+  if (text === "") return undefined as T;
+  return (
+    parseIn === undefined ? JSON.parse(text) : await parseIn.run(() => JSON.parse(text))
+  ) as T;
 }
 
 export function apiError(

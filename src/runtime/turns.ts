@@ -31,3 +31,19 @@ export class EventLoopTurns {
     this.#since = this.#now();
   }
 }
+
+/**
+ * Runs synchronous jobs one per turn of the event loop, in the order asked. Nine reflectors
+ * listing at once can have several pages arrive in one poll of the sockets; parsing them all in
+ * that turn would hold the loop for their sum, so each parse waits for the turn after the last.
+ */
+export class OnePerTurn {
+  #tail: Promise<void> = Promise.resolve();
+
+  run<T>(job: () => T): Promise<T> {
+    const result = this.#tail.then(job);
+    const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+    this.#tail = result.then(nextTurn, nextTurn);
+    return result;
+  }
+}
