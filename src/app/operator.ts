@@ -93,10 +93,11 @@ export interface OperatorOptions {
     readonly apply?: ApplyMetrics;
     readonly leader?: LeaderMetrics;
   };
-  /** Reflector tuning for tests (e.g. a short inactivity timeout). */
+  /** Reflector tuning (STREAMING_LISTS; for tests, e.g. a short inactivity timeout). */
   readonly reflector?: {
     readonly inactivityTimeoutMs?: number;
     readonly relistIntervalMs?: number;
+    readonly streamingList?: boolean;
   };
 }
 
@@ -268,10 +269,11 @@ function followProvisioned(
  */
 function createCaches(options: OperatorOptions, client: Client, clock: Clock) {
   const { logger, namespaces } = options;
-  const { inactivityTimeoutMs, relistIntervalMs } = options.reflector ?? {};
+  const { inactivityTimeoutMs, relistIntervalMs, streamingList } = options.reflector ?? {};
   const tuning = {
     ...(inactivityTimeoutMs ? { inactivityTimeoutMs } : {}),
     ...(relistIntervalMs ? { relistIntervalMs } : {}),
+    ...(streamingList ? { streamingList } : {}),
   };
   const reflectorFor = (resource: ResourceType, extra: Partial<ReflectorOptions> = {}) =>
     new Reflector({
@@ -317,6 +319,7 @@ function createCaches(options: OperatorOptions, client: Client, clock: Clock) {
     logger,
     now: () => clock.now(),
     ...(options.metrics?.reflector ? { metrics: options.metrics.reflector } : {}),
+    ...(streamingList ? { streamingList } : {}),
   });
 
   // ConfigMaps envFrom and config read: metadata and a digest of the data, never the data.

@@ -63,6 +63,8 @@ export interface ProvisionedWatchesOptions {
   readonly logger: Logger;
   readonly metrics?: (resource: string) => Partial<ReflectorMetrics>;
   readonly now?: () => number;
+  /** Fill each kind's cache from a streaming list (see ReflectorOptions.streamingList). */
+  readonly streamingList?: boolean;
 }
 
 /** Called for every change of a watched Provisioned Service. */
@@ -227,6 +229,7 @@ export class ProvisionedWatches implements ProvisionedServices {
         source: client.listWatch(type),
         name,
         namespaces: this.#options.namespaces,
+        streamingList: this.#options.streamingList ?? false,
         logger,
         // The first failure is news for the apps binding the kind; the retries that follow are not.
         onError: (error) => {

@@ -70,7 +70,10 @@ export const run: Command = async (argv, io) => {
     resyncPeriodMs: config.resyncPeriodMs,
     ...(config.leaderElection.enabled ? { leaderElection: config.leaderElection } : {}),
     instance: config.leaderElection.identity,
-    reflector: { inactivityTimeoutMs: config.watchInactivityTimeoutMs },
+    reflector: {
+      inactivityTimeoutMs: config.watchInactivityTimeoutMs,
+      streamingList: config.streamingLists,
+    },
     logger,
     metrics: {
       queue: metrics.queue("statelessapp"),

@@ -127,6 +127,9 @@ const variables = {
   WATCH_INACTIVITY_TIMEOUT: duration("3m").describe(
     "A watch that delivers no event or bookmark for this long is treated as stalled and restarted.",
   ),
+  STREAMING_LISTS: bool(false).describe(
+    "true fills the caches from streaming lists (a watch with sendInitialEvents, the WatchList feature) instead of list pages; an API server that refuses them is listed page by page.",
+  ),
 } as const;
 
 const schema = z.object(variables);
@@ -151,6 +154,8 @@ export interface Config {
   };
   readonly shutdownTimeoutMs: number;
   readonly watchInactivityTimeoutMs: number;
+  /** Fill the caches from streaming lists (watch-list) rather than list pages. */
+  readonly streamingLists: boolean;
   readonly api: { readonly connections: number; readonly timeoutMs: number };
   /** 0: no PolicyReports. */
   readonly policyReportIntervalMs: number;
@@ -220,6 +225,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     },
     shutdownTimeoutMs: c.SHUTDOWN_TIMEOUT,
     watchInactivityTimeoutMs: c.WATCH_INACTIVITY_TIMEOUT,
+    streamingLists: c.STREAMING_LISTS,
     api: { connections: c.API_CONNECTIONS, timeoutMs: c.API_TIMEOUT },
     policyReportIntervalMs: c.POLICY_REPORT_INTERVAL,
   };

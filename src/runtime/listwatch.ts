@@ -28,6 +28,22 @@ export interface WatchOptions extends Selectors {
   readonly resourceVersion: string;
   readonly timeoutSeconds: number;
   readonly allowWatchBookmarks: boolean;
+  /**
+   * A streaming list (watch-list): the server first sends every object as an ADDED event, then a
+   * BOOKMARK annotated `k8s.io/initial-events-end`, then the changes. Needs bookmarks on and is
+   * sent with `resourceVersionMatch=NotOlderThan` (an empty resourceVersion: the newest state).
+   */
+  readonly sendInitialEvents?: boolean;
+}
+
+/** The annotation of the bookmark that ends a watch-list's initial events. */
+export const INITIAL_EVENTS_END = "k8s.io/initial-events-end";
+
+/** The event is the bookmark that ends a watch-list's initial events. */
+export function endsInitialEvents(event: WatchEvent): boolean {
+  return (
+    event.type === "BOOKMARK" && event.object.metadata?.annotations?.[INITIAL_EVENTS_END] === "true"
+  );
 }
 
 export type WatchEventType = "ADDED" | "MODIFIED" | "DELETED" | "BOOKMARK" | "ERROR";
@@ -105,6 +121,9 @@ export function httpListWatch(transport: HttpTransport, type: ResourceType): Lis
           watch: true,
           resourceVersion: options.resourceVersion,
           allowWatchBookmarks: options.allowWatchBookmarks,
+          ...(options.sendInitialEvents
+            ? { sendInitialEvents: true, resourceVersionMatch: "NotOlderThan" }
+            : {}),
           timeoutSeconds: options.timeoutSeconds,
           labelSelector: options.labelSelector,
           fieldSelector: options.fieldSelector,

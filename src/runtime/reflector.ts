@@ -3,7 +3,7 @@ import { Backoff, type BackoffOptions } from "./backoff.ts";
 import { type Clock, realClock, type Timer } from "./clock.ts";
 import { describeError, httpStatusOf } from "./errors.ts";
 import { StringInterner, shareStrings } from "./intern.ts";
-import type { ListWatchSource, WatchEvent } from "./listwatch.ts";
+import { endsInitialEvents, type ListWatchSource, type WatchEvent } from "./listwatch.ts";
 import { type Logger, silentLogger } from "./logger.ts";
 import type { ReflectorMetrics } from "./metrics.ts";
 import { cacheForm, type KubeObject, objectKey, type Status } from "./object.ts";
@@ -31,6 +31,13 @@ export interface ReflectorOptions<T extends KubeObject = KubeObject> {
   readonly fieldSelector?: string;
   /** Objects per list page. @default DEFAULT_PAGE_SIZE (250) */
   readonly pageSize?: number;
+  /**
+   * Fill the store from a streaming list (a watch with `sendInitialEvents`, one object per
+   * event) instead of list pages, then go on watching on the same connection. A server that
+   * refuses it (400 or 422: the WatchList feature off) makes the reflector list from then on.
+   * @default false
+   */
+  readonly streamingList?: boolean;
   /**
    * Server-side watch timeout, picked at random in this range for each watch so that many
    * watches do not all reconnect at the same moment. @default {min: 300, max: 600}
@@ -119,6 +126,8 @@ export class Reflector<T extends KubeObject = KubeObject> {
   #loops: Promise<void>[] = [];
   #lastEventAt: number | undefined;
   #lastError: unknown;
+  /** Starts from a streaming list; false once the server has refused one. */
+  #streaming: boolean;
 
   constructor(options: ReflectorOptions<T>) {
     this.#options = options;
@@ -128,6 +137,7 @@ export class Reflector<T extends KubeObject = KubeObject> {
     this.#logger = (options.logger ?? silentLogger).child({ reflector: this.name });
     this.#metrics = options.metrics ?? {};
     this.#random = options.random ?? Math.random;
+    this.#streaming = options.streamingList ?? false;
     this.#store = new Store<T>({
       onIndexError: (index, key, error) =>
         this.#logger.error(
@@ -216,7 +226,7 @@ export class Reflector<T extends KubeObject = KubeObject> {
       let delay = 0;
       let gone = false;
       try {
-        if (cursor.resourceVersion === undefined) {
+        if (cursor.resourceVersion === undefined && !this.#streaming) {
           cursor.resourceVersion = await this.#list(namespace, stop);
           cursor.listedAt = this.#clock.now();
         }
@@ -257,7 +267,17 @@ export class Reflector<T extends KubeObject = KubeObject> {
         if (stop.aborted) return;
         if (cursor.delivered) backoff.reset();
         cursor.delivered = false;
-        if (httpStatusOf(err) === 410) {
+        const status = httpStatusOf(err);
+        if (this.#streaming && cursor.resourceVersion === undefined && refusesStreaming(status)) {
+          // An API server without the WatchList feature validates the parameter away: list.
+          this.#streaming = false;
+          log.info(
+            describeError(err),
+            "the API server refused a streaming list; listing page by page from now on",
+          );
+          continue;
+        }
+        if (status === 410) {
           gone = true;
           delay = goneDelay();
           cursor.resourceVersion = undefined;
@@ -312,6 +332,12 @@ export class Reflector<T extends KubeObject = KubeObject> {
       resourceVersion = page.resourceVersion;
       token = page.continue;
     } while (token !== undefined && token !== "");
+    await this.#replace(namespace, items, turns);
+    return resourceVersion;
+  }
+
+  /** Makes the store hold exactly `items` in the scope, tells the handlers, and marks it synced. */
+  async #replace(namespace: string | undefined, items: T[], turns: EventLoopTurns): Promise<void> {
     const inScope =
       namespace === undefined ? () => true : (obj: T) => obj.metadata?.namespace === namespace;
     const events = this.#store.replace(items, inScope);
@@ -324,7 +350,6 @@ export class Reflector<T extends KubeObject = KubeObject> {
       if (turns.due()) await turns.yield();
     }
     this.#markSynced(namespace);
-    return resourceVersion;
   }
 
   async #watch(
@@ -344,14 +369,21 @@ export class Reflector<T extends KubeObject = KubeObject> {
     const inactivityMs = o.inactivityTimeoutMs ?? 180_000;
     let inactivity: Timer = this.#clock.setTimer(inactivityMs, () => end("stalled"));
     let relist: Timer | undefined;
-    if ((o.relistIntervalMs ?? 0) > 0) {
+    const armRelist = () => {
+      if ((o.relistIntervalMs ?? 0) <= 0) return;
       const due = cursor.listedAt + (o.relistIntervalMs ?? 0) - this.#clock.now();
       relist = this.#clock.setTimer(Math.max(0, due), () => end("relist"));
-    }
+    };
+    if (cursor.resourceVersion !== undefined) armRelist();
     try {
       if (stop.aborted) return "stopped";
       const range = o.watchTimeoutSeconds ?? { min: 300, max: 600 };
       const timeoutSeconds = Math.floor(range.min + this.#random() * (range.max - range.min + 1));
+      // Without a resourceVersion this watch is a streaming list: its objects are gathered
+      // (sliced like a list page's) until the bookmark that ends them replaces the store.
+      let initial =
+        cursor.resourceVersion === undefined && this.#streaming ? new Map<string, T>() : undefined;
+      const turns = new EventLoopTurns();
       const events = o.source.watch(
         {
           namespace,
@@ -360,6 +392,7 @@ export class Reflector<T extends KubeObject = KubeObject> {
           resourceVersion: cursor.resourceVersion ?? "",
           timeoutSeconds,
           allowWatchBookmarks: true,
+          ...(initial ? { sendInitialEvents: true } : {}),
         },
         aborter.signal,
       );
@@ -371,6 +404,22 @@ export class Reflector<T extends KubeObject = KubeObject> {
           const status = event.object as Status;
           if (status.code === 410) return "gone";
           throw new WatchError(status);
+        }
+        if (initial !== undefined) {
+          if (endsInitialEvents(event)) {
+            await this.#replace(namespace, [...initial.values()], turns);
+            initial = undefined;
+            cursor.listedAt = this.#clock.now();
+            cursor.resourceVersion = event.object.metadata?.resourceVersion ?? "";
+            cursor.delivered = true;
+            armRelist();
+          } else if (event.type !== "BOOKMARK") {
+            const obj = this.#prepare(event.object);
+            if (event.type === "DELETED") initial.delete(objectKey(obj));
+            else initial.set(objectKey(obj), obj);
+            if (turns.due()) await turns.yield();
+          }
+          continue;
         }
         this.#apply(event, cursor);
         cursor.delivered = true;
@@ -459,6 +508,11 @@ export class Reflector<T extends KubeObject = KubeObject> {
     this.#logger.info({ objects: this.#store.size }, "synced");
     for (const resolve of this.#syncWaiters.splice(0)) resolve();
   }
+}
+
+/** A streaming list refused by validation: the API server does not serve it (WatchList off). */
+function refusesStreaming(status: number | undefined): boolean {
+  return status === 400 || status === 422;
 }
 
 /** A watch `ERROR` event other than 410, carrying the Status code so it classifies like an HTTP error. */

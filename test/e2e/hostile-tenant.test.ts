@@ -509,7 +509,7 @@ describe("10. hostile tenant", () => {
       }),
     );
     const gadget = await settled("bind-gadget", "Stalled with the API server's reason", (a) =>
-      /cannot watch .* 403 Forbidden: .*cannot list resource "gadgets"/.test(
+      /cannot watch .* 403 Forbidden: .*cannot (list|watch) resource "gadgets"/.test(
         condition(a, "Stalled")?.message ?? "",
       ),
     );

@@ -105,6 +105,8 @@ export interface TestOperatorOptions {
   readonly instance?: string;
   /** How the operator reaches the API server. @default the admin kubeconfig */
   readonly connections?: PooledTransport;
+  /** Fill the caches from streaming lists (STREAMING_LISTS). @default the operator's default */
+  readonly streamingList?: boolean;
 }
 
 export async function startTestOperator(options: TestOperatorOptions): Promise<TestOperator> {
@@ -118,6 +120,9 @@ export async function startTestOperator(options: TestOperatorOptions): Promise<T
     resyncPeriodMs: options.resyncPeriodMs ?? 600_000,
     ...(options.leaderElection ? { leaderElection: options.leaderElection } : {}),
     instance: options.instance ?? "test",
+    ...(options.streamingList === undefined
+      ? {}
+      : { reflector: { streamingList: options.streamingList } }),
     logger: options.logger ?? silentLogger,
     metrics: { reconcile: { reconciled: () => reconciles++, failed: () => {} } },
   });

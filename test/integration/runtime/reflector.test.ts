@@ -118,4 +118,51 @@ describe("Reflector on a real apiserver", () => {
       what: "the new object",
     });
   });
+
+  test("a streaming list (sendInitialEvents) fills the store with no list request, then follows changes", async () => {
+    for (const name of ["s1", "s2", "s3"]) {
+      await core.createNamespacedConfigMap({
+        namespace,
+        body: { metadata: { name, labels: { stream: "yes" } }, data: { v: name } },
+      });
+    }
+    const http = countingTransport();
+    const events: string[] = [];
+    const reflector = new Reflector({
+      resource: builtinResources.configMap,
+      source: httpListWatch(http.transport, builtinResources.configMap),
+      namespaces: [namespace],
+      labelSelector: "stream=yes",
+      streamingList: true,
+    });
+    reflector.subscribe((e: StoreEvent) => events.push(`${e.type}:${e.object.metadata?.name}`));
+    reflector.start();
+    stops.push(() => reflector.stop());
+    await reflector.whenSynced();
+    expect(reflector.store.keys().sort()).toEqual(
+      ["s1", "s2", "s3"].map((n) => `${namespace}/${n}`),
+    );
+    expect(events.sort()).toEqual(["add:s1", "add:s2", "add:s3"]);
+    expect(http.counts.get("list")).toBeUndefined();
+    expect(http.counts.get("watch")).toBe(1);
+    const stored = reflector.store.get(`${namespace}/s1`);
+    expect(stored).toMatchObject({ apiVersion: "v1", kind: "ConfigMap", data: { v: "s1" } });
+    expect(stored?.metadata).not.toHaveProperty("managedFields");
+
+    await core.createNamespacedConfigMap({
+      namespace,
+      body: { metadata: { name: "s4", labels: { stream: "yes" } } },
+    });
+    await core.deleteNamespacedConfigMap({ namespace, name: "s2" });
+    await eventually(
+      async () =>
+        reflector.store.get(`${namespace}/s4`) !== undefined &&
+        reflector.store.get(`${namespace}/s2`) === undefined,
+      { what: "the stream to deliver the changes after its initial events" },
+    );
+    expect(events).toEqual(expect.arrayContaining(["add:s4", "delete:s2"]));
+    // The same connection went on watching: no second watch, no list.
+    expect(http.counts.get("watch")).toBe(1);
+    expect(http.counts.get("list")).toBeUndefined();
+  });
 });

@@ -29,6 +29,7 @@ describe("loadConfig", () => {
       metrics: { secure: true, address: { host: "", port: 8443 }, certDir: undefined },
       shutdownTimeoutMs: 30_000,
       watchInactivityTimeoutMs: 180_000,
+      streamingLists: false,
       api: { connections: 32, timeoutMs: 30_000 },
       policyReportIntervalMs: 0,
     });
@@ -50,6 +51,7 @@ describe("loadConfig", () => {
       METRICS_CERT_DIR: "/etc/tls",
       SHUTDOWN_TIMEOUT: "10s",
       WATCH_INACTIVITY_TIMEOUT: "20s",
+      STREAMING_LISTS: "true",
       API_CONNECTIONS: "8",
       API_TIMEOUT: "1m",
       POLICY_REPORT_INTERVAL: "15m",
@@ -69,6 +71,7 @@ describe("loadConfig", () => {
       metrics: { secure: false, address: { host: "::1", port: 9443 }, certDir: "/etc/tls" },
       shutdownTimeoutMs: 10_000,
       watchInactivityTimeoutMs: 20_000,
+      streamingLists: true,
       api: { connections: 8, timeoutMs: 60_000 },
       policyReportIntervalMs: 900_000,
     });

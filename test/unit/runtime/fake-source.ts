@@ -140,6 +140,16 @@ export const bookmark = (rv: string): WatchEvent => ({
   object: { apiVersion: "v1", kind: "Pod", metadata: { resourceVersion: rv } },
 });
 
+/** The bookmark that ends a streaming list's initial events. */
+export const initialEventsEnd = (rv: string): WatchEvent => ({
+  type: "BOOKMARK",
+  object: {
+    apiVersion: "v1",
+    kind: "Pod",
+    metadata: { resourceVersion: rv, annotations: { "k8s.io/initial-events-end": "true" } },
+  },
+});
+
 export const gone = (): WatchEvent => ({
   type: "ERROR",
   object: {

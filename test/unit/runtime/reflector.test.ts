@@ -4,7 +4,16 @@ import { Reflector, type ReflectorOptions } from "../../../src/runtime/reflector
 import { builtinResources } from "../../../src/runtime/resource.ts";
 import type { StoreEvent } from "../../../src/runtime/store.ts";
 import { FakeClock, flushPromises } from "../../support/fake-clock.ts";
-import { bookmark, event, FakeSource, gone, HttpError, page, pod } from "./fake-source.ts";
+import {
+  bookmark,
+  event,
+  FakeSource,
+  gone,
+  HttpError,
+  initialEventsEnd,
+  page,
+  pod,
+} from "./fake-source.ts";
 import { recordingLogger } from "./fakes.ts";
 
 function setup(overrides: Partial<ReflectorOptions> = {}) {
@@ -421,5 +430,122 @@ describe("Reflector", () => {
     expect(source.current.options.resourceVersion).toBe("10");
     expect(logger.lines.some((l) => l.msg.includes("index") && l.level === "error")).toBe(true);
     await reflector.stop();
+  });
+
+  describe("streaming list", () => {
+    test("fills the store from the initial events and syncs at their end bookmark, without a list", async () => {
+      const { source, reflector, events } = setup({ streamingList: true });
+      reflector.start();
+      await flushPromises();
+      const w = source.current;
+      expect(w.options).toMatchObject({
+        resourceVersion: "",
+        sendInitialEvents: true,
+        allowWatchBookmarks: true,
+      });
+      w.push(event("ADDED", pod("a", "5")), event("ADDED", pod("b", "6")), bookmark("7"));
+      await flushPromises();
+      // Nothing is told or stored until the initial events end: readers never see half a list.
+      expect(reflector.synced).toBe(false);
+      expect(reflector.store.size).toBe(0);
+      w.push(initialEventsEnd("8"), event("MODIFIED", pod("a", "9", { spec: { x: 1 } })));
+      await flushPromises();
+      expect(reflector.synced).toBe(true);
+      expect(source.listCalls).toEqual([]);
+      expect(events).toEqual(["add:a@5", "add:b@6", "update:a@9"]);
+      expect(reflector.store.get("ns/a")?.spec).toEqual({ x: 1 });
+      // A resumed watch starts from where the stream got to, with no initial events.
+      w.close();
+      await flushPromises();
+      expect(source.current.options.resourceVersion).toBe("9");
+      expect(source.current.options.sendInitialEvents).toBeUndefined();
+      await reflector.stop();
+    });
+
+    test("a stream broken before its end bookmark starts over; a 410 later streams again and deletes what vanished", async () => {
+      const { clock, source, reflector, events } = setup({ streamingList: true });
+      reflector.start();
+      await flushPromises();
+      source.current.push(event("ADDED", pod("a", "5")));
+      source.current.fail(new Error("ECONNRESET"));
+      await flushPromises();
+      await clock.advance(1_000);
+      expect(source.watches).toHaveLength(2);
+      expect(source.current.options).toMatchObject({
+        resourceVersion: "",
+        sendInitialEvents: true,
+      });
+      expect(reflector.synced).toBe(false);
+      source.current.push(
+        event("ADDED", pod("a", "5")),
+        event("ADDED", pod("b", "6")),
+        initialEventsEnd("6"),
+      );
+      await flushPromises();
+      expect(events).toEqual(["add:a@5", "add:b@6"]);
+      source.current.push(gone());
+      await flushPromises();
+      expect(source.current.options).toMatchObject({
+        resourceVersion: "",
+        sendInitialEvents: true,
+      });
+      source.current.push(event("ADDED", pod("b", "6")), initialEventsEnd("20"));
+      await flushPromises();
+      expect(events.at(-1)).toBe("delete:a@5");
+      expect(reflector.store.keys()).toEqual(["ns/b"]);
+      expect(source.listCalls).toEqual([]);
+      await reflector.stop();
+    });
+
+    test("an API server that refuses it (422) is listed page by page from then on", async () => {
+      const { source, reflector, logger } = setup({ streamingList: true });
+      source.failNextWatch(new HttpError(422));
+      source.onList(page([pod("a", "5")], "10"));
+      reflector.start();
+      await reflector.whenSynced();
+      await flushPromises();
+      expect(source.listCalls).toHaveLength(1);
+      expect(reflector.store.keys()).toEqual(["ns/a"]);
+      expect(source.current.options.resourceVersion).toBe("10");
+      expect(source.current.options.sendInitialEvents).toBeUndefined();
+      expect(logger.lines.some((l) => l.msg.includes("refused a streaming list"))).toBe(true);
+      await reflector.stop();
+    });
+
+    test("a forbidden streaming list (403) is an error with backoff, not a reason to list", async () => {
+      const { clock, source, reflector, restarts } = setup({ streamingList: true });
+      source.failNextWatch(new HttpError(403));
+      reflector.start();
+      await flushPromises();
+      expect(restarts).toEqual(["error"]);
+      expect(reflector.lastError).toBeInstanceOf(HttpError);
+      await clock.advance(1_000);
+      expect(source.current.options.sendInitialEvents).toBe(true);
+      expect(source.listCalls).toEqual([]);
+      await reflector.stop();
+    });
+
+    test("the periodic relist streams again, timed from the end of the initial events", async () => {
+      const { clock, source, reflector } = setup({
+        streamingList: true,
+        relistIntervalMs: 60_000,
+        inactivityTimeoutMs: 600_000,
+      });
+      reflector.start();
+      await flushPromises();
+      await clock.advance(5_000);
+      source.current.push(event("ADDED", pod("a", "5")), initialEventsEnd("5"));
+      await flushPromises();
+      await clock.advance(59_000);
+      expect(source.watches).toHaveLength(1);
+      await clock.advance(1_000);
+      await flushPromises();
+      expect(source.watches).toHaveLength(2);
+      expect(source.current.options).toMatchObject({
+        resourceVersion: "",
+        sendInitialEvents: true,
+      });
+      await reflector.stop();
+    });
   });
 });
