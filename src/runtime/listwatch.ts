@@ -37,7 +37,7 @@ export interface WatchOptions extends Selectors {
 }
 
 /** The annotation of the bookmark that ends a watch-list's initial events. */
-export const INITIAL_EVENTS_END = "k8s.io/initial-events-end";
+const INITIAL_EVENTS_END = "k8s.io/initial-events-end";
 
 /** The event is the bookmark that ends a watch-list's initial events. */
 export function endsInitialEvents(event: WatchEvent): boolean {

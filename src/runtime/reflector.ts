@@ -414,9 +414,9 @@ export class Reflector<T extends KubeObject = KubeObject> {
             cursor.delivered = true;
             armRelist();
           } else if (event.type !== "BOOKMARK") {
-            const obj = this.#prepare(event.object);
-            if (event.type === "DELETED") initial.delete(objectKey(obj));
-            else initial.set(objectKey(obj), obj);
+            const key = objectKey(event.object);
+            if (event.type === "DELETED") initial.delete(key);
+            else initial.set(key, this.#prepare(event.object));
             if (turns.due()) await turns.yield();
           }
           continue;
