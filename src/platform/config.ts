@@ -128,7 +128,7 @@ const variables = {
     "A watch that delivers no event or bookmark for this long is treated as stalled and restarted.",
   ),
   STREAMING_LISTS: bool(false).describe(
-    "true fills the caches from streaming lists (a watch with sendInitialEvents, the WatchList feature) instead of list pages; an API server that refuses them is listed page by page.",
+    "true fills the caches from streaming lists (a watch with sendInitialEvents, the WatchList feature) instead of list pages; an API server that refuses them, or ends or stalls one (30 s of silence) before its end bookmark, is listed page by page from then on.",
   ),
 } as const;
 

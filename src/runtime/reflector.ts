@@ -34,10 +34,17 @@ export interface ReflectorOptions<T extends KubeObject = KubeObject> {
   /**
    * Fill the store from a streaming list (a watch with `sendInitialEvents`, one object per
    * event) instead of list pages, then go on watching on the same connection. A server that
-   * refuses it (400 or 422: the WatchList feature off) makes the reflector list from then on.
-   * @default false
+   * refuses it (400 or 422: the WatchList feature off), or ends the stream or falls silent
+   * before the bookmark that ends the initial events (a server that ignores the parameter),
+   * makes the reflector list from then on. @default false
    */
   readonly streamingList?: boolean;
+  /**
+   * A streaming list that delivers nothing for this long before its end bookmark is taken to
+   * be one the server does not honour: the reflector lists instead. A server that honours it
+   * sends the initial events back to back and the bookmark right after them. @default 30_000
+   */
+  readonly initialEventsSilenceMs?: number;
   /**
    * Server-side watch timeout, picked at random in this range for each watch so that many
    * watches do not all reconnect at the same moment. @default {min: 300, max: 600}
@@ -89,7 +96,7 @@ const cachedStrings = new StringInterner();
 export type StoreEventHandler<T extends KubeObject = KubeObject> = (event: StoreEvent<T>) => void;
 
 /** Why one watch ended. */
-type WatchEnd = "closed" | "stalled" | "gone" | "relist" | "stopped";
+type WatchEnd = "closed" | "stalled" | "gone" | "relist" | "stopped" | "unfinished";
 
 /** Per-namespace progress: where to resume, and when the last full list happened. */
 interface Cursor {
@@ -106,7 +113,9 @@ interface Cursor {
  * - no event or bookmark for `inactivityTimeoutMs`: abort, backoff, resume;
  * - 410 Gone (HTTP or an ERROR event in the stream): full relist, which also emits deletes for
  *   objects that vanished meanwhile;
- * - a normal close (server timeout): resume at once.
+ * - a normal close (server timeout): resume at once;
+ * - a streaming list (`streamingList`) refused with 400/422, or closed or silent before its
+ *   end bookmark: list page by page from then on.
  * It never throws out of its loop, and a subscriber that throws is logged, not propagated.
  */
 export class Reflector<T extends KubeObject = KubeObject> {
@@ -262,6 +271,14 @@ export class Reflector<T extends KubeObject = KubeObject> {
             cursor.resourceVersion = undefined;
             log.debug({}, "periodic relist");
             break;
+          case "unfinished":
+            // Progress beats waiting for a bookmark that may never come: list, as with a 400.
+            this.#streaming = false;
+            log.warn(
+              { silenceMs: this.#options.initialEventsSilenceMs ?? 30_000 },
+              "the streaming list ended or fell silent before its end bookmark (the API server may not honour sendInitialEvents); listing page by page from now on",
+            );
+            break;
         }
       } catch (err) {
         if (stop.aborted) return;
@@ -366,8 +383,18 @@ export class Reflector<T extends KubeObject = KubeObject> {
     };
     const onStop = () => end("stopped");
     stop.addEventListener("abort", onStop, { once: true });
-    const inactivityMs = o.inactivityTimeoutMs ?? 180_000;
-    let inactivity: Timer = this.#clock.setTimer(inactivityMs, () => end("stalled"));
+    // Without a resourceVersion this watch is a streaming list: its objects are gathered
+    // (sliced like a list page's) until the bookmark that ends them replaces the store.
+    let initial =
+      cursor.resourceVersion === undefined && this.#streaming ? new Map<string, T>() : undefined;
+    const silenceMs = () =>
+      initial === undefined
+        ? (o.inactivityTimeoutMs ?? 180_000)
+        : (o.initialEventsSilenceMs ?? 30_000);
+    // Closed, or silent, before the end bookmark: the server did not finish a streaming list.
+    const unlessUnfinished = (why: WatchEnd): WatchEnd =>
+      initial !== undefined && (why === "closed" || why === "stalled") ? "unfinished" : why;
+    let inactivity: Timer = this.#clock.setTimer(silenceMs(), () => end("stalled"));
     let relist: Timer | undefined;
     const armRelist = () => {
       if ((o.relistIntervalMs ?? 0) <= 0) return;
@@ -379,10 +406,6 @@ export class Reflector<T extends KubeObject = KubeObject> {
       if (stop.aborted) return "stopped";
       const range = o.watchTimeoutSeconds ?? { min: 300, max: 600 };
       const timeoutSeconds = Math.floor(range.min + this.#random() * (range.max - range.min + 1));
-      // Without a resourceVersion this watch is a streaming list: its objects are gathered
-      // (sliced like a list page's) until the bookmark that ends them replaces the store.
-      let initial =
-        cursor.resourceVersion === undefined && this.#streaming ? new Map<string, T>() : undefined;
       const turns = new EventLoopTurns();
       const events = o.source.watch(
         {
@@ -399,7 +422,6 @@ export class Reflector<T extends KubeObject = KubeObject> {
       for await (const event of events) {
         if (reason !== undefined) break;
         inactivity.cancel();
-        inactivity = this.#clock.setTimer(inactivityMs, () => end("stalled"));
         if (event.type === "ERROR") {
           const status = event.object as Status;
           if (status.code === 410) return "gone";
@@ -417,16 +439,19 @@ export class Reflector<T extends KubeObject = KubeObject> {
             const key = objectKey(event.object);
             if (event.type === "DELETED") initial.delete(key);
             else initial.set(key, this.#prepare(event.object));
-            if (turns.due()) await turns.yield();
           }
+          // The silence is timed from here, not from before the slice of work below.
+          inactivity = this.#clock.setTimer(silenceMs(), () => end("stalled"));
+          if (initial !== undefined && turns.due()) await turns.yield();
           continue;
         }
+        inactivity = this.#clock.setTimer(silenceMs(), () => end("stalled"));
         this.#apply(event, cursor);
         cursor.delivered = true;
       }
-      return reason ?? "closed";
+      return unlessUnfinished(reason ?? "closed");
     } catch (err) {
-      if (reason !== undefined) return reason;
+      if (reason !== undefined) return unlessUnfinished(reason);
       throw err;
     } finally {
       inactivity.cancel();

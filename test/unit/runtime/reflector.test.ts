@@ -525,6 +525,77 @@ describe("Reflector", () => {
       await reflector.stop();
     });
 
+    test("a stream the server closes before its end bookmark is listed instead, and lists from then on", async () => {
+      const { source, reflector, logger, events } = setup({ streamingList: true });
+      source.onList(page([pod("a", "5"), pod("b", "6")], "10"));
+      reflector.start();
+      await flushPromises();
+      source.current.push(event("ADDED", pod("a", "5")));
+      source.current.close();
+      await reflector.whenSynced();
+      await flushPromises();
+      expect(source.listCalls).toHaveLength(1);
+      expect(events).toEqual(["add:a@5", "add:b@6"]);
+      expect(source.current.options.resourceVersion).toBe("10");
+      expect(source.current.options.sendInitialEvents).toBeUndefined();
+      expect(logger.lines.some((l) => l.msg.includes("before its end bookmark"))).toBe(true);
+      // A later 410 relists page by page too: the server is not asked to stream again.
+      source.onList(page([pod("b", "6")], "20"));
+      source.current.push(gone());
+      await flushPromises();
+      expect(source.listCalls).toHaveLength(2);
+      expect(reflector.store.keys()).toEqual(["ns/b"]);
+      await reflector.stop();
+    });
+
+    test("a server that ignores sendInitialEvents (no end bookmark) is listed after the silence", async () => {
+      const { clock, source, reflector, restarts } = setup({
+        streamingList: true,
+        initialEventsSilenceMs: 20_000,
+        inactivityTimeoutMs: 600_000,
+      });
+      source.onList(page([pod("a", "5")], "10"));
+      reflector.start();
+      await flushPromises();
+      // It sends the objects as a plain watch would, then nothing.
+      source.current.push(event("ADDED", pod("a", "5")));
+      await flushPromises();
+      await clock.advance(19_000);
+      expect(reflector.synced).toBe(false);
+      expect(source.listCalls).toEqual([]);
+      await clock.advance(1_000);
+      await reflector.whenSynced();
+      expect(restarts).toEqual(["unfinished"]);
+      expect(source.listCalls).toHaveLength(1);
+      expect(reflector.store.keys()).toEqual(["ns/a"]);
+      await reflector.stop();
+    });
+
+    test("a slow stream that keeps delivering is not cut off by the silence limit", async () => {
+      const { clock, source, reflector } = setup({
+        streamingList: true,
+        initialEventsSilenceMs: 20_000,
+        inactivityTimeoutMs: 600_000,
+      });
+      reflector.start();
+      await flushPromises();
+      for (let i = 0; i < 5; i++) {
+        await clock.advance(15_000);
+        source.current.push(event("ADDED", pod(`p${i}`, String(i + 1))));
+        await flushPromises();
+      }
+      source.current.push(initialEventsEnd("9"));
+      await flushPromises();
+      expect(reflector.synced).toBe(true);
+      expect(reflector.store.size).toBe(5);
+      expect(source.watches).toHaveLength(1);
+      expect(source.listCalls).toEqual([]);
+      // Once synced, the watch's own (longer) inactivity limit applies.
+      await clock.advance(30_000);
+      expect(source.watches).toHaveLength(1);
+      await reflector.stop();
+    });
+
     test("the periodic relist streams again, timed from the end of the initial events", async () => {
       const { clock, source, reflector } = setup({
         streamingList: true,
