@@ -30,16 +30,6 @@ let op: TestOperator;
 /** The tenant: the shipped stateless-operator-edit role in `ns`, nothing else. */
 let tenant: HttpTransport;
 
-beforeAll(async () => {
-  await installCrd();
-  ns = await createTestNamespace("tenant");
-  tenant = await tenantTransport(ns);
-  op = await startTestOperator({ namespaces: [ns] });
-});
-afterAll(async () => {
-  await op?.stop();
-});
-
 /** Server-side apply as the tenant. */
 async function applyAsTenant(object: KubeObject): Promise<void> {
   await requestJson(tenant, {
@@ -99,7 +89,28 @@ async function writesTo(name: string, ms: number): Promise<string[]> {
   return op.requests.writes.filter((w) => w.split("/").at(-1) === name);
 }
 
-describe("a tenant who may only manage StatelessApps", () => {
+// Each case runs with the caches filled from list pages (the default) and from streaming lists
+// (STREAMING_LISTS=true): how a cache fills must not change what a tenant can make it do.
+describe.each([
+  { fill: "list pages", streamingList: false },
+  { fill: "streaming lists", streamingList: true },
+])("a tenant who may only manage StatelessApps (caches from $fill)", ({ streamingList }) => {
+  beforeAll(async () => {
+    await installCrd();
+    ns = await createTestNamespace("tenant");
+    tenant = await tenantTransport(ns);
+    op = await startTestOperator({ namespaces: [ns], streamingList });
+  });
+  afterAll(async () => {
+    await op?.stop();
+  });
+
+  test("the operator's caches filled the way this case says", () => {
+    const lists = op.requests.counts.get("list") ?? 0;
+    if (streamingList) expect(lists).toBe(0);
+    else expect(lists).toBeGreaterThan(0);
+  });
+
   test("may not write Services itself (the premise)", async () => {
     await expect(
       applyAsTenant({
