@@ -357,21 +357,11 @@ export class Reflector<T extends KubeObject = KubeObject> {
   async #replace(namespace: string | undefined, items: T[], turns: EventLoopTurns): Promise<void> {
     const inScope =
       namespace === undefined ? () => true : (obj: T) => obj.metadata?.namespace === namespace;
-    // A scope that has not synced is read by no one (workers and bound-kind lookups wait for
-    // `synced`): it is filled in slices. A synced one is replaced at once, so readers never see
-    // half a list.
-    const events = this.#syncedScopes.has(namespace)
-      ? this.#store.replace(items, inScope)
-      : await this.#store.replaceInSteps(
-          items,
-          inScope,
-          () => turns.due(),
-          () => turns.yield(),
-        );
+    const events = this.#store.replace(items, inScope);
     this.#lastError = undefined;
     this.#touch();
     this.#metrics.listed?.(items.length);
-    // The handlers are told once the store holds the whole list, in slices.
+    // The store is replaced at once (readers never see half a list); only the telling is sliced.
     for (const event of events) {
       this.#emit(event);
       if (turns.due()) await turns.yield();

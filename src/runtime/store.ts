@@ -108,49 +108,21 @@ export class Store<T extends KubeObject = KubeObject> implements ReadonlyStore<T
    */
   replace(objects: readonly T[], inScope: (obj: T) => boolean = () => true): StoreEvent<T>[] {
     const events: StoreEvent<T>[] = [];
-    for (const _ of this.#replacing(objects, inScope, events));
-    return events;
-  }
-
-  /**
-   * `replace` in steps: `between()` is awaited whenever `due()` says so, after an object is
-   * stored or removed. Readers see the scope half replaced meanwhile, so this is for a scope
-   * nothing reads yet (a reflector's before it has synced).
-   */
-  async replaceInSteps(
-    objects: readonly T[],
-    inScope: (obj: T) => boolean,
-    due: () => boolean,
-    between: () => Promise<void>,
-  ): Promise<StoreEvent<T>[]> {
-    const events: StoreEvent<T>[] = [];
-    for (const _ of this.#replacing(objects, inScope, events)) {
-      if (due()) await between();
-    }
-    return events;
-  }
-
-  /** Replaces one object per step, recording the changes in `events`. */
-  *#replacing(
-    objects: readonly T[],
-    inScope: (obj: T) => boolean,
-    events: StoreEvent<T>[],
-  ): Generator<void> {
     const seen = new Set<string>();
     for (const obj of objects) {
-      seen.add(objectKey(obj));
+      const key = objectKey(obj);
+      seen.add(key);
       const old = this.set(obj);
       if (old === undefined) events.push({ type: "add", object: obj });
       else if (!sameVersion(old, obj)) events.push({ type: "update", object: obj, old });
-      yield;
     }
     for (const [key, obj] of [...this.#items]) {
       if (!seen.has(key) && inScope(obj)) {
         this.delete(key);
         events.push({ type: "delete", object: obj });
-        yield;
       }
     }
+    return events;
   }
 
   #indexOne(name: string, fn: IndexFn<T>, key: string, obj: T): void {

@@ -64,63 +64,6 @@ describe("Reflector", () => {
     await reflector.stop();
   });
 
-  test("a first list fills the store in slices before telling; a relist of a synced store replaces it at once", async () => {
-    const { source, reflector } = setup();
-    const N = 40_000;
-    source.onList(
-      page(
-        Array.from({ length: N }, (_, i) => pod(`p${i}`, "1")),
-        "50000",
-      ),
-    );
-    const sizeAtFirstEvent: number[] = [];
-    reflector.subscribe(() => {
-      if (sizeAtFirstEvent.length === 0) sizeAtFirstEvent.push(reflector.store.size);
-    });
-    // Looks at the store on every turn the reflector gives the event loop, until told to stop.
-    const watchTurns = (look: () => number) => {
-      const seen: number[] = [];
-      let on = true;
-      const beat = () => {
-        seen.push(look());
-        if (on) setImmediate(beat);
-      };
-      setImmediate(beat);
-      return {
-        seen,
-        stop: () => {
-          on = false;
-        },
-      };
-    };
-    const fill = watchTurns(() => reflector.store.size);
-    reflector.start();
-    await reflector.whenSynced();
-    fill.stop();
-    // The fill gave turns part way (nothing reads an unsynced store), and the handlers were
-    // told only once it held the whole list.
-    expect(fill.seen.some((size) => size > 0 && size < N)).toBe(true);
-    expect(sizeAtFirstEvent).toEqual([N]);
-
-    // A 410 relists the synced store: a reader at any turn sees all old or all new objects.
-    await flushPromises();
-    source.onList(
-      page(
-        Array.from({ length: N }, (_, i) => pod(`p${i}`, "2")),
-        "60000",
-      ),
-    );
-    const newer = () =>
-      reflector.store.list().filter((o) => o.metadata?.resourceVersion === "2").length;
-    const relist = watchTurns(newer);
-    source.current.push(gone());
-    while (newer() < N) await new Promise((r) => setImmediate(r));
-    relist.stop();
-    expect(relist.seen.length).toBeGreaterThan(1);
-    expect(relist.seen.every((n) => n === 0 || n === N)).toBe(true);
-    await reflector.stop();
-  });
-
   test("lists page by page, then watches from the list's resourceVersion with bookmarks", async () => {
     const { source, reflector, events } = setup({ pageSize: 2 });
     source.onList(page([pod("a", "5"), pod("b", "6")], "10", "next"), page([pod("c", "7")], "10"));

@@ -3,39 +3,6 @@ import { Store } from "../../../src/runtime/store.ts";
 import { pod } from "./fake-source.ts";
 
 describe("Store", () => {
-  test("replaceInSteps ends as replace does, pausing between objects when due", async () => {
-    const fill = (store: Store) => {
-      store.addIndex("ns", (o) => [o.metadata?.namespace ?? ""]);
-      for (const name of ["a", "b"]) store.set(pod(name, "1", {}, "x"));
-      store.set(pod("c", "1", {}, "y"));
-      return store;
-    };
-    const next = [pod("b", "2", {}, "x"), pod("d", "1", {}, "x")];
-    const inX = (o: { metadata?: { namespace?: string } }) => o.metadata?.namespace === "x";
-    const atOnce = fill(new Store());
-    const expected = atOnce.replace(next, inX);
-    const stepped = fill(new Store());
-    const sizes: number[] = [];
-    const events = await stepped.replaceInSteps(
-      next,
-      inX,
-      () => true,
-      async () => {
-        sizes.push(stepped.size);
-      },
-    );
-    expect(events).toEqual(expected);
-    expect(stepped.keys().sort()).toEqual(atOnce.keys().sort());
-    expect(stepped.byIndex("ns", "x").length).toBe(atOnce.byIndex("ns", "x").length);
-    expect(events.map((e) => `${e.type}:${e.object.metadata?.name}`)).toEqual([
-      "update:b",
-      "add:d",
-      "delete:a",
-    ]);
-    // One pause per object stored (b, d) or removed (a, which vanished from x).
-    expect(sizes).toEqual([3, 4, 3]);
-  });
-
   test("replace reports adds, moved versions and vanished objects within scope only", () => {
     const store = new Store();
     store.set(pod("a", "1", {}, "x"));
