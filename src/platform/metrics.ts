@@ -148,7 +148,7 @@ export function createMetrics(
   });
   const watchRestarts = new Counter({
     name: "stateless_operator_informer_watch_restarts_total",
-    help: "Watches re-established, by resource and reason (closed, stalled, gone, error, relist)",
+    help: "Watches re-established, by resource and reason (closed, stalled, gone, error, relist, unfinished: a streaming list that ended before its end bookmark)",
     labelNames: ["resource", "reason"],
     registers: r,
   });
