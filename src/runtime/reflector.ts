@@ -17,6 +17,9 @@ import { EventLoopTurns } from "./turns.ts";
  */
 export const DEFAULT_PAGE_SIZE = 250;
 
+/** How long a streaming list may deliver nothing before its end bookmark (`initialEventsSilenceMs`). */
+const DEFAULT_INITIAL_EVENTS_SILENCE_MS = 30_000;
+
 export interface ReflectorOptions<T extends KubeObject = KubeObject> {
   readonly resource: ResourceType;
   readonly source: ListWatchSource;
@@ -42,7 +45,8 @@ export interface ReflectorOptions<T extends KubeObject = KubeObject> {
   /**
    * A streaming list that delivers nothing for this long before its end bookmark is taken to
    * be one the server does not honour: the reflector lists instead. A server that honours it
-   * sends the initial events back to back and the bookmark right after them. @default 30_000
+   * sends the initial events back to back and the bookmark right after them.
+   * @default DEFAULT_INITIAL_EVENTS_SILENCE_MS (30 s)
    */
   readonly initialEventsSilenceMs?: number;
   /**
@@ -275,7 +279,10 @@ export class Reflector<T extends KubeObject = KubeObject> {
             // Progress beats waiting for a bookmark that may never come: list, as with a 400.
             this.#streaming = false;
             log.warn(
-              { silenceMs: this.#options.initialEventsSilenceMs ?? 30_000 },
+              {
+                silenceMs:
+                  this.#options.initialEventsSilenceMs ?? DEFAULT_INITIAL_EVENTS_SILENCE_MS,
+              },
               "the streaming list ended or fell silent before its end bookmark (the API server may not honour sendInitialEvents); listing page by page from now on",
             );
             break;
@@ -390,7 +397,7 @@ export class Reflector<T extends KubeObject = KubeObject> {
     const silenceMs = () =>
       initial === undefined
         ? (o.inactivityTimeoutMs ?? 180_000)
-        : (o.initialEventsSilenceMs ?? 30_000);
+        : (o.initialEventsSilenceMs ?? DEFAULT_INITIAL_EVENTS_SILENCE_MS);
     // Closed, or silent, before the end bookmark: the server did not finish a streaming list.
     const unlessUnfinished = (why: WatchEnd): WatchEnd =>
       initial !== undefined && (why === "closed" || why === "stalled") ? "unfinished" : why;
@@ -440,14 +447,13 @@ export class Reflector<T extends KubeObject = KubeObject> {
             if (event.type === "DELETED") initial.delete(key);
             else initial.set(key, this.#prepare(event.object));
           }
-          // The silence is timed from here, not from before the slice of work below.
-          inactivity = this.#clock.setTimer(silenceMs(), () => end("stalled"));
-          if (initial !== undefined && turns.due()) await turns.yield();
-          continue;
+        } else {
+          this.#apply(event, cursor);
+          cursor.delivered = true;
         }
+        // Armed after the event, so that the end bookmark's event already gets the watch's limit.
         inactivity = this.#clock.setTimer(silenceMs(), () => end("stalled"));
-        this.#apply(event, cursor);
-        cursor.delivered = true;
+        if (initial !== undefined && turns.due()) await turns.yield();
       }
       return unlessUnfinished(reason ?? "closed");
     } catch (err) {
