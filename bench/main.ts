@@ -59,6 +59,8 @@ const USAGE = `usage: npm run bench -- [options]
   --operator=FILE    run this CLI entry point instead (e.g. a patched build, for A/B runs)
   --profile          operator runs with --cpu-prof and a heap snapshot after convergence
                      (bench/results/profiles)
+  --node-args="…"    extra Node/V8 flags for the operator, after the image's (the last of
+                     a flag wins), e.g. --node-args=--max-semi-space-size=8 for an A/B run
   --save             also copy the results to bench/last/ (committed figures)
   --report=FILE      print and write the tables, chart and summary of a saved result JSON
   --no-pods          create no pod for the apps (by default each app gets one, Pending, as the
@@ -97,6 +99,7 @@ async function main(): Promise<number> {
       repeat: { type: "string" },
       report: { type: "string" },
       profile: { type: "boolean", default: false },
+      "node-args": { type: "string" },
       save: { type: "boolean", default: false },
       verbose: { type: "boolean", default: false },
       "no-pods": { type: "boolean", default: false },
@@ -159,14 +162,17 @@ async function main(): Promise<number> {
   const profileDir = join(RUN_DIR, "profiles");
   // Node writes heap snapshots only into an existing directory (--cpu-prof creates its own).
   if (values.profile) mkdirSync(profileDir, { recursive: true });
-  const nodeArgs = values.profile
+  const extraArgs = (values["node-args"] ?? "").split(/\s+/).filter((a) => a !== "");
+  const profileArgs = values.profile
     ? [
         `--cpu-prof`,
         `--cpu-prof-dir=${profileDir}`,
         "--heapsnapshot-signal=SIGUSR2",
         `--diagnostic-dir=${profileDir}`,
       ]
-    : undefined;
+    : [];
+  const nodeArgs =
+    extraArgs.length + profileArgs.length > 0 ? [...extraArgs, ...profileArgs] : undefined;
   const common = {
     workers,
     verbose: values.verbose,

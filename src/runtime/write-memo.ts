@@ -39,7 +39,8 @@ export class WriteMemo {
   }
 
   /**
-   * Whether writing `hash` to the object under `key`, which the cache shows as `live`, repeats
+   * Whether writing `hash` (a function: it is computed only when there is a last write to compare
+   * with) to the object under `key`, which the cache shows as `live`, repeats
    * our last write before the cache has caught up with it. With `deferWhileCacheLags`, also
    * holds the write while the cache has not shown the object we created moments ago (for up to
    * 10 s) or our last write that changed it (its watch event reconciles again, against fresh
@@ -47,12 +48,13 @@ export class WriteMemo {
    */
   held(
     key: string,
-    hash: string,
+    hashOfWrite: () => string,
     live: KubeObject | undefined,
     deferWhileCacheLags: boolean,
   ): HeldWrite | undefined {
     const last = this.#writes.get(key);
     if (last === undefined) return undefined;
+    const hash = hashOfWrite();
     const liveVersion = live?.metadata?.resourceVersion;
     const behind =
       liveVersion !== undefined && liveVersion === last.before && last.after !== last.before;
