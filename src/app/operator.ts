@@ -36,6 +36,7 @@ import {
   OWNER_INDEX,
   PODS_BY_APP,
   ReleaseLogs,
+  WHOLE_CACHE_KINDS,
 } from "./reconcile/index.ts";
 import { LABEL_MANAGED_BY, MANAGED_BY } from "./render/index.ts";
 import { CachedSecretReader, stripForeignSecretData } from "./secrets.ts";
@@ -60,6 +61,7 @@ import {
   serviceKindKeysBoundBy,
   serviceKindsBoundBy,
   servicesBoundBy,
+  wholeCacheForm,
 } from "./watches.ts";
 
 /**
@@ -150,6 +152,7 @@ export function startOperator(options: OperatorOptions): Operator {
       ChildKind,
       Reflector["store"]
     >,
+    wholeKinds: WHOLE_CACHE_KINDS,
     pods: pods.store,
     applier: new Applier({
       client,
@@ -299,12 +302,15 @@ function createCaches(options: OperatorOptions, client: Client, clock: Clock) {
   const children = Object.fromEntries(
     CHILD_KINDS.map((kind) => [
       kind,
-      // Secrets: every Secret (sources too), their data kept only for ours. Others: only ours.
+      // Secrets: every Secret (sources too), their data kept only for ours. Deployments and
+      // Services: every one, another's as a stub (a free name needs no lookup). Others: only ours.
       reflectorFor(
         CHILD_RESOURCES[kind],
         kind === "Secret"
           ? { transform: stripForeignSecretData }
-          : { labelSelector: `${LABEL_MANAGED_BY}=${MANAGED_BY}` },
+          : WHOLE_CACHE_KINDS.has(kind)
+            ? { transform: wholeCacheForm }
+            : { labelSelector: `${LABEL_MANAGED_BY}=${MANAGED_BY}` },
       ).addIndex(OWNER_INDEX, controllerUids),
     ]),
   ) as Record<ChildKind, Reflector>;

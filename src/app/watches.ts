@@ -4,7 +4,7 @@ import { formatKey, type KubeObject, objectKey } from "../runtime/object.ts";
 import { ownerKeys, type ResourceType } from "../runtime/resource.ts";
 import { normalizedSecretName } from "./bindings/index.ts";
 import { configSourceKeys } from "./config-sources.ts";
-import { childName, LABEL_INSTANCE } from "./render/index.ts";
+import { childName, LABEL_INSTANCE, LABEL_MANAGED_BY, MANAGED_BY } from "./render/index.ts";
 
 export const STATELESS_APP_RESOURCE: ResourceType = {
   group: GROUP,
@@ -189,4 +189,32 @@ export function appsForSecret(
       ...servicesNaming(key).flatMap((service) => appsForService(service, apps)),
     ]),
   ];
+}
+
+/**
+ * How a cache that holds a whole kind (WHOLE_CACHE_KINDS) keeps each object: ours (the
+ * operator's label) and any a StatelessApp controls in full, as reconcile reads them; another's
+ * as a stub of its identity and owners, which is all that refusing its name needs (and all a
+ * cluster's other Deployments and Services cost in memory).
+ */
+export function wholeCacheForm(obj: KubeObject): KubeObject {
+  const metadata = obj.metadata ?? {};
+  if (metadata.labels?.[LABEL_MANAGED_BY] === MANAGED_BY) return obj;
+  const controlledByApp = (metadata.ownerReferences ?? []).some(
+    (r) => r.controller === true && r.kind === KIND && r.apiVersion.startsWith(`${GROUP}/`),
+  );
+  if (controlledByApp) return obj;
+  const { name, namespace, uid, resourceVersion, ownerReferences, deletionTimestamp } = metadata;
+  return {
+    apiVersion: obj.apiVersion,
+    kind: obj.kind,
+    metadata: {
+      name,
+      namespace,
+      uid,
+      resourceVersion,
+      ...(ownerReferences === undefined ? {} : { ownerReferences }),
+      ...(deletionTimestamp === undefined ? {} : { deletionTimestamp }),
+    },
+  };
 }

@@ -15,6 +15,7 @@ import {
   serviceKindsBoundBy,
   servicesBoundBy,
   type WatchedService,
+  wholeCacheForm,
 } from "../../src/app/watches.ts";
 import { type KubeObject, Store } from "../../src/runtime/index.ts";
 
@@ -200,5 +201,65 @@ describe("event → app keys", () => {
         apps,
       ),
     ).toEqual([]);
+  });
+});
+
+describe("wholeCacheForm: how the caches of whole kinds keep an object", () => {
+  const deployment = (metadata: Record<string, unknown>): KubeObject =>
+    ({
+      apiVersion: "apps/v1",
+      kind: "Deployment",
+      metadata: {
+        name: "shop-web",
+        namespace: "web",
+        uid: "u1",
+        resourceVersion: "42",
+        annotations: { note: "x".repeat(1000) },
+        managedFields: [{ manager: "helm", operation: "Update" }],
+        ...metadata,
+      },
+      spec: { replicas: 3, template: { spec: { containers: [{ name: "c", image: "i" }] } } },
+      status: { replicas: 3 },
+    }) as KubeObject;
+  const appController = {
+    apiVersion: "twelvefactor.dev/v1alpha1",
+    kind: "StatelessApp",
+    name: "shop",
+    uid: "app-uid",
+    controller: true,
+  };
+
+  test("ours (the operator's label) and any a StatelessApp controls are kept whole", () => {
+    const ours = deployment({ labels: { "app.kubernetes.io/managed-by": "stateless-operator" } });
+    expect(wholeCacheForm(ours)).toBe(ours);
+    // Its label removed by someone: still what reconcile must read in full (forbidden additions).
+    const controlled = deployment({ ownerReferences: [appController] });
+    expect(wholeCacheForm(controlled)).toBe(controlled);
+  });
+
+  test("another's is a stub of its identity and owners: no spec, status, labels or annotations", () => {
+    const helmOwner = { ...appController, apiVersion: "example.com/v1", kind: "StatelessApp" };
+    expect(
+      wholeCacheForm(deployment({ labels: { team: "ledger" }, ownerReferences: [helmOwner] })),
+    ).toEqual({
+      apiVersion: "apps/v1",
+      kind: "Deployment",
+      metadata: {
+        name: "shop-web",
+        namespace: "web",
+        uid: "u1",
+        resourceVersion: "42",
+        ownerReferences: [helmOwner],
+      },
+    });
+    // A StatelessApp reference that is not the controller does not make it ours either.
+    const notController = { ...appController, controller: false };
+    expect(wholeCacheForm(deployment({ ownerReferences: [notController] })).spec).toBeUndefined();
+    expect(wholeCacheForm(deployment({})).metadata).toEqual({
+      name: "shop-web",
+      namespace: "web",
+      uid: "u1",
+      resourceVersion: "42",
+    });
   });
 });

@@ -42,6 +42,12 @@ export interface ReconcileDeps {
    */
   readonly children: Readonly<Record<ChildKind, ReadonlyStore<KubeObject>>>;
   /**
+   * The kinds whose cache holds every object in scope (WHOLE_CACHE_KINDS in the operator): a
+   * name it lacks is free, so it is not looked up. @default none: every name a cache lacks is
+   * looked up
+   */
+  readonly wholeKinds?: ReadonlySet<ChildKind>;
+  /**
    * The operator's pods (label-selected, trimmed to what the failures read: trimPod), indexed by
    * PODS_BY_APP.
    */

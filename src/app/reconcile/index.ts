@@ -1,5 +1,11 @@
 // Reconciling StatelessApps: observe, plan (pure), carry out; and what reconcile needs.
-export { CHILD_KINDS, CHILD_RESOURCES, type ChildKind, isChildKind } from "./children.ts";
+export {
+  CHILD_KINDS,
+  CHILD_RESOURCES,
+  type ChildKind,
+  isChildKind,
+  WHOLE_CACHE_KINDS,
+} from "./children.ts";
 export {
   type EventSink,
   OWNER_INDEX,

@@ -65,12 +65,14 @@ export interface Observation {
   readonly configHash?: string;
   /** The cached child of a kind by `namespace/name` (the operator's label-selected caches). */
   readonly cached: (kind: ChildKind, key: string) => KubeObject | undefined;
+  /** The kinds whose cache holds every object in scope: a name missing from it is free. */
+  readonly wholeKinds?: ReadonlySet<ChildKind>;
   /** The cached children whose controller is this app, every kind, in child-kind order. */
   readonly owned: readonly KubeObject[];
   /**
    * Rendered children the caches had no entry for, as a lookup by name found them (`Kind/name`
-   * → the object, or null when there is none): the caches hold only objects with the operator's
-   * label, so another's object of that name can only be seen this way.
+   * → the object, or null when there is none): the caches of the kinds not in wholeKinds hold
+   * only objects with the operator's label, so another's object of that name is seen this way.
    */
   readonly lookedUp?: { get(id: string): KubeObject | null | undefined };
   /**
@@ -500,13 +502,17 @@ const KEEP_FROZEN = "a binding is not ready";
 /** Neither the cache nor a lookup by name has seen the name yet. */
 const unknown = Symbol("unknown");
 
-/** The object holding a rendered child's name: the cache's, else a lookup's (undefined: none). */
+/**
+ * The object holding a rendered child's name: the cache's, else none when that cache holds its
+ * whole kind, else a lookup's (undefined: none).
+ */
 function holderOf(
   observation: Observation,
   object: KubeObject,
 ): KubeObject | undefined | typeof unknown {
   const live = cached(observation, object);
   if (live !== undefined) return live;
+  if (observation.wholeKinds?.has(object.kind as ChildKind) === true) return undefined;
   const found = observation.lookedUp?.get(childId(object));
   return found === undefined ? unknown : (found ?? undefined);
 }

@@ -87,6 +87,7 @@ async function observe(
   const common = {
     raw,
     cached: (kind: ChildKind, childKey: string) => deps.children[kind].get(childKey),
+    ...(deps.wholeKinds === undefined ? {} : { wholeKinds: deps.wholeKinds }),
     fieldManager: deps.applier.fieldManager,
     now: deps.clock.now(),
     pods: deps.pods.byIndex(PODS_BY_APP, key) as unknown as V1Pod[],

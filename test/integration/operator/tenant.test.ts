@@ -208,6 +208,48 @@ describe.each([
     expect(await controllerOf("Deployment", "a-b-c")).toBe(second);
   });
 
+  test("names are checked in the caches, not read one by one: a new app's children take no GET, and another's label-less Deployment is refused, then freed", async () => {
+    // Another team's Deployment without the operator's label or any owner: cached as a stub.
+    const theirs: KubeObject = {
+      apiVersion: "apps/v1",
+      kind: "Deployment",
+      metadata: { name: "ledger-web", namespace: ns, labels: { team: "ledger" } },
+      spec: {
+        selector: { matchLabels: { team: "ledger" } },
+        template: {
+          metadata: { labels: { team: "ledger" } },
+          spec: { containers: [{ name: "ledger", image: "registry.example.com/ledger:2" }] },
+        },
+      },
+    };
+    await applyAsUser([theirs], "ledger-team");
+    const before = await snapshot("Deployment", "ledger-web");
+    // Its watch event reaches the operator in milliseconds; the app comes a second later.
+    await new Promise((r) => setTimeout(r, 1_000));
+    op.requests.reset();
+
+    await applyAsTenant(app("ledger", { processes: [web("web")] }));
+    const stalled = await settledApp(ns, "ledger", stalledWith("NameInUse"));
+    expect(conditionOf(stalled, "Stalled")?.message).toContain(
+      "Deployment ledger-web already exists and is not this app's (it has no controller)",
+    );
+    // The free name (the Service) was written; neither name was read first.
+    expect(await controllerOf("Service", "ledger-web")).toBe(await uidOf("StatelessApp", "ledger"));
+    expect(op.requests.counts.get("get") ?? 0).toBe(0);
+    expect(await writesTo("ledger-web", 2_000)).toEqual([]);
+    expect(await snapshot("Deployment", "ledger-web")).toBe(before);
+
+    // Their Deployment goes: its delete event frees the name, and the app creates its own.
+    await deleteObject("Deployment", ns, "ledger-web");
+    await eventually(
+      async () =>
+        (await controllerOf("Deployment", "ledger-web")) ===
+        (await uidOf("StatelessApp", "ledger")),
+      { what: "the app to create Deployment ledger-web once freed", timeoutMs: 20_000 },
+    );
+    await settledApp(ns, "ledger", (a) => conditionOf(a, "Stalled") === undefined);
+  });
+
   test("another's Secret with the binding Secret's name is never written nor mounted; freed, the app binds", async () => {
     await applyAsUser([
       {

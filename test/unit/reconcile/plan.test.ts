@@ -5,6 +5,7 @@ import { normalizeBinding } from "../../../src/app/bindings/index.ts";
 import {
   BINDING_RETRY_MS,
   CACHE_LAG_RECHECK_MS,
+  CHILD_KINDS,
   type ChildAction,
   type ChildKind,
   finishPlan,
@@ -95,6 +96,8 @@ interface Seen {
   readonly lookedUp?: KubeObject[];
   /** No lookup has run yet: planApp asks for one for each rendered name the cache lacks. */
   readonly unlooked?: true;
+  /** The kinds whose cache holds every object in scope (the operator: WHOLE_CACHE_KINDS). */
+  readonly wholeKinds?: readonly ChildKind[];
   readonly pods?: V1Pod[];
 }
 
@@ -117,6 +120,7 @@ function observation(seen: Seen = {}): Observation {
         : { valid: false, problems: seen.invalid },
     bindings: seen.bindings ?? { outcomes: [], resolved: [], ready: true },
     cached: (kind, key) => cached.get(`${kind}|${key}`),
+    ...(seen.wholeKinds === undefined ? {} : { wholeKinds: new Set(seen.wholeKinds) }),
     owned: seen.owned ?? [],
     ...(seen.unlooked
       ? {}
@@ -434,10 +438,40 @@ describe("planApp: the child actions, one row per branch of the reconciler", () 
       { app: web({ paused: true }), unlooked: true },
       undefined,
     ],
+    [
+      "a new app with Deployments and Services cached whole: only the other kinds are looked up",
+      { unlooked: true, wholeKinds: ["Secret", "Deployment", "Service"] },
+      ["PodDisruptionBudget/shop-web"],
+    ],
+    [
+      "a new app whose kinds are all cached whole: nothing is looked up",
+      { unlooked: true, wholeKinds: [...CHILD_KINDS] },
+      undefined,
+    ],
   ])("lookups: %s", (_, seen, expected) => {
     const plan = planApp(observation(seen));
     expect(plan.lookUp?.map((o) => `${o.kind}/${o.metadata?.name}`)).toEqual(expected);
     if (expected !== undefined) expect(plan.children).toEqual([]);
+  });
+
+  test("a kind cached whole: a name it lacks is free and written; another's stub holding it is refused", () => {
+    const whole = { unlooked: true, wholeKinds: [...CHILD_KINDS] } as const;
+    expect(steps(planApp(observation(whole)))).toEqual([
+      "apply Deployment/shop-web",
+      "apply Service/shop-web",
+      "apply PodDisruptionBudget/shop-web",
+    ]);
+    const stub: KubeObject = {
+      apiVersion: "v1",
+      kind: "Service",
+      metadata: { name: "shop-web", namespace: "web", uid: "theirs", resourceVersion: "7" },
+    };
+    const plan = planApp(observation({ ...whole, cached: [stub] }));
+    expect(steps(plan)).toEqual([
+      "apply Deployment/shop-web",
+      "refuse Service/shop-web: Service shop-web already exists and is not this app's (it has no controller); rename the app, the process or the binding, or remove the other object",
+      "apply PodDisruptionBudget/shop-web",
+    ]);
   });
 
   test("maxPodLifetime plans a look at each process type's pods; not behind a broken binding", () => {
