@@ -205,15 +205,13 @@ describe("event → app keys", () => {
 });
 
 describe("wholeCacheForm: how the caches of whole kinds keep an object", () => {
+  const identity = { name: "shop-web", namespace: "web", uid: "u1", resourceVersion: "42" };
   const deployment = (metadata: Record<string, unknown>): KubeObject =>
     ({
       apiVersion: "apps/v1",
       kind: "Deployment",
       metadata: {
-        name: "shop-web",
-        namespace: "web",
-        uid: "u1",
-        resourceVersion: "42",
+        ...identity,
         annotations: { note: "x".repeat(1000) },
         managedFields: [{ manager: "helm", operation: "Update" }],
         ...metadata,
@@ -244,22 +242,11 @@ describe("wholeCacheForm: how the caches of whole kinds keep an object", () => {
     ).toEqual({
       apiVersion: "apps/v1",
       kind: "Deployment",
-      metadata: {
-        name: "shop-web",
-        namespace: "web",
-        uid: "u1",
-        resourceVersion: "42",
-        ownerReferences: [helmOwner],
-      },
+      metadata: { ...identity, ownerReferences: [helmOwner] },
     });
     // A StatelessApp reference that is not the controller does not make it ours either.
     const notController = { ...appController, controller: false };
     expect(wholeCacheForm(deployment({ ownerReferences: [notController] })).spec).toBeUndefined();
-    expect(wholeCacheForm(deployment({})).metadata).toEqual({
-      name: "shop-web",
-      namespace: "web",
-      uid: "u1",
-      resourceVersion: "42",
-    });
+    expect(wholeCacheForm(deployment({})).metadata).toEqual(identity);
   });
 });
