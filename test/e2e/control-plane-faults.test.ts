@@ -33,6 +33,11 @@ let kube: Kube;
 beforeAll(async () => {
   cluster = await startCluster({
     tier: "e2e",
+    // Room for every scenario's pods: the apps of both outage scenarios stay (each User
+    // creates apps for as long as the outage lasts, 40 or more pods each), and one fake node
+    // holds 110 pods, as a kubelet does. With one node, scenario 4's pods were once left
+    // Unschedulable ("Too many pods").
+    nodes: 3,
     log: (line) => console.error(`[faults] ${line}`),
     // kwok marks pods Ready once, when they start: a node that turned NotReady while the API
     // server was frozen would leave its pods unready for good. Real kubelets report again.

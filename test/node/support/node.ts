@@ -393,10 +393,49 @@ export function storedCounts(
   );
 }
 
-/** The ClusterIP and port of a Service. */
+/**
+ * The ClusterIP and port of an HTTP Service, once kube-proxy routes it: `/readyz` answered by
+ * the app itself (its JSON body) through the ClusterIP. Until kube-proxy has written the
+ * Service's rules, a packet to the ClusterIP follows the machine's default route, and on these
+ * machines the gateway there answers any HTTP request itself (`404`, empty body) — a visit
+ * counted against that would fail for a reason that is not the app's. 60 s, then it throws
+ * with what answered last.
+ */
 export async function serviceAddress(namespace: string, name: string): Promise<RedisEndpoint> {
   const svc = JSON.parse(
     await kubectlOk(["-n", namespace, "get", "service", name, "-o", "json"]),
   ) as { spec: { clusterIP: string; ports: { port: number }[] } };
-  return { host: svc.spec.clusterIP, port: svc.spec.ports[0]?.port ?? 80 };
+  const address = { host: svc.spec.clusterIP, port: svc.spec.ports[0]?.port ?? 80 };
+  const deadline = Date.now() + 60_000;
+  let answered = await probeApp(address.host, address.port, "/readyz");
+  while (answered !== "app") {
+    if (Date.now() > deadline) {
+      throw new Error(
+        `Service ${namespace}/${name} (${address.host}:${address.port}) not routed to the app in 60 s: ${answered}`,
+      );
+    }
+    await new Promise((r) => setTimeout(r, 200));
+    answered = await probeApp(address.host, address.port, "/readyz");
+  }
+  return address;
+}
+
+/** "app" when the app answered `path` (a JSON body), else what happened instead. */
+function probeApp(host: string, port: number, path: string): Promise<string> {
+  return new Promise((resolvePromise) => {
+    const req = request({ host, port, path, agent: false, timeout: 2000 }, (res) => {
+      res.resume();
+      const type = String(res.headers["content-type"] ?? "");
+      res.on("end", () =>
+        resolvePromise(
+          type.startsWith("application/json")
+            ? "app"
+            : `HTTP ${res.statusCode} (${type || "no content-type"}, server ${String(res.headers.server ?? "unnamed")})`,
+        ),
+      );
+    });
+    req.on("timeout", () => req.destroy(new Error("no answer in 2 s")));
+    req.on("error", (err) => resolvePromise(err.message));
+    req.end();
+  });
 }
