@@ -406,36 +406,32 @@ export async function serviceAddress(namespace: string, name: string): Promise<R
     await kubectlOk(["-n", namespace, "get", "service", name, "-o", "json"]),
   ) as { spec: { clusterIP: string; ports: { port: number }[] } };
   const address = { host: svc.spec.clusterIP, port: svc.spec.ports[0]?.port ?? 80 };
-  const deadline = Date.now() + 60_000;
-  let answered = await probeApp(address.host, address.port, "/readyz");
-  while (answered !== "app") {
-    if (Date.now() > deadline) {
-      throw new Error(
-        `Service ${namespace}/${name} (${address.host}:${address.port}) not routed to the app in 60 s: ${answered}`,
-      );
-    }
-    await new Promise((r) => setTimeout(r, 200));
-    answered = await probeApp(address.host, address.port, "/readyz");
-  }
+  await eventually(() => probeApp(address.host, address.port, "/readyz"), {
+    timeoutMs: 60_000,
+    intervalMs: 200,
+    what: `Service ${namespace}/${name} (${address.host}:${address.port}) to route to the app`,
+  });
   return address;
 }
 
-/** "app" when the app answered `path` (a JSON body), else what happened instead. */
-function probeApp(host: string, port: number, path: string): Promise<string> {
-  return new Promise((resolvePromise) => {
+/** Resolves true when the app answered `path` (a JSON body); rejects with what happened instead. */
+function probeApp(host: string, port: number, path: string): Promise<true> {
+  return new Promise((resolvePromise, reject) => {
     const req = request({ host, port, path, agent: false, timeout: 2000 }, (res) => {
       res.resume();
       const type = String(res.headers["content-type"] ?? "");
-      res.on("end", () =>
-        resolvePromise(
-          type.startsWith("application/json")
-            ? "app"
-            : `HTTP ${res.statusCode} (${type || "no content-type"}, server ${String(res.headers.server ?? "unnamed")})`,
-        ),
-      );
+      res.on("end", () => {
+        if (type.startsWith("application/json")) resolvePromise(true);
+        else {
+          const server = String(res.headers.server ?? "unnamed");
+          reject(
+            new Error(`HTTP ${res.statusCode} (${type || "no content-type"}, server ${server})`),
+          );
+        }
+      });
     });
     req.on("timeout", () => req.destroy(new Error("no answer in 2 s")));
-    req.on("error", (err) => resolvePromise(err.message));
+    req.on("error", reject);
     req.end();
   });
 }
