@@ -58,6 +58,7 @@ export const run: Command = async (argv, io) => {
   const connections = connectionTransport(connection, {
     requestConnections: config.api.connections,
     timeoutMs: config.api.timeoutMs,
+    watchHttp2: config.api.watchHttp2,
     logger,
     metrics: metrics.connections,
   });

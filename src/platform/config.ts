@@ -110,8 +110,11 @@ const variables = {
     .max(1024, "must be at most 1024")
     .default(32)
     .describe(
-      "Connections to the API server for ordinary requests (gets, lists, writes, Events); each watch has one of its own, and the Lease two.",
+      "Connections to the API server for ordinary requests (gets, lists, writes, Events); the watches have connections of their own (WATCH_HTTP2), and the Lease two.",
     ),
+  WATCH_HTTP2: bool(true).describe(
+    "true carries the watches on shared HTTP/2 connections (up to the API server's stream limit each, 100 on kube-apiserver by default) instead of one HTTP/1.1 connection per watch; an API server or proxy that does not offer HTTP/2 gets HTTP/1.1 watches. Other requests use HTTP/1.1 (API_CONNECTIONS).",
+  ),
   API_TIMEOUT: duration("30s").describe(
     "How long a request to the API server may wait for a connection and its response; a watch, for its response to start.",
   ),
@@ -156,7 +159,12 @@ export interface Config {
   readonly watchInactivityTimeoutMs: number;
   /** Fill the caches from streaming lists (watch-list) rather than list pages. */
   readonly streamingLists: boolean;
-  readonly api: { readonly connections: number; readonly timeoutMs: number };
+  readonly api: {
+    readonly connections: number;
+    readonly timeoutMs: number;
+    /** WATCH_HTTP2: watches on shared HTTP/2 connections. */
+    readonly watchHttp2: boolean;
+  };
   /** 0: no PolicyReports. */
   readonly policyReportIntervalMs: number;
 }
@@ -226,7 +234,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     shutdownTimeoutMs: c.SHUTDOWN_TIMEOUT,
     watchInactivityTimeoutMs: c.WATCH_INACTIVITY_TIMEOUT,
     streamingLists: c.STREAMING_LISTS,
-    api: { connections: c.API_CONNECTIONS, timeoutMs: c.API_TIMEOUT },
+    api: { connections: c.API_CONNECTIONS, timeoutMs: c.API_TIMEOUT, watchHttp2: c.WATCH_HTTP2 },
     policyReportIntervalMs: c.POLICY_REPORT_INTERVAL,
   };
 }

@@ -1,8 +1,11 @@
 // Raw JSON over HTTP to the apiserver: a small transport interface, its node:https implementation, and helpers.
 
 import type { Agent, IncomingMessage, OutgoingHttpHeaders } from "node:http";
+import type { OutgoingHttpHeaders as Http2Headers } from "node:http2";
 import * as https from "node:https";
+import type { Readable } from "node:stream";
 import { safeTimeout } from "./clock.ts";
+import { http2Watches } from "./http2-watches.ts";
 import { type Logger, silentLogger } from "./logger.ts";
 import type { ConnectionMetrics, RequestMetrics } from "./metrics.ts";
 import { http } from "./node-http.ts";
@@ -27,8 +30,9 @@ export interface HttpRequest {
   readonly body?: string;
   readonly signal?: AbortSignal;
   /**
-   * A long-lived response (watch): it has a connection of its own, and its timeout ends once the
-   * response starts (the caller watches for inactivity).
+   * A long-lived response (watch): a stream on a shared HTTP/2 connection, or an HTTP/1.1
+   * connection of its own; its timeout ends once the response starts (the caller watches for
+   * inactivity).
    */
   readonly streaming?: boolean;
   /** Lease traffic, on connections of its own. @default "request" (or "watch" when streaming) */
@@ -90,6 +94,8 @@ export interface PoolUsage {
   readonly waiting: number;
   /** When a request last gave up waiting for a connection (epoch ms). */
   readonly starvedAt?: number | undefined;
+  /** The watch pool: the shared HTTP/2 connections its streams are on (0 on HTTP/1.1). */
+  readonly http2Connections?: number;
 }
 
 export interface TransportOptions {
@@ -102,6 +108,14 @@ export interface TransportOptions {
   readonly requestConnections?: number;
   /** Connections for Lease requests at most. @default 2 */
   readonly leaseConnections?: number;
+  /**
+   * Watches share HTTP/2 connections (one per 100 streams on kube-apiserver) instead of one
+   * HTTP/1.1 connection each; only over TLS without a proxy, and only if the server offers h2.
+   * @default true
+   */
+  readonly watchHttp2?: boolean;
+  /** HTTP/2 PING interval and answer timeout for the watch connections. @default 30_000, 15_000 */
+  readonly http2PingMs?: { readonly intervalMs: number; readonly timeoutMs: number };
   /** A request that gave up waiting for a connection keeps /readyz failing this long. @default 60_000 */
   readonly starvedForMs?: number;
   readonly logger?: Logger;
@@ -142,8 +156,9 @@ interface Pool {
 }
 
 /**
- * A transport on node:http(s) with three keep-alive connection pools: one connection per watch
- * (their number is what the operator watches: kinds × namespaces), a bounded pool for ordinary
+ * A transport on node:http(s) with three keep-alive connection pools: watches as streams on
+ * shared HTTP/2 connections (`http2Watches`; one HTTP/1.1 connection each where h2 is not
+ * offered; their number is what the operator watches: kinds × namespaces), a bounded pool for ordinary
  * requests, and a small one for the Lease. A request that cannot get a connection within its
  * timeout fails with a ConnectionWaitTimeout, is logged as an error, counted, and reported by
  * `problems()`. It parses nothing: bodies stay raw JSON text, so list and watch give objects of
@@ -200,6 +215,87 @@ export function connectionTransport(
     options.metrics?.usage?.(name, pools[name].inUse, pools[name].waiting);
   const hostname = base.hostname.replace(/^\[|\]$/g, "");
   const port = base.port === "" ? (secure ? 443 : 80) : Number(base.port);
+  const shared =
+    secure && connection.proxy === undefined && options.watchHttp2 !== false
+      ? http2Watches({
+          hostname,
+          port,
+          ...tls,
+          connectTimeoutMs: timeoutMs,
+          ...(options.http2PingMs
+            ? {
+                pingIntervalMs: options.http2PingMs.intervalMs,
+                pingTimeoutMs: options.http2PingMs.timeoutMs,
+              }
+            : {}),
+          logger,
+        })
+      : undefined;
+
+  /** A watch on a shared HTTP/2 connection; undefined when the server does not speak HTTP/2. */
+  const watchOverHttp2 = async (
+    request: HttpRequest,
+    path: string,
+    headers: Headers,
+    credentials: RequestCredentials | undefined,
+  ): Promise<HttpResponse | undefined> => {
+    if (shared === undefined || shared.unavailable) return undefined;
+    const used = pools.watch;
+    const what = `${request.method} ${request.path}`;
+    const limitMs = request.timeoutMs ?? timeoutMs;
+    used.waiting++;
+    report("watch");
+    let slot: Awaited<ReturnType<typeof shared.reserve>>;
+    try {
+      slot = await shared.reserve(
+        credentials?.cert !== undefined && credentials.key !== undefined
+          ? { cert: credentials.cert, key: credentials.key }
+          : undefined,
+      );
+    } finally {
+      used.waiting--;
+      report("watch");
+    }
+    if (slot === undefined) return undefined;
+    const sent: Http2Headers = { ":method": request.method, ":path": path };
+    for (const [name, value] of Object.entries(headers))
+      sent[name.toLowerCase()] = typeof value === "string" ? value : [...value];
+    delete sent["content-length"];
+    used.inUse++;
+    report("watch");
+    return new Promise<HttpResponse>((resolve, reject) => {
+      const stream = slot.request(sent);
+      const timer = safeTimeout(
+        () => stream.destroy(new Error(`${what}: no response in ${limitMs} ms`)),
+        limitMs,
+      );
+      const abort = () =>
+        stream.destroy(
+          request.signal?.reason instanceof Error ? request.signal.reason : new Error("aborted"),
+        );
+      if (request.signal?.aborted) abort();
+      else request.signal?.addEventListener("abort", abort, { once: true });
+      stream.once("error", reject);
+      stream.once("close", () => {
+        timer.cancel();
+        used.inUse--;
+        report("watch");
+        request.signal?.removeEventListener("abort", abort);
+        // A stream reset without an error (REFUSED_STREAM, a GOAWAY) before its response.
+        reject(
+          new Error(`${what}: the HTTP/2 stream closed before a response (code ${stream.rstCode})`),
+        );
+      });
+      stream.once("response", (answer) => {
+        timer.cancel();
+        resolve({
+          status: Number(answer[":status"] ?? 0),
+          text: () => readText(stream),
+          lines: () => readResponseLines(stream),
+        });
+      });
+    });
+  };
 
   const send: HttpTransport = async (request) => {
     const query = new URLSearchParams();
@@ -216,6 +312,15 @@ export function connectionTransport(
     // Explicit: node sends a DELETE's body neither chunked nor with a length unless told.
     if (request.body !== undefined)
       headers["Content-Length"] = String(Buffer.byteLength(request.body));
+    if (request.streaming) {
+      const watch = await watchOverHttp2(
+        request,
+        `${prefix}${request.path}${search}`,
+        headers,
+        credentials,
+      );
+      if (watch !== undefined) return watch;
+    }
     const poolName: ConnectionPool = request.streaming ? "watch" : (request.pool ?? "request");
     const used = pools[poolName];
     const what = `${request.method} ${request.path}`;
@@ -294,6 +399,7 @@ export function connectionTransport(
       inUse: pools[name].inUse,
       waiting: pools[name].waiting,
       starvedAt: pools[name].starvedAt,
+      ...(name === "watch" ? { http2Connections: shared?.usage().sessions ?? 0 } : {}),
     }));
   return Object.assign(send, {
     pools: usage,
@@ -308,7 +414,7 @@ export function connectionTransport(
   });
 }
 
-async function readText(res: IncomingMessage): Promise<string> {
+async function readText(res: Readable): Promise<string> {
   res.setEncoding("utf8");
   let text = "";
   for await (const chunk of res) text += chunk as string;
@@ -316,7 +422,7 @@ async function readText(res: IncomingMessage): Promise<string> {
 }
 
 /** Splits a response into non-empty lines as they arrive; stopping early releases the connection. */
-async function* readResponseLines(res: IncomingMessage): AsyncGenerator<string> {
+async function* readResponseLines(res: Readable): AsyncGenerator<string> {
   res.setEncoding("utf8");
   let buffer = "";
   try {
@@ -330,7 +436,7 @@ async function* readResponseLines(res: IncomingMessage): AsyncGenerator<string> 
     }
     if (buffer.trim() !== "") yield buffer;
   } finally {
-    if (!res.complete) res.destroy();
+    if (!((res as Partial<IncomingMessage>).complete ?? res.readableEnded)) res.destroy();
   }
 }
 

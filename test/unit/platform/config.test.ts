@@ -30,7 +30,7 @@ describe("loadConfig", () => {
       shutdownTimeoutMs: 30_000,
       watchInactivityTimeoutMs: 180_000,
       streamingLists: false,
-      api: { connections: 32, timeoutMs: 30_000 },
+      api: { connections: 32, timeoutMs: 30_000, watchHttp2: true },
       policyReportIntervalMs: 0,
     });
   });
@@ -53,6 +53,7 @@ describe("loadConfig", () => {
       WATCH_INACTIVITY_TIMEOUT: "20s",
       STREAMING_LISTS: "true",
       API_CONNECTIONS: "8",
+      WATCH_HTTP2: "false",
       API_TIMEOUT: "1m",
       POLICY_REPORT_INTERVAL: "15m",
     });
@@ -72,7 +73,7 @@ describe("loadConfig", () => {
       shutdownTimeoutMs: 10_000,
       watchInactivityTimeoutMs: 20_000,
       streamingLists: true,
-      api: { connections: 8, timeoutMs: 60_000 },
+      api: { connections: 8, timeoutMs: 60_000, watchHttp2: false },
       policyReportIntervalMs: 900_000,
     });
   });
