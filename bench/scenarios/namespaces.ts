@@ -17,6 +17,8 @@ export interface NamespacesOptions {
   readonly log: (line: string) => void;
   /** Measure the baseline side too. @default true */
   readonly baseline?: boolean;
+  /** Node flags for the operator (`--node-args`, `--profile`). */
+  readonly nodeArgs?: readonly string[];
 }
 
 export interface NamespacesSide {
@@ -123,6 +125,7 @@ async function operatorSide(options: NamespacesOptions): Promise<NamespacesSide>
     workers: options.workers,
     resyncPeriod: "10m",
     logPath: join(LOG_DIR, `operator-namespaces-${options.namespaces}.log`),
+    ...(options.nodeArgs ? { nodeArgs: options.nodeArgs } : {}),
   });
   try {
     // A process that exits at start fails the run here instead of leaving it waiting.

@@ -65,6 +65,14 @@ interface Session {
 const HEADROOM = 1;
 /** A server's limit above this is not used in full (kube-apiserver's is 100 by default). */
 const MAX_STREAMS = 1000;
+/**
+ * Flow-control windows: how much a watch, and a connection's watches together, may have in
+ * flight unread. HTTP/2's 64 KiB defaults would let a busy event loop hold up the API server's
+ * writes to every watch of a connection (separate HTTP/1.1 sockets each had a kernel buffer);
+ * client-go's transport takes 4 MiB per stream as well.
+ */
+const STREAM_WINDOW = 4 << 20;
+const CONNECTION_WINDOW = 64 << 20;
 
 /**
  * HTTP/2 sessions for watches, like client-go's shared connection: 1800 watches of 200
@@ -138,8 +146,9 @@ export function http2Watches(options: Http2WatchOptions): Http2Watches {
     }
     const session = http2.connect(authority, {
       createConnection: () => socket,
-      settings: { enablePush: false },
+      settings: { enablePush: false, initialWindowSize: STREAM_WINDOW },
     });
+    session.setLocalWindowSize(CONNECTION_WINDOW);
     session.on("error", (error) =>
       logger.debug({ server: authority, err: error }, "HTTP/2 connection to the API server failed"),
     );
