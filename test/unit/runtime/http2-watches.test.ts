@@ -4,6 +4,7 @@ import { once } from "node:events";
 import * as http2 from "node:http2";
 import * as https from "node:https";
 import { type AddressInfo, connect, createServer as createTcpServer, type Socket } from "node:net";
+import type { TLSSocket } from "node:tls";
 import { describe, expect, test } from "vitest";
 import { selfSignedCertificate } from "../../../src/platform/tls.ts";
 import { http2Watches } from "../../../src/runtime/http2-watches.ts";
@@ -40,8 +41,20 @@ async function serveH2(settings: http2.Settings = {}) {
   const sessions: http2.ServerHttp2Session[] = [];
   const streams: http2.IncomingHttpHeaders[] = [];
   const http1: string[] = [];
-  const server = http2.createSecureServer({ ...pair, allowHTTP1: true, settings });
-  server.on("session", (s) => sessions.push(s));
+  /** The client certificate's CN of each session ("" without one). */
+  const clients: string[] = [];
+  const server = http2.createSecureServer({
+    ...pair,
+    allowHTTP1: true,
+    settings,
+    requestCert: true,
+    rejectUnauthorized: false,
+  });
+  server.on("session", (s) => {
+    sessions.push(s);
+    const peer = (s.socket as TLSSocket).getPeerCertificate();
+    clients.push(String(peer.subject?.CN ?? ""));
+  });
   server.on("request", (req, res) => {
     if (req.httpVersion === "2.0") streams.push(req.headers);
     else http1.push(`${req.method} ${req.url}`);
@@ -63,6 +76,7 @@ async function serveH2(settings: http2.Settings = {}) {
     sessions,
     streams,
     http1,
+    clients,
     close: async () => {
       for (const s of sessions) s.destroy();
       await new Promise((resolve) => server.close(resolve));
@@ -142,6 +156,32 @@ describe("watches over HTTP/2", () => {
       );
       expect(server.streams).toHaveLength(12);
       expect(server.sessions).toHaveLength(3);
+    } finally {
+      stop.abort();
+      await server.close();
+    }
+  });
+
+  test("a per-request client certificate (an exec plugin's) gets connections of its own; the same certificate shares them", async () => {
+    const server = await serveH2();
+    const alice = selfSignedCertificate("alice", ["127.0.0.1"]);
+    const bob = selfSignedCertificate("bob", ["127.0.0.1"]);
+    let current = alice;
+    const transport = connectionTransport({
+      server: server.url,
+      ca,
+      credentials: async () => ({ cert: current.cert, key: current.key }),
+    });
+    const stop = new AbortController();
+    const watch = () =>
+      transport({ method: "GET", path: "/watch", streaming: true, signal: stop.signal });
+    try {
+      await watch();
+      await watch();
+      current = bob; // rotated
+      await watch();
+      expect(server.streams).toHaveLength(3);
+      expect(server.clients).toEqual(["alice", "bob"]);
     } finally {
       stop.abort();
       await server.close();
