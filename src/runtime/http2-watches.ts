@@ -221,7 +221,14 @@ export function http2Watches(options: Http2WatchOptions): Http2Watches {
         free.session.ref();
         return {
           request: (headers) => {
-            const stream = free.session.request(headers, { endStream: true });
+            let stream: http2.ClientHttp2Stream;
+            try {
+              // Throws when the session went away (GOAWAY, destroyed) since it was reserved.
+              stream = free.session.request(headers, { endStream: true });
+            } catch (error) {
+              release(free);
+              throw error;
+            }
             stream.once("close", () => release(free));
             return stream;
           },

@@ -264,7 +264,15 @@ export function connectionTransport(
     used.inUse++;
     report("watch");
     return new Promise<HttpResponse>((resolve, reject) => {
-      const stream = slot.request(sent);
+      let stream: ReturnType<typeof slot.request>;
+      try {
+        stream = slot.request(sent);
+      } catch (error) {
+        used.inUse--;
+        report("watch");
+        reject(error);
+        return;
+      }
       const timer = safeTimeout(
         () => stream.destroy(new Error(`${what}: no response in ${limitMs} ms`)),
         limitMs,

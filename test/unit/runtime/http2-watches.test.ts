@@ -271,6 +271,38 @@ describe("watches over HTTP/2", () => {
     }
   });
 
+  test("after a GOAWAY the open watch goes on and the next one gets a new connection", async () => {
+    const server = await serveH2();
+    const transport = connectionTransport({ server: server.url, ca });
+    const stop = new AbortController();
+    try {
+      const first = await transport({
+        method: "GET",
+        path: "/watch",
+        streaming: true,
+        signal: stop.signal,
+      });
+      server.sessions[0]?.goaway(http2.constants.NGHTTP2_NO_ERROR, 1);
+      const lines: string[] = [];
+      for await (const line of first.lines()) {
+        lines.push(line);
+        if (lines.length === 2) break; // the ADDED line, then a bookmark sent after the GOAWAY
+      }
+      expect(lines[1]).toBe('{"type":"BOOKMARK"}');
+      const second = await transport({
+        method: "GET",
+        path: "/watch",
+        streaming: true,
+        signal: stop.signal,
+      });
+      expect(second.status).toBe(200);
+      expect(server.sessions).toHaveLength(2);
+    } finally {
+      stop.abort();
+      await server.close();
+    }
+  });
+
   test("a session without streams is closed once idle", async () => {
     const server = await serveH2();
     const watches = http2Watches({ hostname: "127.0.0.1", port: server.port, ca, idleMs: 50 });
