@@ -86,7 +86,7 @@ export interface Connection {
 /** How full one connection pool is. */
 export interface PoolUsage {
   readonly pool: ConnectionPool;
-  /** Connections it may open at most (Infinity for watches: one each). */
+  /** Connections (watches: streams) it may open at most (Infinity for watches). */
   readonly limit: number;
   /** Requests holding a connection. */
   readonly inUse: number;

@@ -235,59 +235,81 @@ describe.sequential("control-plane faults", () => {
     expect(delays).toEqual(Object.fromEntries(Object.keys(delays).map((r) => [r, 0])));
   });
 
-  test("4. watch stall: kube-apiserver frozen (SIGSTOP) past the inactivity timeout; the operator notices, reconnects, catches up", {
-    timeout: 240_000,
-  }, async ({ annotate }) => {
-    // Above the API server's bookmark interval (about 60 s), so a healthy idle watch never
-    // trips it; the frozen server must outlast it.
-    const inactivityTimeoutMs = 65_000;
-    const ns = await createNamespace(kube, "stall");
-    const operator = await startInProcessOperator({
-      name: "stall",
-      kubeconfig: cluster.kubeconfigPath,
-      namespaces: [ns],
-      reflector: { inactivityTimeoutMs },
+  // Over HTTP/2 (the default) the connection's PING finds the frozen server first (30 s + 15 s);
+  // over HTTP/1.1 (WATCH_HTTP2=false) each watch's inactivity timeout does.
+  const stalls = [
+    {
+      over: "HTTP/2",
+      watchHttp2: true,
+      // Above the PING interval plus its timeout.
+      frozenMs: 55_000,
+      reason: "error",
+      says: "did not answer an HTTP/2 PING within 15000 ms",
+    },
+    {
+      over: "HTTP/1.1",
+      watchHttp2: false,
+      // Above the inactivity timeout below.
+      frozenMs: 75_000,
+      reason: "stalled",
+      says: "watch silent past the inactivity timeout",
+    },
+  ] as const;
+  for (const stall of stalls)
+    test(`4. watch stall over ${stall.over}: kube-apiserver frozen (SIGSTOP); the operator notices (${stall.reason === "error" ? "an unanswered PING" : "the inactivity timeout"}), reconnects, catches up`, {
+      timeout: 240_000,
+    }, async ({ annotate }) => {
+      // Above the API server's bookmark interval (about 60 s), so a healthy idle watch never
+      // trips it.
+      const inactivityTimeoutMs = 65_000;
+      const ns = await createNamespace(kube, `stall-${stall.watchHttp2 ? "h2" : "h1"}`);
+      const operator = await startInProcessOperator({
+        name: `stall-${stall.watchHttp2 ? "h2" : "h1"}`,
+        kubeconfig: cluster.kubeconfigPath,
+        namespaces: [ns],
+        reflector: { inactivityTimeoutMs },
+        watchHttp2: stall.watchHttp2,
+      });
+      try {
+        const names = await seed(ns, 3);
+        const restarted = async () =>
+          sumOf(await operator.metrics(), "stateless_operator_informer_watch_restarts_total", {
+            reason: stall.reason,
+          });
+        expect(await restarted()).toBe(0);
+
+        cluster.pauseComponent("kube-apiserver");
+        const frozen = stopwatch();
+        await sleep(stall.frozenMs);
+        cluster.resumeComponent("kube-apiserver");
+        const frozenMs = frozen.elapsed();
+        const back = stopwatch();
+
+        // Every watch noticed (one per watched resource, more with retries).
+        const reflectors = operator.operator.controller.reflectors.length;
+        const noticed = await restarted();
+        expect(noticed).toBeGreaterThanOrEqual(reflectors);
+        expect(operator.output()).toContain(stall.says);
+
+        await kube.apply(
+          statelessApp(
+            ns,
+            names[0] ?? "",
+            webWorkerSpec({ web: 2, image: "registry.example.com/shop:9.0.0" }),
+          ),
+        );
+        await kube.apply(statelessApp(ns, "after-stall", webWorkerSpec({ web: 1 })));
+        const apps = await waitConverged(kube, ns, { names: [...names, "after-stall"] });
+        await reportRecovery(annotate, "change reconciled after resume", back.elapsed());
+        expect(apps.find((a: App) => a.metadata.name === names[0])?.metadata.generation).toBe(2);
+        expect(await childProblems(kube, ns)).toEqual([]);
+        await reportNote(
+          annotate,
+          `frozen ${seconds(frozenMs)}, ${noticed} watches restarted (${stall.reason})`,
+        );
+        expect(await secretLeaks(kube, ns, [operator])).toEqual([]);
+      } finally {
+        await operator.stop();
+      }
     });
-    try {
-      const names = await seed(ns, 3);
-      const stalled = async () =>
-        sumOf(await operator.metrics(), "stateless_operator_informer_watch_restarts_total", {
-          reason: "stalled",
-        });
-      expect(await stalled()).toBe(0);
-
-      cluster.pauseComponent("kube-apiserver");
-      const frozen = stopwatch();
-      await sleep(inactivityTimeoutMs + 10_000);
-      cluster.resumeComponent("kube-apiserver");
-      const frozenMs = frozen.elapsed();
-      const back = stopwatch();
-
-      // Every watch noticed the silence (one per watched resource, more with retries).
-      const reflectors = operator.operator.controller.reflectors.length;
-      const noticed = await stalled();
-      expect(noticed).toBeGreaterThanOrEqual(reflectors);
-      expect(operator.output()).toContain("watch silent past the inactivity timeout");
-
-      await kube.apply(
-        statelessApp(
-          ns,
-          names[0] ?? "",
-          webWorkerSpec({ web: 2, image: "registry.example.com/shop:9.0.0" }),
-        ),
-      );
-      await kube.apply(statelessApp(ns, "after-stall", webWorkerSpec({ web: 1 })));
-      const apps = await waitConverged(kube, ns, { names: [...names, "after-stall"] });
-      await reportRecovery(annotate, "change reconciled after resume", back.elapsed());
-      expect(apps.find((a: App) => a.metadata.name === names[0])?.metadata.generation).toBe(2);
-      expect(await childProblems(kube, ns)).toEqual([]);
-      await reportNote(
-        annotate,
-        `frozen ${seconds(frozenMs)}, ${noticed} stalled watches restarted`,
-      );
-      expect(await secretLeaks(kube, ns, [operator])).toEqual([]);
-    } finally {
-      await operator.stop();
-    }
-  });
 });

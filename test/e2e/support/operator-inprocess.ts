@@ -22,12 +22,17 @@ export async function startInProcessOperator(options: {
   namespaces: readonly string[];
   resyncPeriodMs?: number;
   reflector?: { inactivityTimeoutMs?: number };
+  /** Watches on shared HTTP/2 connections (WATCH_HTTP2). @default true */
+  watchHttp2?: boolean;
 }): Promise<InProcessOperator> {
   const lines: string[] = [];
   const logger = createLogger("debug", { write: (line: string) => void lines.push(line) });
   const metrics = createMetrics();
   const operator = startOperator({
-    transport: instrumentTransport(transportOf(options.kubeconfig), metrics.requests),
+    transport: instrumentTransport(
+      transportOf(options.kubeconfig, { watchHttp2: options.watchHttp2 ?? true }),
+      metrics.requests,
+    ),
     namespaces: options.namespaces,
     workers: 4,
     resyncPeriodMs: options.resyncPeriodMs ?? 3_600_000,
