@@ -128,6 +128,11 @@ export function createMetrics(
     labelNames: ["pool", "state"],
     registers: r,
   });
+  const http2Connections = new Gauge({
+    name: "stateless_operator_api_http2_connections",
+    help: "HTTP/2 connections to the API server that carry the watches (WATCH_HTTP2), each up to the server's stream limit",
+    registers: r,
+  });
   const applies = new Counter({
     name: "stateless_operator_apply_total",
     help: "Server-side applies of owned objects, by kind and outcome (written, or skipped because nothing changed)",
@@ -218,6 +223,7 @@ export function createMetrics(
         connections.set({ pool, state: "in_use" }, inUse);
         connections.set({ pool, state: "waiting" }, waiting);
       },
+      http2Connections: (open) => http2Connections.set(open),
     },
     apply: { applied: (kind, outcome) => applies.inc({ kind, outcome }) },
     leader: (name) => {

@@ -25,6 +25,8 @@ export interface Http2WatchOptions {
   /** A session without streams is closed after this long. @default 30_000 */
   readonly idleMs?: number;
   readonly logger?: Logger;
+  /** Called with the number of open sessions whenever it changes. */
+  readonly onSessions?: (open: number) => void;
 }
 
 /** A stream reserved on a session, not yet sent. */
@@ -92,6 +94,11 @@ export function http2Watches(options: Http2WatchOptions): Http2Watches {
   const connecting = new Map<string, Promise<Session | undefined>>();
   let unavailable = false;
   let closed = false;
+  let open = 0;
+  const counted = (delta: number) => {
+    open += delta;
+    options.onSessions?.(open);
+  };
 
   const release = (s: Session) => {
     s.streams--;
@@ -183,11 +190,13 @@ export function http2Watches(options: Http2WatchOptions): Http2Watches {
     const group = groups.get(groupKey) ?? [];
     groups.set(groupKey, group);
     group.push(s);
+    counted(1);
     session.once("goaway", () => {
       s.draining = true;
     });
     session.once("close", () => {
       s.draining = true;
+      counted(-1);
       clearInterval(s.ping);
       s.idle?.cancel();
       const at = group.indexOf(s);

@@ -51,6 +51,8 @@ export interface ConnectionMetrics {
   waitTimedOut(pool: string): void;
   /** A pool's connections in use and requests waiting for one changed. */
   usage(pool: string, inUse: number, waiting: number): void;
+  /** The number of HTTP/2 connections carrying watches changed. */
+  http2Connections(open: number): void;
 }
 
 export interface ApplyMetrics {

@@ -229,6 +229,7 @@ export function connectionTransport(
               }
             : {}),
           logger,
+          onSessions: (open) => options.metrics?.http2Connections?.(open),
         })
       : undefined;
 

@@ -93,11 +93,15 @@ async function firstLine(response: HttpResponse): Promise<string> {
 describe("watches over HTTP/2", () => {
   test("many watches share one connection, with their headers; other requests stay on HTTP/1.1", async () => {
     const server = await serveH2();
-    const transport = connectionTransport({
-      server: server.url,
-      ca,
-      headers: () => ({ Authorization: "Bearer t", "Impersonate-Group": ["a", "b"] }),
-    });
+    const open: number[] = [];
+    const transport = connectionTransport(
+      {
+        server: server.url,
+        ca,
+        headers: () => ({ Authorization: "Bearer t", "Impersonate-Group": ["a", "b"] }),
+      },
+      { metrics: { http2Connections: (n) => open.push(n) } },
+    );
     const stops: AbortController[] = [];
     try {
       const watches = await Promise.all(
@@ -118,6 +122,7 @@ describe("watches over HTTP/2", () => {
         '{"type":"ADDED","path":"/api/v1/namespaces/ns7/pods?watch=1"}',
       );
       expect(server.sessions).toHaveLength(1);
+      expect(open).toEqual([1]); // stateless_operator_api_http2_connections
       expect(server.streams).toHaveLength(30);
       expect(server.streams[0]).toMatchObject({
         authorization: "Bearer t",
@@ -305,7 +310,14 @@ describe("watches over HTTP/2", () => {
 
   test("a session without streams is closed once idle", async () => {
     const server = await serveH2();
-    const watches = http2Watches({ hostname: "127.0.0.1", port: server.port, ca, idleMs: 50 });
+    const open: number[] = [];
+    const watches = http2Watches({
+      hostname: "127.0.0.1",
+      port: server.port,
+      ca,
+      idleMs: 50,
+      onSessions: (n) => open.push(n),
+    });
     try {
       const slot = await watches.reserve();
       expect(slot).toBeDefined();
@@ -315,6 +327,7 @@ describe("watches over HTTP/2", () => {
       stream.destroy();
       await waitFor(() => watches.usage().sessions === 0);
       expect(watches.usage()).toEqual({ sessions: 0, streams: 0 });
+      expect(open).toEqual([1, 0]);
     } finally {
       watches.close();
       await server.close();
