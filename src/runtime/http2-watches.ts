@@ -7,15 +7,13 @@ import { isIP } from "node:net";
 import * as tls from "node:tls";
 import { safeTimeout, type Timer } from "./clock.ts";
 import { type Logger, silentLogger } from "./logger.ts";
+import type { Connection } from "./transport.ts";
 
-export interface Http2WatchOptions {
+/** Where the API server is, and the connection's own TLS settings. */
+export interface Http2WatchOptions
+  extends Pick<Connection, "ca" | "cert" | "key" | "rejectUnauthorized" | "servername"> {
   readonly hostname: string;
   readonly port: number;
-  readonly ca?: Buffer | undefined;
-  readonly cert?: Buffer | undefined;
-  readonly key?: Buffer | undefined;
-  readonly rejectUnauthorized?: boolean | undefined;
-  readonly servername?: string | undefined;
   /** How long connecting (TCP, TLS, the server's SETTINGS) may take. @default 30_000 */
   readonly connectTimeoutMs?: number;
   /** A session carrying watches is PINGed this often. @default 30_000 */

@@ -8,7 +8,11 @@ import type { TLSSocket } from "node:tls";
 import { describe, expect, test } from "vitest";
 import { selfSignedCertificate } from "../../../src/platform/tls.ts";
 import { http2Watches } from "../../../src/runtime/http2-watches.ts";
-import { connectionTransport, type HttpResponse } from "../../../src/runtime/transport.ts";
+import {
+  connectionTransport,
+  type HttpResponse,
+  type HttpTransport,
+} from "../../../src/runtime/transport.ts";
 
 const pair = selfSignedCertificate("test-apiserver", ["127.0.0.1"]);
 const ca = Buffer.from(pair.cert);
@@ -84,6 +88,11 @@ async function serveH2(settings: http2.Settings = {}) {
   };
 }
 
+/** A watch of `/watch` through `transport`, open until `signal` aborts. */
+function openWatch(transport: HttpTransport, signal: AbortSignal, path = "/watch") {
+  return transport({ method: "GET", path, streaming: true, signal });
+}
+
 /** Reads a response's first line and leaves the stream open. */
 async function firstLine(response: HttpResponse): Promise<string> {
   for await (const line of response.lines()) return line;
@@ -154,11 +163,7 @@ describe("watches over HTTP/2", () => {
     const transport = connectionTransport({ server: server.url, ca });
     const stop = new AbortController();
     try {
-      await Promise.all(
-        Array.from({ length: 12 }, () =>
-          transport({ method: "GET", path: "/watch", streaming: true, signal: stop.signal }),
-        ),
-      );
+      await Promise.all(Array.from({ length: 12 }, () => openWatch(transport, stop.signal)));
       expect(server.streams).toHaveLength(12);
       expect(server.sessions).toHaveLength(3);
     } finally {
@@ -178,8 +183,7 @@ describe("watches over HTTP/2", () => {
       credentials: async () => ({ cert: current.cert, key: current.key }),
     });
     const stop = new AbortController();
-    const watch = () =>
-      transport({ method: "GET", path: "/watch", streaming: true, signal: stop.signal });
+    const watch = () => openWatch(transport, stop.signal);
     try {
       await watch();
       await watch();
@@ -208,12 +212,7 @@ describe("watches over HTTP/2", () => {
     const stop = new AbortController();
     try {
       for (const path of ["/watch/a", "/watch/b"]) {
-        const watch = await transport({
-          method: "GET",
-          path,
-          streaming: true,
-          signal: stop.signal,
-        });
+        const watch = await openWatch(transport, stop.signal, path);
         expect(await firstLine(watch)).toBe('{"type":"ADDED"}');
       }
       expect(http1).toEqual(["1.1 /watch/a", "1.1 /watch/b"]);
@@ -249,23 +248,13 @@ describe("watches over HTTP/2", () => {
     );
     const stop = new AbortController();
     try {
-      const watch = await transport({
-        method: "GET",
-        path: "/watch",
-        streaming: true,
-        signal: stop.signal,
-      });
+      const watch = await openWatch(transport, stop.signal);
       const lines = (async () => {
         for await (const _ of watch.lines()) frozen = true;
       })();
       await expect(lines).rejects.toThrow(/did not answer an HTTP\/2 PING within 300 ms/);
       frozen = false;
-      const again = await transport({
-        method: "GET",
-        path: "/watch",
-        streaming: true,
-        signal: stop.signal,
-      });
+      const again = await openWatch(transport, stop.signal);
       expect(await firstLine(again)).toContain("ADDED");
       expect(server.sessions).toHaveLength(2);
     } finally {
@@ -281,12 +270,7 @@ describe("watches over HTTP/2", () => {
     const transport = connectionTransport({ server: server.url, ca });
     const stop = new AbortController();
     try {
-      const first = await transport({
-        method: "GET",
-        path: "/watch",
-        streaming: true,
-        signal: stop.signal,
-      });
+      const first = await openWatch(transport, stop.signal);
       server.sessions[0]?.goaway(http2.constants.NGHTTP2_NO_ERROR, 1);
       const lines: string[] = [];
       for await (const line of first.lines()) {
@@ -294,12 +278,7 @@ describe("watches over HTTP/2", () => {
         if (lines.length === 2) break; // the ADDED line, then a bookmark sent after the GOAWAY
       }
       expect(lines[1]).toBe('{"type":"BOOKMARK"}');
-      const second = await transport({
-        method: "GET",
-        path: "/watch",
-        streaming: true,
-        signal: stop.signal,
-      });
+      const second = await openWatch(transport, stop.signal);
       expect(second.status).toBe(200);
       expect(server.sessions).toHaveLength(2);
     } finally {
