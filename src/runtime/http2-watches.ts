@@ -104,7 +104,9 @@ export function http2Watches(options: Http2WatchOptions): Http2Watches {
     s.session.unref();
     s.idle?.cancel();
     s.idle = safeTimeout(() => {
-      if (s.streams === 0) s.session.close();
+      if (s.streams > 0) return;
+      s.draining = true; // closing: no new stream may be reserved on it
+      s.session.close();
     }, idleMs);
   };
 
@@ -158,7 +160,13 @@ export function http2Watches(options: Http2WatchOptions): Http2Watches {
       logger.debug({ server: authority, err: error }, "HTTP/2 connection to the API server failed"),
     );
     try {
-      await once(session, "remoteSettings");
+      await new Promise<void>((resolve, reject) => {
+        session.once("remoteSettings", () => resolve());
+        session.once("error", reject);
+        session.once("close", () =>
+          reject(new Error(`the HTTP/2 connection to ${authority} closed before its SETTINGS`)),
+        );
+      });
     } finally {
       timeout.cancel();
     }
@@ -220,7 +228,9 @@ export function http2Watches(options: Http2WatchOptions): Http2Watches {
       if (closed) throw new Error("the transport is closed");
       if (unavailable) return undefined;
       const group = groups.get(groupKey) ?? [];
-      const free = group.find((s) => !s.draining && !s.session.destroyed && s.streams < s.max);
+      const free = group.find(
+        (s) => !s.draining && !s.session.closed && !s.session.destroyed && s.streams < s.max,
+      );
       if (free !== undefined) {
         free.streams++;
         free.idle?.cancel();

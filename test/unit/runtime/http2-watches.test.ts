@@ -4,7 +4,7 @@ import { once } from "node:events";
 import * as http2 from "node:http2";
 import * as https from "node:https";
 import { type AddressInfo, connect, createServer as createTcpServer, type Socket } from "node:net";
-import type { TLSSocket } from "node:tls";
+import { createServer as createTlsServer, type TLSSocket } from "node:tls";
 import { describe, expect, test } from "vitest";
 import { selfSignedCertificate } from "../../../src/platform/tls.ts";
 import { http2Watches } from "../../../src/runtime/http2-watches.ts";
@@ -284,6 +284,30 @@ describe("watches over HTTP/2", () => {
     } finally {
       stop.abort();
       await server.close();
+    }
+  });
+
+  test("a server that hangs up after the TLS handshake, before its SETTINGS, fails the watch at once", async () => {
+    const server = createTlsServer({ ...pair, ALPNProtocols: ["h2"] }, (socket) =>
+      socket.destroy(),
+    );
+    server.listen(0, "127.0.0.1");
+    await once(server, "listening");
+    const url = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const transport = connectionTransport({ server: url, ca }, { timeoutMs: 60_000 });
+    const stop = new AbortController();
+    try {
+      const started = Date.now();
+      await expect(openWatch(transport, stop.signal)).rejects.toThrow();
+      expect(Date.now() - started).toBeLessThan(5_000); // not the 60 s timeout
+      expect(transport.pools().find((p) => p.pool === "watch")).toMatchObject({
+        inUse: 0,
+        waiting: 0,
+        http2Connections: 0,
+      });
+    } finally {
+      stop.abort();
+      await new Promise((resolve) => server.close(resolve));
     }
   });
 
